@@ -1,0 +1,137 @@
+package io.labelscope.math.eval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.labelscope.math.Conventions;
+import io.labelscope.math.InvalidInputException;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+/** The eval against the shared worked cases, plus its error handling and options. */
+class OfflineEvalTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    static Stream<String> cases() throws IOException, URISyntaxException {
+        Path dir = Path.of(OfflineEvalTest.class.getResource("/eval-cases").toURI());
+        try (Stream<Path> files = Files.list(dir)) {
+            List<String> names = files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(".json") && !n.endsWith(".expected.json"))
+                    .filter(n -> Files.exists(dir.resolve(n.replace(".json", ".expected.json"))))
+                    .sorted().toList();
+            assertThat(names).as("eval cases on the test classpath").isNotEmpty();
+            return names.stream();
+        }
+    }
+
+    private static JsonNode resource(String name) throws IOException {
+        try (InputStream in = OfflineEvalTest.class.getResourceAsStream("/eval-cases/" + name)) {
+            return JSON.readTree(in);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("cases")
+    void everyNumberOfTheExpectedOutputAgrees(String input) throws IOException {
+        JsonNode expected = resource(input.replace(".json", ".expected.json"));
+        JsonNode actual = OfflineEval.run(resource(input), Conventions.paper());
+        assertThat(JsonNumbers.differences(expected, actual)).isEmpty();
+    }
+
+    @Test
+    void theComparisonCatchesASmallError() throws IOException {
+        JsonNode expected = resource("case1_basic.expected.json");
+        ObjectNode actual = OfflineEval.run(resource("case1_basic.json"), Conventions.paper());
+        ObjectNode agg = (ObjectNode) actual.get("aggregate").get("methods").get("compare_to_none");
+        agg.put("nll", agg.get("nll").asDouble() * (1 + 1e-8));
+        assertThat(JsonNumbers.differences(expected, actual))
+                .singleElement().asString().startsWith("$.aggregate.methods.compare_to_none.nll");
+        assertThat(JsonNumbers.numbersAgree(1e-12, 2e-12)).isTrue(); // absolute tolerance near zero
+    }
+
+    @Test
+    void codeCompatGivesUniformMaxOverGenerationsWithoutSteps() throws IOException {
+        JsonNode out = OfflineEval.run(resource("case2_empty_outputs.json"), Conventions.code());
+        JsonNode dist = out.get("documents").get(1).get("methods").get("max_over_generations").get("dist");
+        assertThat(dist.get("joy").asDouble()).isEqualTo(1.0 / 7);
+        assertThat(out.get("conventions").get("mode").asText()).isEqualTo("code");
+    }
+
+    private static final String MISSING_NONE = """
+            {"labels": ["joy", "fear"], "documents": [{"id": "d9",
+              "steps": [{"logits": {"joy": 1, "fear": 2, "none": 0}, "generated": "fear"},
+                        {"logits": {"joy": 1, "fear": 2}, "generated": null}],
+              "final_labels": ["fear"], "annotators": [["fear"]]}]}
+            """;
+
+    @Test
+    void aStepWithoutTheNoneLogitIsRejectedNamingDocumentAndStep() {
+        assertThatThrownBy(() -> OfflineEval.run(JSON.readTree(MISSING_NONE), Conventions.paper()))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("'d9'").hasMessageContaining("step 2").hasMessageContaining("none");
+    }
+
+    @Test
+    void commandLineExitCodesAndOptions() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int rc = OfflineEval.cli(new String[] {"-"}, new ByteArrayInputStream(MISSING_NONE.getBytes(
+                StandardCharsets.UTF_8)), new PrintStream(out), new PrintStream(err));
+        assertThat(rc).isEqualTo(1);
+        assertThat(err.toString()).contains("d9").contains("step 2");
+
+        assertThat(OfflineEval.cli(new String[] {"--bogus", "1", "x.json"}, InputStream.nullInputStream(),
+                new PrintStream(out), new PrintStream(err))).isEqualTo(2);
+
+        OfflineEval.Invocation inv = OfflineEval.parseArguments(new String[] {"--compat", "code",
+                "--model-threshold=0.4", "--eps-hard", "1e-6", "f.json"});
+        assertThat(inv.file()).isEqualTo("f.json");
+        assertThat(inv.conventions().codeCompat()).isTrue();
+        assertThat(inv.conventions().modelThreshold()).isEqualTo(0.4);
+        assertThat(inv.conventions().epsHard()).isEqualTo(1e-6);
+    }
+
+    @Test
+    void goldOverrideUnaryAndBinaryInputsAreScored() throws IOException {
+        // Label set [a, b]. Unary: a σ(3−1) = σ(2), b σ(0) = 0.5. Binary outcomes: a beats none (gap 1),
+        // none beats b (gap 1), a beats b: BT with 0/1 outcomes puts a above none above b.
+        String input = """
+                {"labels": ["a", "b"], "documents": [{"id": "u1",
+                  "steps": [{"logits": {"a": 2, "b": 0, "none": 0}, "generated": "a"}],
+                  "final_labels": ["a"], "annotators": [["a"], []], "gold_labels": ["b"],
+                  "unary": {"a": {"reasonable": 3, "unreasonable": 1}, "b": {"reasonable": 1, "unreasonable": 1},
+                            "none": {"reasonable": 0, "unreasonable": 0}},
+                  "binary": [{"a": "a", "b": "none", "logit_a": 2, "logit_b": 1},
+                             {"a": "none", "b": "b", "logit_a": 2, "logit_b": 1},
+                             {"a": "a", "b": "b", "logit_a": 2, "logit_b": 1}]}]}
+                """;
+        JsonNode doc = OfflineEval.run(JSON.readTree(input), Conventions.paper()).get("documents").get(0);
+        assertThat(doc.get("gold_source").asText()).isEqualTo("gold_labels");
+        assertThat(doc.get("gold_labels").get(0).asText()).isEqualTo("b");
+        JsonNode unary = doc.get("methods").get("unary_breakdown");
+        assertThat(unary.get("dist").get("a").asDouble()).isEqualTo(1 / (1 + Math.exp(-2)));
+        assertThat(unary.get("dist").get("b").asDouble()).isEqualTo(0.5);
+        // gold {b}, unary predicts {a, b} (b = 0.5 reaches the threshold): F1 = 2·1/(1+2) = 2/3
+        assertThat(unary.get("example_f1").asDouble()).isEqualTo(2.0 / 3);
+        JsonNode outcome = doc.get("methods").get("binary_outcome").get("dist");
+        assertThat(outcome.get("a").asDouble()).isGreaterThan(0.5);
+        assertThat(outcome.get("b").asDouble()).isLessThan(0.5);
+        assertThat(doc.get("methods").has("binary_breakdown")).isTrue();
+    }
+}
