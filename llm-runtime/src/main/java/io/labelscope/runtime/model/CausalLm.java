@@ -1,0 +1,279 @@
+package io.labelscope.runtime.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Linear;
+import io.labelscope.runtime.ModelLoadException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
+import java.util.Arrays;
+
+/**
+ * A Llama-family decoder (Llama 2/3, Mistral, Qwen 2) on DJL NDArray ops: weights in one {@link NDManager}, a
+ * forward pass over a batch of left-padded token rows that appends to a {@link KvCache}.
+ *
+ * <p>Attention is composed from ops (there is no fused kernel in the JNI): per layer, RMSNorm, q/k/v projections
+ * (+ biases for Qwen 2), rotary embeddings in the Hugging Face "rotate half" layout, grouped-query attention with an
+ * additive mask built from the cache's slot positions (causal + padding + optional sliding window), softmax in F32,
+ * output projection, residual, RMSNorm, SwiGLU MLP, residual.
+ */
+public final class CausalLm implements AutoCloseable {
+
+    /** One decoder layer's weights; biases are null when the architecture has none. */
+    record Layer(NDArray attnNorm, NDArray wq, NDArray bq, NDArray wk, NDArray bk, NDArray wv, NDArray bv,
+                 NDArray wo, NDArray mlpNorm, NDArray wGate, NDArray wUp, NDArray wDown) {}
+
+    private final ModelConfig cfg;
+    private final NDManager manager;
+    private final DataType dtype;
+    private final NDArray embed;
+    private final NDArray lmHead;
+    private final NDArray finalNorm;
+    private final Layer[] layers;
+    private final NDArray invFreq;
+    private final float scale;
+
+    private CausalLm(ModelConfig cfg, NDManager manager, DataType dtype, NDArray embed, NDArray lmHead,
+                     NDArray finalNorm, Layer[] layers) {
+        this.cfg = cfg;
+        this.manager = manager;
+        this.dtype = dtype;
+        this.embed = embed;
+        this.lmHead = lmHead;
+        this.finalNorm = finalNorm;
+        this.layers = layers;
+        double[] inv = cfg.inverseFrequencies();
+        float[] f = new float[inv.length];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) inv[i];
+        }
+        this.invFreq = manager.create(f);
+        this.scale = (float) (1.0 / Math.sqrt(cfg.headDim()));
+    }
+
+    /**
+     * Loads and checks every tensor. On failure the manager handed in is left for the caller to close (it holds
+     * whatever was loaded so far).
+     */
+    public static CausalLm load(ModelConfig cfg, SafeTensors st, NDManager manager, DataType dtype) {
+        int h = cfg.hiddenSize();
+        int qDim = cfg.numHeads() * cfg.headDim();
+        int kvDim = cfg.numKvHeads() * cfg.headDim();
+        int inter = cfg.intermediateSize();
+        Loader ld = new Loader(st, manager, dtype);
+        NDArray embed = ld.load("model.embed_tokens.weight", cfg.vocabSize(), h);
+        NDArray lmHead;
+        if (cfg.tieWordEmbeddings()) {
+            lmHead = embed;
+        } else if (st.has("lm_head.weight")) {
+            lmHead = ld.load("lm_head.weight", cfg.vocabSize(), h);
+        } else {
+            throw new ModelLoadException("missing tensor 'lm_head.weight' in checkpoint (tie_word_embeddings is false)");
+        }
+        NDArray norm = ld.load("model.norm.weight", h);
+        Layer[] layers = new Layer[cfg.numLayers()];
+        boolean bias = cfg.attentionBias();
+        for (int i = 0; i < layers.length; i++) {
+            String p = "model.layers." + i + ".";
+            layers[i] = new Layer(
+                    ld.load(p + "input_layernorm.weight", h),
+                    ld.load(p + "self_attn.q_proj.weight", qDim, h),
+                    bias ? ld.load(p + "self_attn.q_proj.bias", qDim) : null,
+                    ld.load(p + "self_attn.k_proj.weight", kvDim, h),
+                    bias ? ld.load(p + "self_attn.k_proj.bias", kvDim) : null,
+                    ld.load(p + "self_attn.v_proj.weight", kvDim, h),
+                    bias ? ld.load(p + "self_attn.v_proj.bias", kvDim) : null,
+                    ld.load(p + "self_attn.o_proj.weight", h, qDim),
+                    ld.load(p + "post_attention_layernorm.weight", h),
+                    ld.load(p + "mlp.gate_proj.weight", inter, h),
+                    ld.load(p + "mlp.up_proj.weight", inter, h),
+                    ld.load(p + "mlp.down_proj.weight", h, inter));
+        }
+        return new CausalLm(cfg, manager, dtype, embed, lmHead, norm, layers);
+    }
+
+    /** Reads tensors from the mapped checkpoint into NDArrays of the target type, checking shapes. */
+    private record Loader(SafeTensors st, NDManager manager, DataType dtype) {
+        NDArray load(String name, long... expected) {
+            SafeTensors.Entry e = st.entry(name);
+            if (!Arrays.equals(e.shape(), expected)) {
+                throw new ModelLoadException("shape mismatch for tensor '" + name + "' in " + e.file().getFileName()
+                        + ": expected " + Arrays.toString(expected) + " from config.json, found "
+                        + Arrays.toString(e.shape()));
+            }
+            Shape shape = new Shape(expected);
+            ByteBuffer raw = st.map(e);
+            try (NDManager tmp = manager.newSubManager(Device.cpu())) {
+                NDArray src;
+                switch (e.dtype()) {
+                    case F32 -> src = tmp.create(raw, shape, DataType.FLOAT32);
+                    case F16 -> src = tmp.create(raw, shape, DataType.FLOAT16);
+                    case BF16 -> src = tmp.create(widenBf16(raw, (int) e.elements()), shape, DataType.FLOAT32);
+                    default -> throw new ModelLoadException("tensor '" + name + "': unsupported dtype " + e.dtype());
+                }
+                // A fresh libtorch-owned copy of the target type on the target device; the mapped view goes.
+                NDArray out = src.getDataType() == dtype ? src.duplicate() : src.toType(dtype, true);
+                if (!manager.getDevice().equals(out.getDevice())) {
+                    out = out.toDevice(manager.getDevice(), true);
+                }
+                out.attach(manager);
+                return out;
+            }
+        }
+
+        /** BF16 is the top half of an F32: widen in Java (a BF16 NDArray aborts the JVM on the CPU build). */
+        private static ByteBuffer widenBf16(ByteBuffer raw, int n) {
+            ShortBuffer in = raw.order(ByteOrder.LITTLE_ENDIAN).asShortBuffer();
+            ByteBuffer out = ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder());
+            FloatBuffer f = out.asFloatBuffer();
+            for (int i = 0; i < n; i++) {
+                f.put(i, Float.intBitsToFloat((in.get(i) & 0xffff) << 16));
+            }
+            return out;
+        }
+    }
+
+    public ModelConfig config() {
+        return cfg;
+    }
+
+    public DataType dataType() {
+        return dtype;
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    /** A new empty cache for {@code batch} sequences, owned by a sub-manager of {@code parent}. */
+    public KvCache newCache(NDManager parent, int batch) {
+        return new KvCache(parent, layers.length, batch);
+    }
+
+    /**
+     * Runs new tokens through the model, appending their keys/values to {@code cache}.
+     *
+     * @param step manager for this call's temporaries and result (close it after reading the logits)
+     * @param tokens [batch][T] token ids, left-padded with negative ids; every row has the same T
+     * @param lastOnly return logits of the last column only ([batch, vocab]) instead of [batch, T, vocab]
+     * @return F32 logits owned by {@code step}
+     */
+    public NDArray forward(NDManager step, long[][] tokens, KvCache cache, boolean lastOnly) {
+        int b = tokens.length;
+        int t = tokens[0].length;
+        if (b != cache.batchSize()) {
+            throw new IllegalArgumentException("batch " + b + " does not match cache batch " + cache.batchSize());
+        }
+        int past = cache.length();
+        long[] ids = new long[b * t];
+        float[] pos = new float[b * t];
+        long[][] newPos = new long[b][t];
+        for (int i = 0; i < b; i++) {
+            if (tokens[i].length != t) {
+                throw new IllegalArgumentException("ragged token rows: left-pad them to one length");
+            }
+            long next = cache.nextPosition(i);
+            for (int j = 0; j < t; j++) {
+                long id = tokens[i][j];
+                if (id >= cfg.vocabSize()) {
+                    throw new IllegalArgumentException("token id " + id + " >= vocab_size " + cfg.vocabSize());
+                }
+                ids[i * t + j] = Math.max(id, 0);
+                newPos[i][j] = id < 0 ? -1 : next++;
+                pos[i * t + j] = Math.max(newPos[i][j], 0);
+            }
+        }
+        cache.appendPositions(newPos);
+        int s = past + t;
+        float[] mask = new float[b * t * s];
+        int window = cfg.slidingWindow();
+        for (int i = 0; i < b; i++) {
+            long[] slots = cache.slotPositions(i);
+            for (int j = 0; j < t; j++) {
+                long q = newPos[i][j];
+                int base = (i * t + j) * s;
+                for (int k = 0; k < s; k++) {
+                    long p = slots[k];
+                    boolean ok = p >= 0 && p <= q && (window <= 0 || q - p < window);
+                    mask[base + k] = ok ? 0f : -1e9f;
+                }
+            }
+        }
+        int nh = cfg.numHeads();
+        int nkv = cfg.numKvHeads();
+        int g = cfg.kvGroups();
+        int d = cfg.headDim();
+        NDArray maskNd = step.create(mask, new Shape(b, 1, 1, t, s));
+        NDArray posNd = step.create(pos, new Shape(b, t, 1));
+        NDArray freqs = posNd.mul(invFreq);
+        NDArray emb = freqs.concat(freqs, -1);
+        NDArray cos = emb.cos().expandDims(2).toType(dtype, false);
+        NDArray sin = emb.sin().expandDims(2).toType(dtype, false);
+        NDArray x = embed.get(new NDIndex("{}", step.create(ids)));
+        x.attach(step);
+        x = x.reshape(b, t, cfg.hiddenSize());
+        for (int l = 0; l < layers.length; l++) {
+            Layer w = layers[l];
+            try (NDManager lm = step.newSubManager()) {
+                x.attach(lm);
+                NDArray hn = rmsNorm(x, w.attnNorm());
+                NDArray q = linear(hn, w.wq(), w.bq()).reshape(b, t, nh, d);
+                NDArray k = linear(hn, w.wk(), w.bk()).reshape(b, t, nkv, d);
+                NDArray v = linear(hn, w.wv(), w.bv()).reshape(b, t, nkv, d);
+                q = rope(q, cos, sin).mul(scale).transpose(0, 2, 1, 3).reshape(b, nkv, g * t, d);
+                k = rope(k, cos, sin).transpose(0, 2, 1, 3);
+                v = v.transpose(0, 2, 1, 3);
+                NDArray[] kv = cache.append(l, k, v);
+                NDArray att = q.matMul(kv[0].transpose(0, 1, 3, 2))
+                        .toType(DataType.FLOAT32, false)
+                        .reshape(b, nkv, g, t, s)
+                        .add(maskNd)
+                        .softmax(-1)
+                        .toType(dtype, false)
+                        .reshape(b, nkv, g * t, s);
+                NDArray o = att.matMul(kv[1]).reshape(b, nh, t, d).transpose(0, 2, 1, 3).reshape(b, t, nh * d);
+                NDArray x1 = x.add(linear(o, w.wo(), null));
+                NDArray h2 = rmsNorm(x1, w.mlpNorm());
+                NDArray gate = linear(h2, w.wGate(), null);
+                NDArray mlp = linear(gate.mul(Activation.sigmoid(gate)).mul(linear(h2, w.wUp(), null)), w.wDown(), null);
+                x = x1.add(mlp);
+                x.attach(step);
+            }
+        }
+        x = rmsNorm(x, finalNorm);
+        if (lastOnly) {
+            x = x.get(new NDIndex(":, -1, :"));
+        }
+        return linear(x, lmHead, null).toType(DataType.FLOAT32, false);
+    }
+
+    private NDArray rmsNorm(NDArray x, NDArray w) {
+        NDArray xf = x.toType(DataType.FLOAT32, false);
+        NDArray inv = xf.square().mean(new int[] {-1}, true).add((float) cfg.rmsNormEps()).sqrt();
+        return xf.div(inv).toType(dtype, false).mul(w);
+    }
+
+    private static NDArray rope(NDArray x, NDArray cos, NDArray sin) {
+        long half = x.getShape().get(3) / 2;
+        NDArray x1 = x.get(new NDIndex("..., :" + half));
+        NDArray x2 = x.get(new NDIndex("..., " + half + ":"));
+        NDArray rotated = x2.neg().concat(x1, -1);
+        return x.mul(cos).add(rotated.mul(sin));
+    }
+
+    private static NDArray linear(NDArray x, NDArray w, NDArray bias) {
+        return (bias == null ? Linear.linear(x, w) : Linear.linear(x, w, bias)).singletonOrThrow();
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -1,0 +1,113 @@
+package io.labelscope.runtime.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.Arrays;
+
+/**
+ * Keys and values of every layer for a batch of sequences, [batch, kvHeads, slots, headDim] each, plus the token
+ * position held by each slot ({@code -1} = padding, never attended to). Owns its own {@link NDManager}; close it.
+ */
+public final class KvCache implements AutoCloseable {
+    private final NDManager manager;
+    private final NDArray[] keys;
+    private final NDArray[] values;
+    private final int batch;
+    private long[][] slotPositions;
+
+    KvCache(NDManager parent, int layers, int batch) {
+        this.manager = parent.newSubManager();
+        this.keys = new NDArray[layers];
+        this.values = new NDArray[layers];
+        this.batch = batch;
+        this.slotPositions = new long[batch][0];
+    }
+
+    public int batchSize() {
+        return batch;
+    }
+
+    public int length() {
+        return slotPositions[0].length;
+    }
+
+    /** Positions held by the slots of sequence {@code b}; -1 marks padding. */
+    public long[] slotPositions(int b) {
+        return slotPositions[b].clone();
+    }
+
+    /** Position the next token of sequence {@code b} gets: one more than its last real slot. */
+    public long nextPosition(int b) {
+        long max = -1;
+        for (long p : slotPositions[b]) {
+            max = Math.max(max, p);
+        }
+        return max + 1;
+    }
+
+    /** Adds slots for new tokens; called before the layers run so the mask covers them. */
+    void appendPositions(long[][] newPositions) {
+        for (int b = 0; b < batch; b++) {
+            long[] old = slotPositions[b];
+            long[] add = newPositions[b];
+            long[] n = Arrays.copyOf(old, old.length + add.length);
+            System.arraycopy(add, 0, n, old.length, add.length);
+            slotPositions[b] = n;
+        }
+    }
+
+    /** Appends along the slot axis; returns the full keys/values for the layer (owned by this cache). */
+    NDArray[] append(int layer, NDArray k, NDArray v) {
+        keys[layer] = cat(keys[layer], k);
+        values[layer] = cat(values[layer], v);
+        return new NDArray[] {keys[layer], values[layer]};
+    }
+
+    private NDArray cat(NDArray old, NDArray add) {
+        NDArray n;
+        if (old == null) {
+            n = add.duplicate();
+        } else {
+            n = old.concat(add, 2);
+            old.close();
+        }
+        n.attach(manager);
+        return n;
+    }
+
+    /**
+     * A new cache of {@code n} rows, each a copy of this single-row cache (shared-prefix reuse), owned by a
+     * sub-manager of {@code parent}.
+     */
+    public KvCache expand(NDManager parent, int n) {
+        if (batch != 1) {
+            throw new IllegalStateException("only a single-sequence cache can be expanded, this one has " + batch);
+        }
+        KvCache c = new KvCache(parent, keys.length, n);
+        for (int l = 0; l < keys.length; l++) {
+            c.keys[l] = keys[l].repeat(0, n);
+            c.keys[l].attach(c.manager);
+            c.values[l] = values[l].repeat(0, n);
+            c.values[l].attach(c.manager);
+        }
+        for (int b = 0; b < n; b++) {
+            c.slotPositions[b] = slotPositions[0].clone();
+        }
+        return c;
+    }
+
+    /** Open NDArrays held (for leak checks). */
+    public int openArrays() {
+        int n = 0;
+        for (int l = 0; l < keys.length; l++) {
+            n += keys[l] == null ? 0 : 1;
+            n += values[l] == null ? 0 : 1;
+        }
+        return n;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

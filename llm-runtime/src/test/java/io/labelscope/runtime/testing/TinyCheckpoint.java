@@ -1,0 +1,280 @@
+package io.labelscope.runtime.testing;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * A randomly initialised Llama-family checkpoint written by the tests: config.json, safetensors (F32, F16 or BF16,
+ * optionally sharded) and a byte-level BPE tokenizer.json. {@link #weights} holds the values exactly as stored in
+ * the file (after F16/BF16 rounding), which the plain-Java reference uses.
+ */
+public final class TinyCheckpoint {
+
+    /** Architecture and sizes. ropeScalingFactor > 0 selects Llama-3 rope scaling. */
+    public record Spec(String arch, int vocab, int hidden, int inter, int layers, int heads, int kvHeads,
+                       int headDim, double ropeTheta, boolean tie, double ropeScalingFactor, double eps, long seed,
+                       double std) {
+        public boolean bias() {
+            return arch.equals("Qwen2ForCausalLM");
+        }
+
+        public Spec withArch(String a) {
+            return new Spec(a, vocab, hidden, inter, layers, heads, kvHeads, headDim, ropeTheta, tie,
+                    ropeScalingFactor, eps, seed, std);
+        }
+
+        public Spec withRopeScaling(double f) {
+            return new Spec(arch, vocab, hidden, inter, layers, heads, kvHeads, headDim, ropeTheta, tie, f, eps,
+                    seed, std);
+        }
+
+        public Spec withTie(boolean t) {
+            return new Spec(arch, vocab, hidden, inter, layers, heads, kvHeads, headDim, ropeTheta, t,
+                    ropeScalingFactor, eps, seed, std);
+        }
+
+        public Spec withSeed(long s) {
+            return new Spec(arch, vocab, hidden, inter, layers, heads, kvHeads, headDim, ropeTheta, tie,
+                    ropeScalingFactor, eps, s, std);
+        }
+    }
+
+    public enum FileType { F32, F16, BF16 }
+
+    /** Default tiny spec: 2 layers, 4 query heads over 2 KV heads (GQA), head_dim 8. */
+    public static Spec tiny(int vocab) {
+        return new Spec("LlamaForCausalLM", vocab, 32, 64, 2, 4, 2, 8, 10000.0, false, 0, 1e-5, 42, 0.15);
+    }
+
+    public final Spec spec;
+    public final Map<String, float[]> weights = new LinkedHashMap<>();
+    public final Map<String, long[]> shapes = new LinkedHashMap<>();
+
+    public TinyCheckpoint(Spec s) {
+        this.spec = s;
+        Random r = new Random(s.seed());
+        int q = s.heads() * s.headDim();
+        int kv = s.kvHeads() * s.headDim();
+        add("model.embed_tokens.weight", r, s.std() * 5, s.vocab(), s.hidden());
+        for (int i = 0; i < s.layers(); i++) {
+            String p = "model.layers." + i + ".";
+            norm(p + "input_layernorm.weight", r, s.hidden());
+            add(p + "self_attn.q_proj.weight", r, s.std() * 2, q, s.hidden());
+            add(p + "self_attn.k_proj.weight", r, s.std() * 2, kv, s.hidden());
+            add(p + "self_attn.v_proj.weight", r, s.std(), kv, s.hidden());
+            if (s.bias()) {
+                add(p + "self_attn.q_proj.bias", r, 0.5, q);
+                add(p + "self_attn.k_proj.bias", r, 0.5, kv);
+                add(p + "self_attn.v_proj.bias", r, 0.5, kv);
+            }
+            add(p + "self_attn.o_proj.weight", r, s.std(), s.hidden(), q);
+            norm(p + "post_attention_layernorm.weight", r, s.hidden());
+            add(p + "mlp.gate_proj.weight", r, s.std(), s.inter(), s.hidden());
+            add(p + "mlp.up_proj.weight", r, s.std(), s.inter(), s.hidden());
+            add(p + "mlp.down_proj.weight", r, s.std(), s.hidden(), s.inter());
+        }
+        norm("model.norm.weight", r, s.hidden());
+        if (!s.tie()) {
+            add("lm_head.weight", r, s.std() * 2, s.vocab(), s.hidden());
+        }
+    }
+
+    private void add(String name, Random r, double std, long... shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        float[] a = new float[(int) n];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) (r.nextGaussian() * std);
+        }
+        weights.put(name, a);
+        shapes.put(name, shape);
+    }
+
+    private void norm(String name, Random r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (1.0 + 0.2 * r.nextGaussian());
+        }
+        weights.put(name, a);
+        shapes.put(name, new long[] {n});
+    }
+
+    /** Rounds every weight to what the file type can hold, so the reference sees the stored values. */
+    public TinyCheckpoint roundTo(FileType t) {
+        for (float[] a : weights.values()) {
+            for (int i = 0; i < a.length; i++) {
+                a[i] = switch (t) {
+                    case F32 -> a[i];
+                    case F16 -> Half.toFloat(Half.fromFloat(a[i]));
+                    case BF16 -> Float.intBitsToFloat(Half.bf16(a[i]) << 16);
+                };
+            }
+        }
+        return this;
+    }
+
+    public Map<String, Object> configJson() {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("architectures", List.of(spec.arch()));
+        c.put("model_type", switch (spec.arch()) {
+            case "Qwen2ForCausalLM" -> "qwen2";
+            case "MistralForCausalLM" -> "mistral";
+            default -> "llama";
+        });
+        c.put("vocab_size", spec.vocab());
+        c.put("hidden_size", spec.hidden());
+        c.put("intermediate_size", spec.inter());
+        c.put("num_hidden_layers", spec.layers());
+        c.put("num_attention_heads", spec.heads());
+        c.put("num_key_value_heads", spec.kvHeads());
+        if (spec.headDim() * spec.heads() != spec.hidden()) {
+            c.put("head_dim", spec.headDim());
+        }
+        c.put("hidden_act", "silu");
+        c.put("rms_norm_eps", spec.eps());
+        c.put("rope_theta", spec.ropeTheta());
+        c.put("max_position_embeddings", 2048);
+        c.put("tie_word_embeddings", spec.tie());
+        c.put("bos_token_id", ByteBpe.BOS);
+        c.put("eos_token_id", ByteBpe.EOS);
+        c.put("torch_dtype", "float32");
+        if (spec.ropeScalingFactor() > 0) {
+            Map<String, Object> rs = new LinkedHashMap<>();
+            rs.put("rope_type", "llama3");
+            rs.put("factor", spec.ropeScalingFactor());
+            rs.put("low_freq_factor", 1.0);
+            rs.put("high_freq_factor", 4.0);
+            rs.put("original_max_position_embeddings", 16);
+            c.put("rope_scaling", rs);
+        }
+        return c;
+    }
+
+    /** Writes config.json, the weights (in {@code shards} files) and the tokenizer. */
+    public void write(Path dir, FileType type, int shards, ByteBpe tokenizer) throws IOException {
+        Files.createDirectories(dir);
+        ObjectMapper om = new ObjectMapper();
+        om.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), configJson());
+        tokenizer.write(dir.resolve("tokenizer.json"));
+        List<String> names = new ArrayList<>(weights.keySet());
+        if (shards <= 1) {
+            writeSafetensors(dir.resolve("model.safetensors"), names, type);
+            return;
+        }
+        ObjectNode index = om.createObjectNode();
+        index.putObject("metadata").put("total_size", 0);
+        ObjectNode map = index.putObject("weight_map");
+        int per = (names.size() + shards - 1) / shards;
+        for (int s = 0; s < shards; s++) {
+            List<String> part = names.subList(Math.min(names.size(), s * per), Math.min(names.size(), (s + 1) * per));
+            String file = String.format("model-%05d-of-%05d.safetensors", s + 1, shards);
+            writeSafetensors(dir.resolve(file), part, type);
+            part.forEach(n -> map.put(n, file));
+        }
+        om.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("model.safetensors.index.json").toFile(), index);
+    }
+
+    public void writeSafetensors(Path file, List<String> names, FileType type) throws IOException {
+        Map<String, Object> header = new LinkedHashMap<>();
+        header.put("__metadata__", Map.of("format", "pt"));
+        long off = 0;
+        int bytes = type == FileType.F32 ? 4 : 2;
+        for (String n : names) {
+            long len = (long) weights.get(n).length * bytes;
+            header.put(n, Map.of("dtype", type.name(), "shape", shapes.get(n), "data_offsets", List.of(off, off + len)));
+            off += len;
+        }
+        byte[] h = new ObjectMapper().writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
+        int pad = (8 - h.length % 8) % 8;
+        try (OutputStream out = Files.newOutputStream(file)) {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length + pad);
+            out.write(len.array());
+            out.write(h);
+            for (int i = 0; i < pad; i++) {
+                out.write(' ');
+            }
+            for (String n : names) {
+                float[] a = weights.get(n);
+                ByteBuffer b = ByteBuffer.allocate(a.length * bytes).order(ByteOrder.LITTLE_ENDIAN);
+                for (float v : a) {
+                    switch (type) {
+                        case F32 -> b.putFloat(v);
+                        case F16 -> b.putShort(Half.fromFloat(v));
+                        case BF16 -> b.putShort((short) Half.bf16(v));
+                    }
+                }
+                out.write(b.array());
+            }
+        }
+    }
+
+    /** IEEE half and bfloat16 conversions (Java 17 has no Float.floatToFloat16). */
+    public static final class Half {
+        private Half() {}
+
+        public static short fromFloat(float f) {
+            int bits = Float.floatToIntBits(f);
+            int sign = (bits >>> 16) & 0x8000;
+            int exp = ((bits >>> 23) & 0xff) - 127 + 15;
+            int mant = bits & 0x7fffff;
+            if (exp >= 31) {
+                return (short) (sign | 0x7c00);
+            }
+            if (exp <= 0) {
+                if (exp < -10) {
+                    return (short) sign;
+                }
+                mant |= 0x800000;
+                int shift = 14 - exp;
+                int half = mant >> shift;
+                int rem = mant & ((1 << shift) - 1);
+                int mid = 1 << (shift - 1);
+                if (rem > mid || (rem == mid && (half & 1) == 1)) {
+                    half++;
+                }
+                return (short) (sign | half);
+            }
+            int half = (exp << 10) | (mant >> 13);
+            int rem = mant & 0x1fff;
+            if (rem > 0x1000 || (rem == 0x1000 && (half & 1) == 1)) {
+                half++;
+            }
+            return (short) (sign | half);
+        }
+
+        public static float toFloat(short h) {
+            int sign = (h & 0x8000) << 16;
+            int exp = (h >>> 10) & 0x1f;
+            int mant = h & 0x3ff;
+            if (exp == 0) {
+                float v = mant * (float) Math.pow(2, -24);
+                return sign != 0 ? -v : v;
+            }
+            if (exp == 31) {
+                return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+            }
+            return Float.intBitsToFloat(sign | ((exp - 15 + 127) << 23) | (mant << 13));
+        }
+
+        /** Round-to-nearest-even bfloat16 bits (low 16 bits of the result). */
+        public static int bf16(float f) {
+            int bits = Float.floatToIntBits(f);
+            int lsb = (bits >>> 16) & 1;
+            return ((bits + 0x7fff + lsb) >>> 16) & 0xffff;
+        }
+    }
+}
