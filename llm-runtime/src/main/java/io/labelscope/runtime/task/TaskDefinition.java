@@ -1,0 +1,102 @@
+package io.labelscope.runtime.task;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A classification task as data (SPEC §2): label set in instruction order, templates, output format, k demos drawn
+ * with a seed from a pool, extra surface variants per label, and the {@code compat=code} switch.
+ *
+ * @param instructionTemplate contains {@code {labels}}, rendered as {@code a, b and c}
+ * @param demoTemplate contains {@code {text}} and {@code {answer}}
+ * @param queryTemplate contains {@code {text}}
+ * @param extraVariants more surface forms per label (beyond {@code l, L, " l", " L"} and the in-prompt form)
+ * @param compatCode reproduce the authors' code: only a label's first occurrence makes a step, only the in-prompt
+ *     token form counts
+ * @param maxNewTokens generation limit per document
+ */
+public record TaskDefinition(
+        String name,
+        List<String> labels,
+        String instructionTemplate,
+        String demoTemplate,
+        String queryTemplate,
+        OutputFormat format,
+        int k,
+        long seed,
+        List<Demo> demoPool,
+        Map<String, List<String>> extraVariants,
+        boolean compatCode,
+        int maxNewTokens) {
+
+    public static final String NONE = "none";
+    public static final String DEFAULT_INSTRUCTION = "Classify the following inputs into none, one, or multiple the "
+            + "following emotions per input: {labels}. Output exactly these emotions and no others.\n";
+    public static final String DEFAULT_DEMO = "Input: {text}\n{answer}\n";
+    public static final String DEFAULT_QUERY = "Input: {text}";
+
+    public TaskDefinition {
+        Objects.requireNonNull(name, "name");
+        labels = List.copyOf(labels);
+        if (labels.isEmpty()) {
+            throw new IllegalArgumentException("task " + name + " has no labels");
+        }
+        if (labels.stream().anyMatch(l -> l.equalsIgnoreCase(NONE))) {
+            throw new IllegalArgumentException("'none' is a pseudo-label and cannot be in the label set");
+        }
+        if (labels.stream().distinct().count() != labels.size()) {
+            throw new IllegalArgumentException("task " + name + " has duplicate labels: " + labels);
+        }
+        if (!instructionTemplate.contains("{labels}")) {
+            throw new IllegalArgumentException("instruction template lacks {labels}");
+        }
+        if (!demoTemplate.contains("{text}") || !demoTemplate.contains("{answer}")) {
+            throw new IllegalArgumentException("demo template needs {text} and {answer}");
+        }
+        if (!queryTemplate.contains("{text}")) {
+            throw new IllegalArgumentException("query template lacks {text}");
+        }
+        demoPool = List.copyOf(demoPool);
+        extraVariants = Map.copyOf(extraVariants);
+        if (k < 0 || k > demoPool.size()) {
+            throw new IllegalArgumentException("k=" + k + " demos requested, pool has " + demoPool.size());
+        }
+        if (maxNewTokens < 1) {
+            throw new IllegalArgumentException("maxNewTokens must be >= 1");
+        }
+    }
+
+    /** The authors' GoEmotions defaults: JSON list, default templates, no extra variants. */
+    public static TaskDefinition defaults(String name, List<String> labels, List<Demo> pool, int k, long seed) {
+        return new TaskDefinition(name, labels, DEFAULT_INSTRUCTION, DEFAULT_DEMO, DEFAULT_QUERY,
+                OutputFormat.JSON_LIST, k, seed, pool, Map.of(), false, 48);
+    }
+
+    public TaskDefinition withFormat(OutputFormat f) {
+        return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, f, k, seed,
+                demoPool, extraVariants, compatCode, maxNewTokens);
+    }
+
+    public TaskDefinition withCompatCode(boolean c) {
+        return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed,
+                demoPool, extraVariants, c, maxNewTokens);
+    }
+
+    public TaskDefinition withMaxNewTokens(int n) {
+        return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed,
+                demoPool, extraVariants, compatCode, n);
+    }
+
+    public TaskDefinition withExtraVariants(Map<String, List<String>> v) {
+        return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed,
+                demoPool, v, compatCode, maxNewTokens);
+    }
+
+    /** Labels then {@code none}: the order of every step's logits and probabilities. */
+    public List<String> scoredLabels() {
+        java.util.ArrayList<String> s = new java.util.ArrayList<>(labels);
+        s.add(NONE);
+        return List.copyOf(s);
+    }
+}
