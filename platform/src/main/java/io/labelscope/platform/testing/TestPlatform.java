@@ -1,0 +1,178 @@
+package io.labelscope.platform.testing;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+import org.apache.kafka.server.common.MetadataVersion;
+
+import io.labelscope.platform.ApicurioRegistry;
+import io.labelscope.platform.RegistryClient;
+import io.labelscope.platform.TopicAdmin;
+import io.labelscope.platform.TopicDefinition;
+
+/**
+ * One real Kafka broker and one real schema registry per test JVM, shared by every test in it.
+ *
+ * <p>The broker is Kafka's own KRaft test kit, in this JVM; the registry is the Apicurio distribution in a child
+ * process. Both start on first use and stop when the JVM exits. The registry child is watched by a tiny shell
+ * loop that kills it if this JVM dies without running its shutdown hooks (kill -9), so a test run never leaves a
+ * process behind.
+ */
+public final class TestPlatform {
+
+    private static TestPlatform instance;
+
+    private final KafkaClusterTestKit kafka;
+    private final Process registryProcess;
+    private final String registryUrl;
+    private final Path home;
+
+    private TestPlatform(KafkaClusterTestKit kafka, Process registryProcess, String registryUrl, Path home) {
+        this.kafka = kafka;
+        this.registryProcess = registryProcess;
+        this.registryUrl = registryUrl;
+        this.home = home;
+    }
+
+    /** The shared platform, started on first call. */
+    public static synchronized TestPlatform get() {
+        if (instance == null) {
+            instance = start();
+            Runtime.getRuntime().addShutdownHook(new Thread(instance::stop, "labelscope-test-platform-stop"));
+        }
+        return instance;
+    }
+
+    public String bootstrapServers() {
+        return kafka.bootstrapServers();
+    }
+
+    /** Base URL of the registry, e.g. {@code http://127.0.0.1:41234}. */
+    public String registryUrl() {
+        return registryUrl;
+    }
+
+    public RegistryClient registry() {
+        return new RegistryClient(registryUrl);
+    }
+
+    /** Creates the given topics (if missing) and registers their value subjects. */
+    public void ensureTopics(List<TopicDefinition> topics, int partitions) {
+        try {
+            TopicAdmin.ensure(bootstrapServers(), Map.of(), registry(), topics, partitions);
+        } catch (Exception e) {
+            throw new IllegalStateException("could not create test topics: " + e.getMessage(), e);
+        }
+    }
+
+    public Properties clientProperties() {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrapServers());
+        return props;
+    }
+
+    private static TestPlatform start() {
+        Path home;
+        KafkaClusterTestKit kafka = null;
+        Process registry = null;
+        try {
+            home = Files.createTempDirectory("labelscope-test-platform");
+            kafka = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
+                    .setCombined(true)
+                    .setNumBrokerNodes(1)
+                    .setNumControllerNodes(1)
+                    .setBootstrapMetadataVersion(MetadataVersion.latestProduction())
+                    .setBaseDirectory(home.resolve("kafka"))
+                    .build())
+                    .setConfigProp("offsets.topic.replication.factor", "1")
+                    .setConfigProp("offsets.topic.num.partitions", "3")
+                    .setConfigProp("transaction.state.log.replication.factor", "1")
+                    .setConfigProp("transaction.state.log.min.isr", "1")
+                    .setConfigProp("transaction.state.log.num.partitions", "3")
+                    .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                    .setConfigProp("num.partitions", "3")
+                    .build();
+            kafka.format();
+            kafka.startup();
+            kafka.waitForReadyBrokers();
+
+            int port = freePort();
+            String url = "http://127.0.0.1:" + port;
+            Path log = home.resolve("registry.log");
+            registry = new ProcessBuilder(watchedByThisJvm(ApicurioRegistry.command("127.0.0.1", port)))
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
+            RegistryClient client = new RegistryClient(url);
+            ApicurioRegistry.awaitReady(client, registry, log, 120_000);
+            client.setGlobalCompatibility("BACKWARD");
+            return new TestPlatform(kafka, registry, url, home);
+        } catch (Exception e) {
+            if (registry != null) {
+                registry.descendants().forEach(ProcessHandle::destroyForcibly);
+                registry.destroyForcibly();
+            }
+            if (kafka != null) {
+                try {
+                    kafka.close();
+                } catch (Exception closing) {
+                    e.addSuppressed(closing);
+                }
+            }
+            throw new IllegalStateException("could not start the test broker and registry: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Runs the command under {@code sh}, beside a loop that kills it once this JVM is gone. The shell execs
+     * nothing, so {@link #stop()} can end both by killing the shell's descendants.
+     */
+    private static List<String> watchedByThisJvm(List<String> command) {
+        StringBuilder quoted = new StringBuilder();
+        for (String part : command) {
+            quoted.append('\'').append(part.replace("'", "'\\''")).append("' ");
+        }
+        long parent = ProcessHandle.current().pid();
+        String script = quoted + "& child=$!; "
+                + "(while kill -0 " + parent + " 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done; "
+                + "kill $child 2>/dev/null) & wait $child";
+        List<String> wrapped = new ArrayList<>();
+        wrapped.add("sh");
+        wrapped.add("-c");
+        wrapped.add(script);
+        return wrapped;
+    }
+
+    private synchronized void stop() {
+        registryProcess.descendants().forEach(ProcessHandle::destroy);
+        registryProcess.destroy();
+        try {
+            kafka.close();
+        } catch (Exception e) {
+            // The JVM is exiting; the broker's threads die with it.
+        }
+        deleteQuietly(home);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // best effort: it is a temp directory
+        }
+    }
+}
