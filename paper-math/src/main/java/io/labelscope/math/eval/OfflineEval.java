@@ -20,7 +20,6 @@ import io.labelscope.math.Summary;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,8 +35,7 @@ import java.util.TreeMap;
  * figures out, computed by the same {@link DocumentAnalysis} the streaming aggregator uses.
  *
  * <p>API: {@link #run(Path, Conventions)}, {@link #run(InputStream, Conventions)}, {@link #run(JsonNode,
- * Conventions)} return the output tree; {@link #cli(String[], InputStream, PrintStream, PrintStream)} is the
- * whole command line (exit code returned, not thrown) for {@code labelscope eval FILE}.
+ * Conventions)} return the output tree; {@code labelscope eval FILE} (the cli module) is its command line.
  */
 public final class OfflineEval {
 
@@ -47,121 +45,6 @@ public final class OfflineEval {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private OfflineEval() {
-    }
-
-    /** Usage of the command line; {@code labelscope eval} prints it for {@code --help}. */
-    public static final String USAGE = String.join("\n",
-            "usage: eval [options] FILE    (FILE '-' reads standard input)",
-            "  --compat paper|code           paper conventions (default) or the authors' code quirks",
-            "  --eps-hard X                  hard predictions' epsilon (default 1e-8)",
-            "  --eps-max-floor X             max-over-generations floor (default 1e-8)",
-            "  --nll-clip X                  clip p to [X, 1-X] for NLL and L1 (default 1e-8)",
-            "  --model-threshold X           predicted when p >= X (default 0.5)",
-            "  --human-threshold X           gold when H >= X (default 0.5)",
-            "  --threshold-tolerance X       within X below a threshold counts as reaching it (default 1e-9)",
-            "  --empty-f1 X                  example-F1 when gold and prediction are both empty (default 1)",
-            "  --bt-lambda X                 Bradley-Terry L2 weight (default 0.01)",
-            "exit status: 0 ok, 1 invalid input (message names document and step), 2 usage");
-
-    /** Wrong command-line use. */
-    public static final class UsageException extends IllegalArgumentException {
-        public UsageException(String message) {
-            super(message);
-        }
-    }
-
-    /** The eval's options (conventions) and input file, parsed from command-line arguments. */
-    public record Invocation(Conventions conventions, String file) {
-    }
-
-    /** Parses {@code [options] FILE}; see {@link #USAGE}. */
-    public static Invocation parseArguments(String[] args) {
-        Conventions c = Conventions.paper();
-        String file = null;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.startsWith("--") && a.contains("=")) {
-                String[] kv = a.split("=", 2);
-                String[] expanded = new String[args.length + 1];
-                System.arraycopy(args, 0, expanded, 0, i);
-                expanded[i] = kv[0];
-                expanded[i + 1] = kv[1];
-                System.arraycopy(args, i + 1, expanded, i + 2, args.length - i - 1);
-                args = expanded;
-                a = kv[0];
-            }
-            if (!a.startsWith("--") || a.equals("--")) {
-                if (file != null) {
-                    throw new UsageException("more than one input file: " + file + ", " + a);
-                }
-                file = a;
-                continue;
-            }
-            if (i + 1 >= args.length) {
-                throw new UsageException(a + " needs a value");
-            }
-            String v = args[++i];
-            try {
-                c = switch (a) {
-                    case "--compat" -> c.withMode(Conventions.Mode.fromWireName(v));
-                    case "--eps-hard" -> c.withEpsHard(Double.parseDouble(v));
-                    case "--eps-max-floor" -> c.withEpsMaxFloor(Double.parseDouble(v));
-                    case "--nll-clip" -> c.withNllClip(Double.parseDouble(v));
-                    case "--model-threshold" -> c.withModelThreshold(Double.parseDouble(v));
-                    case "--human-threshold" -> c.withHumanThreshold(Double.parseDouble(v));
-                    case "--threshold-tolerance" -> c.withThresholdTolerance(Double.parseDouble(v));
-                    case "--empty-f1" -> c.withEmptyF1(Double.parseDouble(v));
-                    case "--bt-lambda" -> c.withBtLambda(Double.parseDouble(v));
-                    default -> throw new UsageException("unknown option " + a);
-                };
-            } catch (NumberFormatException e) {
-                throw new UsageException(a + ": not a number: " + v);
-            } catch (UsageException e) {
-                throw e;
-            } catch (IllegalArgumentException e) {
-                throw new UsageException(a + ": " + e.getMessage());
-            }
-        }
-        if (file == null) {
-            throw new UsageException("no input file");
-        }
-        return new Invocation(c, file);
-    }
-
-    /**
-     * The whole command: parse arguments, run, print the output JSON to {@code out}.
-     *
-     * @return exit status: 0 ok, 1 invalid input, 2 usage
-     */
-    public static int cli(String[] args, InputStream stdin, PrintStream out, PrintStream err) {
-        if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
-            out.println(USAGE);
-            return 0;
-        }
-        Invocation inv;
-        try {
-            inv = parseArguments(args);
-        } catch (UsageException e) {
-            err.println("eval: " + e.getMessage());
-            err.println(USAGE);
-            return 2;
-        }
-        try {
-            ObjectNode result = inv.file().equals("-") ? run(stdin, inv.conventions())
-                    : run(Path.of(inv.file()), inv.conventions());
-            out.println(toJson(result));
-            return 0;
-        } catch (InvalidInputException e) {
-            err.println("eval: invalid input: " + e.getMessage());
-            return 1;
-        } catch (IOException e) {
-            err.println("eval: cannot read " + inv.file() + ": " + e.getMessage());
-            return 1;
-        }
-    }
-
-    public static void main(String[] args) {
-        System.exit(cli(args, System.in, System.out, System.err));
     }
 
     public static ObjectNode run(Path input, Conventions conventions) throws IOException {

@@ -8,11 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.labelscope.math.Conventions;
 import io.labelscope.math.InvalidInputException;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -85,26 +82,6 @@ class OfflineEvalTest {
         assertThatThrownBy(() -> OfflineEval.run(JSON.readTree(MISSING_NONE), Conventions.paper()))
                 .isInstanceOf(InvalidInputException.class)
                 .hasMessageContaining("'d9'").hasMessageContaining("step 2").hasMessageContaining("none");
-    }
-
-    @Test
-    void commandLineExitCodesAndOptions() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int rc = OfflineEval.cli(new String[] {"-"}, new ByteArrayInputStream(MISSING_NONE.getBytes(
-                StandardCharsets.UTF_8)), new PrintStream(out), new PrintStream(err));
-        assertThat(rc).isEqualTo(1);
-        assertThat(err.toString()).contains("d9").contains("step 2");
-
-        assertThat(OfflineEval.cli(new String[] {"--bogus", "1", "x.json"}, InputStream.nullInputStream(),
-                new PrintStream(out), new PrintStream(err))).isEqualTo(2);
-
-        OfflineEval.Invocation inv = OfflineEval.parseArguments(new String[] {"--compat", "code",
-                "--model-threshold=0.4", "--eps-hard", "1e-6", "f.json"});
-        assertThat(inv.file()).isEqualTo("f.json");
-        assertThat(inv.conventions().codeCompat()).isTrue();
-        assertThat(inv.conventions().modelThreshold()).isEqualTo(0.4);
-        assertThat(inv.conventions().epsHard()).isEqualTo(1e-6);
     }
 
     @Test
