@@ -1,0 +1,91 @@
+package io.labelscope.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.labelscope.runtime.decode.GenerationResult;
+import io.labelscope.runtime.decode.LabelDecoder;
+import io.labelscope.runtime.task.Demo;
+import io.labelscope.runtime.task.TaskDefinition;
+import io.labelscope.runtime.testing.Fixtures;
+import io.labelscope.runtime.testing.TinyCheckpoint;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** 2000+ prompts: open NDArrays return to the same count, heap and RSS stay flat. */
+class MemoryTest {
+
+    @TempDir
+    Path dir;
+
+    static long heapAfterGc() throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        Runtime r = Runtime.getRuntime();
+        return r.totalMemory() - r.freeMemory();
+    }
+
+    static long rssKb() throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return -1;
+    }
+
+    @Test
+    void footprintStaysFlatOver2000Prompts() throws Exception {
+        Fixtures.write(dir, TinyCheckpoint.tiny(Fixtures.VOCAB).withSeed(9));
+        List<Demo> pool = List.of(new Demo("I am happy", List.of("joy")), new Demo("so sad and scary", List.of("fear", "sadness")));
+        TaskDefinition task = TaskDefinition.defaults("m", List.of("joy", "fear", "sadness"), pool, 2, 1).withMaxNewTokens(6);
+        String[] words = {"I", "am", "happy", "sad", "today", "so", "it", "is", "great", "scary", "a", "b"};
+        try (LlmModel model = LlmModel.load(dir, RuntimeConfig.cpu().withMaxBatchSize(32));
+             LabelDecoder d = new LabelDecoder(model, task, true)) {
+            int baselineArrays = -1;
+            long baselineHeap = 0;
+            long baselineRss = 0;
+            int done = 0;
+            int steps = 0;
+            java.util.Random rnd = new java.util.Random(1);
+            for (int round = 0; round < 70; round++) {
+                List<String> docs = new ArrayList<>();
+                for (int i = 0; i < 32; i++) {
+                    StringBuilder sb = new StringBuilder();
+                    int n = 1 + rnd.nextInt(12);
+                    for (int w = 0; w < n; w++) {
+                        sb.append(w == 0 ? "" : " ").append(words[rnd.nextInt(words.length)]);
+                    }
+                    docs.add(sb.toString());
+                }
+                // Alternate free decoding with scored answers so the label-step capture path runs too.
+                List<GenerationResult> rs = round % 2 == 0 ? d.classify(docs)
+                        : d.score(docs, java.util.Collections.nCopies(docs.size(), "\n{\"label\": [\"joy\", \"fear\"]}"));
+                for (GenerationResult r : rs) {
+                    steps += r.steps().size();
+                }
+                done += docs.size();
+                if (round == 5) {
+                    baselineArrays = model.openArrays();
+                    baselineHeap = heapAfterGc();
+                    baselineRss = rssKb();
+                }
+            }
+            assertThat(done).isGreaterThanOrEqualTo(2000);
+            assertThat(steps).isGreaterThanOrEqualTo(2 * 32 * 35);
+            int arrays = model.openArrays();
+            long heap = heapAfterGc();
+            long rss = rssKb();
+            System.out.printf("memory: %d prompts, %d steps, arrays %d -> %d, heap %d -> %d KB, rss %d -> %d KB%n",
+                    done, steps, baselineArrays, arrays, baselineHeap / 1024, heap / 1024, baselineRss, rss);
+            assertThat(arrays).isEqualTo(baselineArrays);
+            assertThat(heap - baselineHeap).isLessThan(16L << 20);
+            assertThat(rss - baselineRss).isLessThan(64L << 10);
+        }
+    }
+}
