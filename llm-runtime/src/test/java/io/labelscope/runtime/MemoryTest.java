@@ -77,7 +77,7 @@ class MemoryTest {
                 }
             }
             assertThat(done).isGreaterThanOrEqualTo(2000);
-            assertThat(steps).isGreaterThanOrEqualTo(2 * 32 * 35);
+            assertThat(steps).isGreaterThanOrEqualTo(32 * 35); // one step per scored answer within 6 tokens
             int arrays = model.openArrays();
             long heap = heapAfterGc();
             long rss = rssKb();
