@@ -1,0 +1,205 @@
+package io.labelscope.runtime.task;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Task definitions as JSON: the format of {@code tasks/*.json} files and of the values on the {@code tasks} topic.
+ *
+ * <pre>{@code
+ * {
+ *   "name": "goemotions",                       required
+ *   "labels": ["joy", "optimism", ...],         required, instruction order, no "none"
+ *   "instruction": "... {labels} ...\n",        default TaskDefinition.DEFAULT_INSTRUCTION
+ *   "demo_template": "Input: {text}\n{answer}\n",  default TaskDefinition.DEFAULT_DEMO
+ *   "query_template": "Input: {text}",          default TaskDefinition.DEFAULT_QUERY
+ *   "format": "json_list" | "comma_list",       default json_list
+ *   "k": 10, "seed": 0,                         demos shown (sampled with the seed from "demos"); default 0, 0
+ *   "demos": [{"text": "...", "labels": ["joy"]}, ...],   default []
+ *   "variants": {"joy": ["Joyful"]},            extra surface forms per label; default {}
+ *   "compat": "paper" | "code",                 default paper
+ *   "max_new_tokens": 48                        default 48
+ * }
+ * }</pre>
+ * Unknown keys are an error (a typo must not silently fall back to a default). Writing and reading back gives an
+ * equal {@link TaskDefinition}.
+ */
+public final class TaskFiles {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final Set<String> KEYS = Set.of("name", "labels", "instruction", "demo_template", "query_template",
+            "format", "k", "seed", "demos", "variants", "compat", "max_new_tokens");
+
+    private TaskFiles() {}
+
+    /** Reads one task file; errors name the file and what is wrong. */
+    public static TaskDefinition read(Path file) throws IOException {
+        try {
+            return parse(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static void write(Path file, TaskDefinition task) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Files.writeString(file, toJson(task) + "\n", StandardCharsets.UTF_8);
+    }
+
+    /** Parses a task definition from JSON text; throws {@link IllegalArgumentException} saying what is wrong. */
+    public static TaskDefinition parse(String json) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage(), e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new IllegalArgumentException("a task definition is a JSON object");
+        }
+        for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!KEYS.contains(k)) {
+                throw new IllegalArgumentException("unknown key '" + k + "' (known: " + new java.util.TreeSet<>(KEYS) + ")");
+            }
+        }
+        String name = text(root, "name", null);
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("'name' is required");
+        }
+        List<String> labels = strings(root.get("labels"), "labels");
+        List<Demo> demos = new ArrayList<>();
+        JsonNode d = root.get("demos");
+        if (d != null && !d.isNull()) {
+            if (!d.isArray()) {
+                throw new IllegalArgumentException("'demos' must be a list of {\"text\", \"labels\"}");
+            }
+            int i = 0;
+            for (JsonNode demo : d) {
+                String t = text(demo, "text", null);
+                if (t == null) {
+                    throw new IllegalArgumentException("demos[" + i + "] has no 'text'");
+                }
+                demos.add(new Demo(t, demo.has("labels") ? strings(demo.get("labels"), "demos[" + i + "].labels") : List.of()));
+                i++;
+            }
+        }
+        Map<String, List<String>> variants = new LinkedHashMap<>();
+        JsonNode v = root.get("variants");
+        if (v != null && !v.isNull()) {
+            if (!v.isObject()) {
+                throw new IllegalArgumentException("'variants' must map a label to a list of surface forms");
+            }
+            for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                if (!labels.contains(e.getKey()) && !e.getKey().equals(TaskDefinition.NONE)) {
+                    throw new IllegalArgumentException("variants for '" + e.getKey() + "', which is not a label");
+                }
+                variants.put(e.getKey(), strings(e.getValue(), "variants." + e.getKey()));
+            }
+        }
+        OutputFormat format = switch (text(root, "format", "json_list").toLowerCase(Locale.ROOT)) {
+            case "json_list", "json" -> OutputFormat.JSON_LIST;
+            case "comma_list", "comma" -> OutputFormat.COMMA_LIST;
+            default -> throw new IllegalArgumentException("'format' must be json_list or comma_list, got "
+                    + root.get("format"));
+        };
+        boolean compatCode = switch (text(root, "compat", "paper").toLowerCase(Locale.ROOT)) {
+            case "paper" -> false;
+            case "code" -> true;
+            default -> throw new IllegalArgumentException("'compat' must be paper or code, got " + root.get("compat"));
+        };
+        return new TaskDefinition(name, labels,
+                text(root, "instruction", TaskDefinition.DEFAULT_INSTRUCTION),
+                text(root, "demo_template", TaskDefinition.DEFAULT_DEMO),
+                text(root, "query_template", TaskDefinition.DEFAULT_QUERY),
+                format, (int) integer(root, "k", 0), integer(root, "seed", 0), demos, variants, compatCode,
+                (int) integer(root, "max_new_tokens", 48));
+    }
+
+    /** The canonical JSON of a task (every key written, fixed key order): equal tasks give equal text. */
+    public static String toJson(TaskDefinition t) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("name", t.name());
+        ArrayNode labels = n.putArray("labels");
+        t.labels().forEach(labels::add);
+        n.put("instruction", t.instructionTemplate());
+        n.put("demo_template", t.demoTemplate());
+        n.put("query_template", t.queryTemplate());
+        n.put("format", t.format().name().toLowerCase(Locale.ROOT));
+        n.put("k", t.k());
+        n.put("seed", t.seed());
+        ArrayNode demos = n.putArray("demos");
+        for (Demo d : t.demoPool()) {
+            ObjectNode o = demos.addObject();
+            o.put("text", d.text());
+            ArrayNode ls = o.putArray("labels");
+            d.labels().forEach(ls::add);
+        }
+        ObjectNode variants = n.putObject("variants");
+        new java.util.TreeMap<>(t.extraVariants()).forEach((k, vs) -> {
+            ArrayNode a = variants.putArray(k);
+            vs.forEach(a::add);
+        });
+        n.put("compat", t.compatCode() ? "code" : "paper");
+        n.put("max_new_tokens", t.maxNewTokens());
+        try {
+            return JSON.writeValueAsString(n);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String text(JsonNode n, String key, String fallback) {
+        JsonNode v = n.get(key);
+        if (v == null || v.isNull()) {
+            return fallback;
+        }
+        if (!v.isTextual()) {
+            throw new IllegalArgumentException("'" + key + "' must be a string");
+        }
+        return v.asText();
+    }
+
+    private static long integer(JsonNode n, String key, long fallback) {
+        JsonNode v = n.get(key);
+        if (v == null || v.isNull()) {
+            return fallback;
+        }
+        if (!v.isIntegralNumber()) {
+            throw new IllegalArgumentException("'" + key + "' must be an integer");
+        }
+        return v.asLong();
+    }
+
+    private static List<String> strings(JsonNode n, String what) {
+        if (n == null || !n.isArray()) {
+            throw new IllegalArgumentException("'" + what + "' must be a list of strings");
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode e : n) {
+            if (!e.isTextual()) {
+                throw new IllegalArgumentException("'" + what + "' must be a list of strings");
+            }
+            out.add(e.asText());
+        }
+        return out;
+    }
+}

@@ -1,0 +1,46 @@
+package io.labelscope.runtime.task;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TaskFilesTest {
+
+    @Test
+    void writesAndReadsBackTheSameTask(@TempDir Path dir) throws Exception {
+        TaskDefinition t = TaskDefinition.defaults("emo", List.of("joy", "fear"),
+                List.of(new Demo("yay", List.of("joy")), new Demo("eek", List.of("fear", "joy")), new Demo("meh", List.of())),
+                2, 7).withFormat(OutputFormat.COMMA_LIST).withExtraVariants(Map.of("joy", List.of("Joyful")))
+                .withCompatCode(true).withMaxNewTokens(20);
+        Path f = dir.resolve("emo.json");
+        TaskFiles.write(f, t);
+        assertThat(TaskFiles.read(f)).isEqualTo(t);
+        assertThat(TaskFiles.toJson(TaskFiles.parse(TaskFiles.toJson(t)))).isEqualTo(TaskFiles.toJson(t));
+    }
+
+    @Test
+    void minimalTaskTakesTheDefaults() {
+        TaskDefinition t = TaskFiles.parse("{\"name\": \"m\", \"labels\": [\"a\", \"b\"]}");
+        assertThat(t.instructionTemplate()).isEqualTo(TaskDefinition.DEFAULT_INSTRUCTION);
+        assertThat(t.format()).isEqualTo(OutputFormat.JSON_LIST);
+        assertThat(t.k()).isZero();
+        assertThat(t.maxNewTokens()).isEqualTo(48);
+    }
+
+    @Test
+    void errorsSayWhatIsWrong() {
+        assertThatThrownBy(() -> TaskFiles.parse("{\"name\": \"m\", \"labels\": [\"a\"], \"lables\": 1}"))
+                .hasMessageContaining("unknown key 'lables'");
+        assertThatThrownBy(() -> TaskFiles.parse("{\"labels\": [\"a\"]}")).hasMessageContaining("'name' is required");
+        assertThatThrownBy(() -> TaskFiles.parse("{\"name\": \"m\", \"labels\": [\"a\", \"none\"]}"))
+                .hasMessageContaining("pseudo-label");
+        assertThatThrownBy(() -> TaskFiles.parse("{\"name\": \"m\", \"labels\": [\"a\"], \"format\": \"xml\"}"))
+                .hasMessageContaining("json_list or comma_list");
+        assertThatThrownBy(() -> TaskFiles.parse("not json")).hasMessageContaining("not valid JSON");
+    }
+}
