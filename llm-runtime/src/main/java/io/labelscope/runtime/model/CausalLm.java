@@ -14,6 +14,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
 import java.util.Arrays;
+import java.util.Map;
 
 /**
  * A Llama-family decoder (Llama 2/3, Mistral, Qwen 2) on DJL NDArray ops: weights in one {@link NDManager}, a
@@ -99,6 +100,53 @@ public final class CausalLm implements AutoCloseable {
         return new CausalLm(cfg, manager, dtype, embed, lmHead, norm, layers);
     }
 
+    /**
+     * Builds the model on tensors already in memory, keyed by their Hugging Face names (as in a checkpoint), used as
+     * they are (no copy): training attaches gradients to them and updates them in place. Shapes are checked against
+     * {@code cfg}; every array must already have type {@code dtype}.
+     */
+    public static CausalLm fromTensors(ModelConfig cfg, Map<String, NDArray> tensors, NDManager manager,
+                                       DataType dtype) {
+        int h = cfg.hiddenSize();
+        int qDim = cfg.numHeads() * cfg.headDim();
+        int kvDim = cfg.numKvHeads() * cfg.headDim();
+        int inter = cfg.intermediateSize();
+        java.util.function.BiFunction<String, long[], NDArray> get = (name, shape) -> {
+            NDArray a = tensors.get(name);
+            if (a == null) {
+                throw new ModelLoadException("missing tensor '" + name + "'");
+            }
+            if (!Arrays.equals(a.getShape().getShape(), shape) || a.getDataType() != dtype) {
+                throw new ModelLoadException("tensor '" + name + "': expected " + Arrays.toString(shape) + " "
+                        + dtype + ", found " + a.getShape() + " " + a.getDataType());
+            }
+            return a;
+        };
+        NDArray embed = get.apply("model.embed_tokens.weight", new long[] {cfg.vocabSize(), h});
+        NDArray lmHead = cfg.tieWordEmbeddings() ? embed
+                : get.apply("lm_head.weight", new long[] {cfg.vocabSize(), h});
+        NDArray norm = get.apply("model.norm.weight", new long[] {h});
+        Layer[] layers = new Layer[cfg.numLayers()];
+        boolean bias = cfg.attentionBias();
+        for (int i = 0; i < layers.length; i++) {
+            String p = "model.layers." + i + ".";
+            layers[i] = new Layer(
+                    get.apply(p + "input_layernorm.weight", new long[] {h}),
+                    get.apply(p + "self_attn.q_proj.weight", new long[] {qDim, h}),
+                    bias ? get.apply(p + "self_attn.q_proj.bias", new long[] {qDim}) : null,
+                    get.apply(p + "self_attn.k_proj.weight", new long[] {kvDim, h}),
+                    bias ? get.apply(p + "self_attn.k_proj.bias", new long[] {kvDim}) : null,
+                    get.apply(p + "self_attn.v_proj.weight", new long[] {kvDim, h}),
+                    bias ? get.apply(p + "self_attn.v_proj.bias", new long[] {kvDim}) : null,
+                    get.apply(p + "self_attn.o_proj.weight", new long[] {h, qDim}),
+                    get.apply(p + "post_attention_layernorm.weight", new long[] {h}),
+                    get.apply(p + "mlp.gate_proj.weight", new long[] {inter, h}),
+                    get.apply(p + "mlp.up_proj.weight", new long[] {inter, h}),
+                    get.apply(p + "mlp.down_proj.weight", new long[] {h, inter}));
+        }
+        return new CausalLm(cfg, manager, dtype, embed, lmHead, norm, layers);
+    }
+
     /** Reads tensors from the mapped checkpoint into NDArrays of the target type, checking shapes. */
     private record Loader(SafeTensors st, NDManager manager, DataType dtype) {
         NDArray load(String name, long... expected) {
@@ -166,6 +214,18 @@ public final class CausalLm implements AutoCloseable {
      * @return F32 logits owned by {@code step}
      */
     public NDArray forward(NDManager step, long[][] tokens, KvCache cache, boolean lastOnly) {
+        NDArray x = hiddenStates(step, tokens, cache);
+        if (lastOnly) {
+            x = x.get(new NDIndex(":, -1, :"));
+        }
+        return logits(x);
+    }
+
+    /**
+     * The same pass as {@link #forward} up to the final RMSNorm, without the vocabulary projection: [batch, T,
+     * hidden] in the compute type, owned by {@code step}. Training projects only the positions it scores.
+     */
+    public NDArray hiddenStates(NDManager step, long[][] tokens, KvCache cache) {
         int b = tokens.length;
         int t = tokens[0].length;
         if (b != cache.batchSize()) {
@@ -247,11 +307,12 @@ public final class CausalLm implements AutoCloseable {
                 x.attach(step);
             }
         }
-        x = rmsNorm(x, finalNorm);
-        if (lastOnly) {
-            x = x.get(new NDIndex(":, -1, :"));
-        }
-        return linear(x, lmHead, null).toType(DataType.FLOAT32, false);
+        return rmsNorm(x, finalNorm);
+    }
+
+    /** F32 vocabulary logits of hidden states from {@link #hiddenStates} (any leading shape). */
+    public NDArray logits(NDArray hidden) {
+        return linear(hidden, lmHead, null).toType(DataType.FLOAT32, false);
     }
 
     private NDArray rmsNorm(NDArray x, NDArray w) {
