@@ -9,9 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
-import org.apache.kafka.common.test.KafkaClusterTestKit;
-import org.apache.kafka.common.test.TestKitNodes;
-import org.apache.kafka.server.common.MetadataVersion;
 
 import io.labelscope.platform.ApicurioRegistry;
 import io.labelscope.platform.RegistryClient;
@@ -21,8 +18,8 @@ import io.labelscope.platform.TopicDefinition;
 /**
  * One real Kafka broker and one real schema registry per test JVM, shared by every test in it.
  *
- * <p>The broker is Kafka's own KRaft test kit, in this JVM; the registry is the Apicurio distribution in a child
- * process. Both start on first use and stop when the JVM exits. The registry child is watched by a tiny shell
+ * <p>The broker is Kafka's own KRaft test kit in this JVM (Testcontainers' Kafka when a Docker daemon answers, see
+ * {@link TestBroker}); the registry is the Apicurio distribution in a child process. Both start on first use and stop when the JVM exits. The registry child is watched by a tiny shell
  * loop that kills it if this JVM dies without running its shutdown hooks (kill -9), so a test run never leaves a
  * process behind.
  */
@@ -30,12 +27,12 @@ public final class TestPlatform {
 
     private static TestPlatform instance;
 
-    private final KafkaClusterTestKit kafka;
+    private final TestBroker kafka;
     private final Process registryProcess;
     private final String registryUrl;
     private final Path home;
 
-    private TestPlatform(KafkaClusterTestKit kafka, Process registryProcess, String registryUrl, Path home) {
+    private TestPlatform(TestBroker kafka, Process registryProcess, String registryUrl, Path home) {
         this.kafka = kafka;
         this.registryProcess = registryProcess;
         this.registryUrl = registryUrl;
@@ -81,28 +78,11 @@ public final class TestPlatform {
 
     private static TestPlatform start() {
         Path home;
-        KafkaClusterTestKit kafka = null;
+        TestBroker kafka = null;
         Process registry = null;
         try {
             home = Files.createTempDirectory("labelscope-test-platform");
-            kafka = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
-                    .setCombined(true)
-                    .setNumBrokerNodes(1)
-                    .setNumControllerNodes(1)
-                    .setBootstrapMetadataVersion(MetadataVersion.latestProduction())
-                    .setBaseDirectory(home.resolve("kafka"))
-                    .build())
-                    .setConfigProp("offsets.topic.replication.factor", "1")
-                    .setConfigProp("offsets.topic.num.partitions", "3")
-                    .setConfigProp("transaction.state.log.replication.factor", "1")
-                    .setConfigProp("transaction.state.log.min.isr", "1")
-                    .setConfigProp("transaction.state.log.num.partitions", "3")
-                    .setConfigProp("group.initial.rebalance.delay.ms", "0")
-                    .setConfigProp("num.partitions", "3")
-                    .build();
-            kafka.format();
-            kafka.startup();
-            kafka.waitForReadyBrokers();
+            kafka = TestBroker.start(home);
 
             int port = freePort();
             String url = "http://127.0.0.1:" + port;
@@ -121,11 +101,7 @@ public final class TestPlatform {
                 registry.destroyForcibly();
             }
             if (kafka != null) {
-                try {
-                    kafka.close();
-                } catch (Exception closing) {
-                    e.addSuppressed(closing);
-                }
+                kafka.close();
             }
             throw new IllegalStateException("could not start the test broker and registry: " + e.getMessage(), e);
         }
@@ -154,11 +130,7 @@ public final class TestPlatform {
     private synchronized void stop() {
         registryProcess.descendants().forEach(ProcessHandle::destroy);
         registryProcess.destroy();
-        try {
-            kafka.close();
-        } catch (Exception e) {
-            // The JVM is exiting; the broker's threads die with it.
-        }
+        kafka.close();
         deleteQuietly(home);
     }
 
