@@ -19,6 +19,13 @@ public final class Topics {
     public static final String ALIGNMENT_METRICS = "alignment-metrics";
     public static final String SPIKINESS_METRICS = "spikiness-metrics";
     public static final String DEAD_LETTERS = "dead-letters";
+    /**
+     * Registered task definitions (label set, prompt templates, demos, variants, output format, model settings):
+     * compacted, key = task name, value = the task as JSON text in the format of
+     * {@code io.labelscope.runtime.task.TaskFiles} (UTF-8, no registry), a tombstone removes the task. Not in
+     * {@link #ALL}, whose values are Avro; inference workers read it fully at start and follow it.
+     */
+    public static final String TASKS = "tasks";
 
     /** Every public topic, in data-flow order, with the record its values carry. */
     public static final List<TopicSpec> ALL = List.of(
