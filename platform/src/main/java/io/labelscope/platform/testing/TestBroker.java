@@ -22,10 +22,20 @@ interface TestBroker extends AutoCloseable {
         boolean container = switch (choice) {
             case "container" -> true;
             case "embedded" -> false;
-            case "auto" -> ContainerBroker.dockerAnswers();
+            // Test classpaths without Testcontainers never touch ContainerBroker (it would not link).
+            case "auto" -> testcontainersPresent() && ContainerBroker.dockerAnswers();
             default -> throw new IllegalArgumentException(SELECTOR + "=" + choice + " (auto, embedded or container)");
         };
         return container ? ContainerBroker.start() : EmbeddedBroker.start(home);
+    }
+
+    private static boolean testcontainersPresent() {
+        try {
+            Class.forName("org.testcontainers.DockerClientFactory", false, TestBroker.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
     }
 
     /** Kafka's own KRaft test kit: one combined broker+controller node in this JVM. */
@@ -94,11 +104,6 @@ interface TestBroker extends AutoCloseable {
         }
 
         static boolean dockerAnswers() {
-            try {
-                Class.forName("org.testcontainers.DockerClientFactory");
-            } catch (ClassNotFoundException e) {
-                return false;
-            }
             try {
                 return org.testcontainers.DockerClientFactory.instance().isDockerAvailable();
             } catch (RuntimeException | LinkageError e) {

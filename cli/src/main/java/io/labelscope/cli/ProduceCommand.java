@@ -1,0 +1,290 @@
+package io.labelscope.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.labelscope.schemas.Annotation;
+import io.labelscope.schemas.Document;
+import io.labelscope.schemas.Topics;
+import io.labelscope.schemas.serde.AvroSerdeConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code labelscope produce documents|annotations FILE}: the two inputs of the system, from files. */
+@Command(name = "produce",
+        mixinStandardHelpOptions = true,
+        description = "Send documents or annotations from a CSV, TSV or JSON Lines file to their topic.",
+        subcommands = {ProduceCommand.Documents.class, ProduceCommand.Annotations.class})
+final class ProduceCommand {
+
+    /** What a row becomes: a keyed record, or the reason it was rejected. */
+    sealed interface Converted {
+        record Accepted(String key, SpecificRecord value) implements Converted {
+        }
+
+        record Rejected(String reason) implements Converted {
+        }
+    }
+
+    /** Options and the send loop shared by both inputs. */
+    abstract static class FileProducer implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        KafkaOptions kafka;
+
+        @Parameters(paramLabel = "FILE", description = "CSV, TSV or JSON Lines file with a header row (CSV/TSV).")
+        Path file;
+
+        @Option(names = "--format", paramLabel = "csv|tsv|jsonl",
+                description = "Input format (default: from the file name).")
+        InputRows.Format format;
+
+        @Option(names = "--rate", paramLabel = "PER_SECOND",
+                description = "Send at most this many records per second (default: as fast as possible).")
+        Double rate;
+
+        abstract String topic();
+
+        abstract String noun();
+
+        abstract Converted convert(InputRows.Row row);
+
+        @Override
+        public Integer call() throws Exception {
+            if (rate != null && !(rate > 0)) {
+                throw new Labelscope.UserError("--rate must be positive, was " + rate, 2);
+            }
+            InputRows.Contents contents = InputRows.read(file, InputRows.formatOf(file, format));
+            Map<Long, String> rejected = new LinkedHashMap<>();
+            contents.unreadable().forEach(u -> rejected.put(u.line(), u.reason()));
+            List<Converted.Accepted> accepted = new ArrayList<>();
+            for (InputRows.Row row : contents.rows()) {
+                Converted converted = convert(row);
+                if (converted instanceof Converted.Rejected r) {
+                    rejected.put(row.line(), r.reason());
+                } else {
+                    accepted.add((Converted.Accepted) converted);
+                }
+            }
+
+            PrintWriter err = spec.commandLine().getErr();
+            AtomicLong acknowledged = new AtomicLong();
+            AtomicReference<Exception> failure = new AtomicReference<>();
+            Map<String, Object> config = new LinkedHashMap<>(AvroSerdeConfig.producer(kafka.registryUrl()));
+            config.putAll(kafka.clientSettings());
+            config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+            config.put(ProducerConfig.ACKS_CONFIG, "all");
+            Progress progress = new Progress(err, "producing " + noun(), accepted.size());
+            long start = System.nanoTime();
+            try (KafkaProducer<String, SpecificRecord> producer = new KafkaProducer<>(config)) {
+                for (int i = 0; i < accepted.size() && failure.get() == null; i++) {
+                    pace(start, i);
+                    Converted.Accepted record = accepted.get(i);
+                    producer.send(new ProducerRecord<>(topic(), record.key(), record.value()), (metadata, e) -> {
+                        if (e != null) {
+                            failure.compareAndSet(null, e);
+                        } else {
+                            acknowledged.incrementAndGet();
+                        }
+                    });
+                    progress.update(i + 1);
+                }
+                producer.flush();
+            }
+            progress.finish(acknowledged.get());
+            if (failure.get() != null) {
+                throw new Labelscope.UserError("sending to " + topic() + " failed after " + acknowledged.get()
+                        + " records: " + failure.get().getMessage(), 1);
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            out.printf("sent %d %s to %s%n", acknowledged.get(), noun(), topic());
+            if (!rejected.isEmpty()) {
+                out.printf("rejected %d line(s) of %s:%n", rejected.size(), file);
+                rejected.entrySet().stream().limit(50)
+                        .forEach(e -> out.printf("  line %d: %s%n", e.getKey(), e.getValue()));
+                if (rejected.size() > 50) {
+                    out.printf("  … and %d more%n", rejected.size() - 50);
+                }
+            }
+            out.flush();
+            return accepted.isEmpty() && !rejected.isEmpty() ? 1 : 0;
+        }
+
+        private void pace(long startNanos, int sent) throws InterruptedException {
+            if (rate == null) {
+                return;
+            }
+            long due = startNanos + (long) (sent / rate * 1e9);
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+            }
+        }
+
+        static String required(InputRows.Row row, String column, List<String> problems) {
+            String value = row.text(column);
+            if (value == null || value.isBlank()) {
+                problems.add("missing " + column);
+                return null;
+            }
+            return value.strip();
+        }
+    }
+
+    @Command(name = "documents", mixinStandardHelpOptions = true,
+            description = {"Send documents to the `documents` topic. Columns: id, text (required); task "
+                    + "(optional, else --task); every other column goes into the document's metadata.",
+                    "Rows without an id or text, and repeated ids, are rejected and listed by line number."})
+    static final class Documents extends FileProducer {
+        @Option(names = "--task", paramLabel = "TASK",
+                description = "Task of every document without a `task` column (e.g. goemotions).")
+        String task;
+
+        private final Set<String> seen = new HashSet<>();
+
+        @Override
+        String topic() {
+            return Topics.DOCUMENTS;
+        }
+
+        @Override
+        String noun() {
+            return "documents";
+        }
+
+        @Override
+        Converted convert(InputRows.Row row) {
+            List<String> problems = new ArrayList<>();
+            String id = required(row, "id", problems);
+            String text = required(row, "text", problems);
+            String rowTask = row.text("task");
+            String taskName = rowTask != null && !rowTask.isBlank() ? rowTask.strip() : task;
+            if (taskName == null) {
+                problems.add("no task (add a task column or --task)");
+            }
+            if (id != null && !seen.add(id)) {
+                problems.add("id " + id + " appears earlier in the file");
+            }
+            if (!problems.isEmpty()) {
+                return new Converted.Rejected(String.join("; ", problems));
+            }
+            Map<String, String> metadata = new LinkedHashMap<>();
+            row.fields().forEach((k, v) -> {
+                if (!Set.of("id", "text", "task").contains(k) && v != null && !v.isNull()) {
+                    metadata.put(k, v.isTextual() ? v.textValue() : v.toString());
+                }
+            });
+            return new Converted.Accepted(id, Document.newBuilder().setId(id).setTask(taskName).setText(text)
+                    .setMetadata(metadata).setSubmittedAt(Instant.now()).build());
+        }
+    }
+
+    @Command(name = "annotations", mixinStandardHelpOptions = true,
+            description = {"Send annotations to the `annotations` topic. Columns: document_id, annotator_id, labels "
+                    + "(required); task (optional, else --task).",
+                    "labels: a JSON list, or labels separated by ; , or | — empty means the annotator chose no "
+                            + "label (it still counts). Re-sending an annotator's labels replaces them."})
+    static final class Annotations extends FileProducer {
+        private static final ObjectMapper JSON = new ObjectMapper();
+
+        @Option(names = "--task", paramLabel = "TASK", description = "Task of every row without a `task` column.")
+        String task;
+
+        @Override
+        String topic() {
+            return Topics.ANNOTATIONS;
+        }
+
+        @Override
+        String noun() {
+            return "annotations";
+        }
+
+        @Override
+        Converted convert(InputRows.Row row) {
+            List<String> problems = new ArrayList<>();
+            String documentId = required(row, "document_id", problems);
+            String annotatorId = required(row, "annotator_id", problems);
+            String rowTask = row.text("task");
+            String taskName = rowTask != null && !rowTask.isBlank() ? rowTask.strip() : task;
+            if (taskName == null) {
+                problems.add("no task (add a task column or --task)");
+            }
+            List<String> labels = null;
+            if (!row.fields().containsKey("labels")) {
+                problems.add("missing labels column");
+            } else {
+                try {
+                    labels = labels(row.fields().get("labels"));
+                } catch (IllegalArgumentException e) {
+                    problems.add(e.getMessage());
+                }
+            }
+            if (!problems.isEmpty()) {
+                return new Converted.Rejected(String.join("; ", problems));
+            }
+            return new Converted.Accepted(documentId, Annotation.newBuilder().setDocumentId(documentId)
+                    .setTask(taskName).setAnnotatorId(annotatorId).setLabels(labels)
+                    .setAnnotatedAt(Instant.now()).build());
+        }
+
+        static List<String> labels(JsonNode value) {
+            List<String> labels = new ArrayList<>();
+            if (value == null || value.isNull()) {
+                return labels;
+            }
+            JsonNode list = value;
+            if (value.isTextual()) {
+                String text = value.textValue().strip();
+                if (text.startsWith("[")) {
+                    try {
+                        list = JSON.readTree(text);
+                    } catch (Exception e) {
+                        throw new IllegalArgumentException("labels is not a valid JSON list: " + text);
+                    }
+                } else {
+                    for (String part : text.split("[;,|]")) {
+                        if (!part.isBlank()) {
+                            labels.add(part.strip());
+                        }
+                    }
+                    return labels;
+                }
+            }
+            if (!list.isArray()) {
+                throw new IllegalArgumentException("labels must be a list, was " + value);
+            }
+            for (JsonNode label : list) {
+                if (!label.isTextual() || label.textValue().isBlank()) {
+                    throw new IllegalArgumentException("labels must be non-empty strings, found " + label);
+                }
+                labels.add(label.textValue().strip());
+            }
+            return labels;
+        }
+    }
+}
