@@ -1,0 +1,52 @@
+package io.labelscope.aggregator;
+
+import io.apicurio.registry.serde.avro.AvroSerde;
+import io.labelscope.aggregator.metrics.AlignmentTallies;
+import io.labelscope.aggregator.metrics.SpikinessTallies;
+import io.labelscope.aggregator.state.DocumentState;
+import io.labelscope.schemas.AlignmentMetric;
+import io.labelscope.schemas.DeadLetter;
+import io.labelscope.schemas.DocumentDistribution;
+import io.labelscope.schemas.SpikinessMetric;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+
+import java.util.Map;
+
+/**
+ * Every serde of the topology, declared once: Confluent-format Avro through the registry for the public output
+ * topics, JSON for our own state and repartition topics. Inputs are read as bytes and decoded by
+ * {@link InputDecoder}, so a bad record is dead-lettered instead of failing the stream thread.
+ */
+final class AggregatorSerdes {
+
+    final Serde<String> key = Serdes.String();
+    final Serde<byte[]> rawValue = Serdes.ByteArray();
+
+    final Serde<DocumentDistribution> distribution;
+    final Serde<AlignmentMetric> alignmentMetric;
+    final Serde<SpikinessMetric> spikinessMetric;
+    final Serde<DeadLetter> deadLetter;
+
+    final Serde<DocumentState> documentState = new JsonSerde<>(DocumentState.class);
+    final Serde<AlignmentTallies> alignmentTallies = new JsonSerde<>(AlignmentTallies.class);
+    final Serde<SpikinessTallies> spikinessTallies = new JsonSerde<>(SpikinessTallies.class);
+
+    /** Registry and serde settings (see {@code AvroSerdeConfig.registry}), also used to decode the inputs. */
+    final Map<String, Object> avroConfig;
+
+    AggregatorSerdes(Map<String, Object> avroConfig) {
+        this.avroConfig = avroConfig;
+        this.distribution = avro(avroConfig);
+        this.alignmentMetric = avro(avroConfig);
+        this.spikinessMetric = avro(avroConfig);
+        this.deadLetter = avro(avroConfig);
+    }
+
+    private static <T extends SpecificRecord> Serde<T> avro(Map<String, Object> config) {
+        AvroSerde<T> serde = new AvroSerde<>();
+        serde.configure(config, false);
+        return serde;
+    }
+}

@@ -1,0 +1,342 @@
+package io.labelscope.aggregator;
+
+import io.labelscope.aggregator.metrics.AlignmentTallies;
+import io.labelscope.aggregator.metrics.AlignmentTally;
+import io.labelscope.aggregator.metrics.SpikinessTallies;
+import io.labelscope.aggregator.metrics.SpikinessTally;
+import io.labelscope.aggregator.state.AnnotationEntry;
+import io.labelscope.aggregator.state.DistributionView;
+import io.labelscope.aggregator.state.DocumentState;
+import io.labelscope.aggregator.state.Emitted;
+import io.labelscope.aggregator.state.GenerationEntry;
+import io.labelscope.aggregator.state.MethodView;
+import io.labelscope.aggregator.state.RunState;
+import io.labelscope.aggregator.state.StepEntry;
+import io.labelscope.math.Conventions;
+import io.labelscope.math.DocumentAnalysis;
+import io.labelscope.math.GenerationDynamics;
+import io.labelscope.math.HumanDistribution;
+import io.labelscope.math.InvalidInputException;
+import io.labelscope.math.Labels;
+import io.labelscope.math.Method;
+import io.labelscope.math.Moments;
+import io.labelscope.math.StepShape;
+import io.labelscope.schemas.Annotation;
+import io.labelscope.schemas.Generation;
+import io.labelscope.schemas.LabelStep;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+import io.labelscope.aggregator.state.SourceRef;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Collects each document's steps, generations and annotations (state store {@link #STORE}) and emits its
+ * distributions once a run is complete, again whenever its annotations change, and the matching changes to
+ * the task/model metrics. The science is {@link DocumentAnalysis} from paper-math; this class only keeps state.
+ *
+ * <ul>
+ *   <li>A run (document, model, run id) is complete when its generation and steps 0..steps_total−1 are there,
+ *       in any order; a re-sent step or generation replaces the earlier one.</li>
+ *   <li>Annotations: one per annotator id, a re-sent one replaces the earlier one. They are checked against the
+ *       label set as soon as it is known (it travels with steps and generations); one with an unknown label is
+ *       dead-lettered and the annotator's previous annotation, if any, stays.</li>
+ *   <li>Every emission carries the run's previous metric contribution subtracted and the new one added, so the
+ *       all-time metrics count each document once with its current annotations.</li>
+ * </ul>
+ */
+final class DocumentAssembler implements Processor<String, DocumentEvent, String, Assembled> {
+
+    static final String STORE = "documents";
+
+    private final Conventions conventions;
+    private ProcessorContext<String, Assembled> context;
+    private KeyValueStore<String, DocumentState> store;
+
+    DocumentAssembler(Conventions conventions) {
+        this.conventions = conventions;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, Assembled> context) {
+        this.context = context;
+        this.store = context.getStateStore(STORE);
+    }
+
+    @Override
+    public void process(Record<String, DocumentEvent> record) {
+        DocumentEvent event = record.value();
+        if (event instanceof DocumentEvent.Rejected r) {
+            context.forward(record.withValue(new Assembled.Rejected(r.deadLetter())));
+            return;
+        }
+        String documentId = record.key();
+        DocumentState state = store.get(documentId);
+        if (state == null) {
+            state = new DocumentState();
+            state.documentId = documentId;
+        }
+        long now = record.timestamp();
+        if (event instanceof DocumentEvent.StepArrived s) {
+            onStep(state, s, now);
+        } else if (event instanceof DocumentEvent.GenerationArrived g) {
+            onGeneration(state, g, now);
+        } else if (event instanceof DocumentEvent.AnnotationArrived a) {
+            onAnnotation(state, a, now);
+        }
+        store.put(documentId, state);
+    }
+
+    private void onStep(DocumentState state, DocumentEvent.StepArrived event, long now) {
+        LabelStep s = event.step();
+        if (!adoptLabelSet(state, s.getTask(), s.getLabels(), event.source(), now)) {
+            return;
+        }
+        Map<String, Double> logits = new HashMap<>();
+        s.getLogits().forEach((k, v) -> logits.put(Labels.normalize(k), v));
+        RunState run = state.run(s.getModel(), s.getRunId());
+        run.steps.put(s.getStep(), new StepEntry(s.getStep(), s.getStepsTotal(), s.getGeneratedLabel(), logits,
+                s.getProducedAt().toEpochMilli()));
+        emitIfComplete(state, run, now);
+    }
+
+    private void onGeneration(DocumentState state, DocumentEvent.GenerationArrived event, long now) {
+        Generation g = event.generation();
+        if (!adoptLabelSet(state, g.getTask(), g.getLabels(), event.source(), now)) {
+            return;
+        }
+        RunState run = state.run(g.getModel(), g.getRunId());
+        run.generation = new GenerationEntry(List.copyOf(g.getParsedLabels()), g.getStepsTotal(),
+                g.getProducedAt().toEpochMilli());
+        emitIfComplete(state, run, now);
+    }
+
+    private void onAnnotation(DocumentState state, DocumentEvent.AnnotationArrived event, long now) {
+        Annotation a = event.annotation();
+        if (state.task == null) {
+            state.task = a.getTask();
+        }
+        boolean checked = state.labels != null;
+        if (checked && rejectUnknownLabels(state, a.getLabels(), event.source(), now)) {
+            return;
+        }
+        AnnotationEntry previous = state.annotations.get(a.getAnnotatorId());
+        AnnotationEntry entry = new AnnotationEntry(a.getAnnotatorId(), List.copyOf(a.getLabels()),
+                a.getAnnotatedAt().toEpochMilli(), checked, event.source());
+        state.annotations.put(a.getAnnotatorId(), entry);
+        if (previous != null && previous.checked() && sameLabels(state, previous.labels(), entry.labels())) {
+            return; // the same vote again: H is unchanged, nothing to re-emit
+        }
+        for (RunState run : state.runs.values()) {
+            emitIfComplete(state, run, now);
+        }
+    }
+
+    /**
+     * The first step or generation fixes the document's label set; a later record with a different set is
+     * rejected (its numbers would not be comparable). Annotations that arrived before the set was known are
+     * checked now.
+     */
+    private boolean adoptLabelSet(DocumentState state, String task, List<String> rawLabels,
+                                  SourceRef source, long now) {
+        List<String> labels = Labels.normalizeLabelSet(rawLabels);
+        if (state.labels == null) {
+            state.labels = labels;
+            state.task = task;
+            checkEarlyAnnotations(state, now);
+            return true;
+        }
+        if (!state.labels.equals(labels)) {
+            context.forward(new Record<>(source.key(), new Assembled.Rejected(InputDecoder.reject(source,
+                    "label_set_mismatch", "label set " + labels + " differs from the set " + state.labels
+                            + " this document's earlier records carried").deadLetter()), now));
+            return false;
+        }
+        return true;
+    }
+
+    private void checkEarlyAnnotations(DocumentState state, long now) {
+        Iterator<Map.Entry<String, AnnotationEntry>> it = state.annotations.entrySet().iterator();
+        Map<String, AnnotationEntry> accepted = new TreeMap<>();
+        while (it.hasNext()) {
+            AnnotationEntry a = it.next().getValue();
+            if (!a.checked() && !rejectUnknownLabels(state, a.labels(), a.source(), now)) {
+                accepted.put(a.annotatorId(), new AnnotationEntry(a.annotatorId(), a.labels(), a.annotatedAt(),
+                        true, a.source()));
+            } else if (a.checked()) {
+                accepted.put(a.annotatorId(), a);
+            }
+        }
+        state.annotations = accepted;
+    }
+
+    /** Dead-letters an annotation naming a label outside the set; true when it did. */
+    private boolean rejectUnknownLabels(DocumentState state, List<String> labels,
+                                        SourceRef source, long now) {
+        Set<String> unknown = HumanDistribution.unknownLabels(state.labels, labels);
+        if (unknown.isEmpty()) {
+            return false;
+        }
+        context.forward(new Record<>(source.key(), new Assembled.Rejected(InputDecoder.reject(source,
+                "unknown_label", "annotation names " + unknown + ", not labels of task " + state.task + " "
+                        + state.labels).deadLetter()), now));
+        return true;
+    }
+
+    /** Same vote: the same labels of the set, whatever the spelling, order or repeats. */
+    private static boolean sameLabels(DocumentState state, List<String> a, List<String> b) {
+        return Arrays.equals(HumanDistribution.of(state.labels, List.of(a)),
+                HumanDistribution.of(state.labels, List.of(b)));
+    }
+
+    private void emitIfComplete(DocumentState state, RunState run, long now) {
+        if (!run.complete()) {
+            return;
+        }
+        DocumentAnalysis.Report report;
+        try {
+            report = DocumentAnalysis.analyse(input(state, run), conventions);
+        } catch (InvalidInputException e) {
+            // Cannot happen for checked input; if it does, say so on the dead letters instead of stopping.
+            context.forward(new Record<>(state.documentId, new Assembled.Rejected(InputDecoder.reject(
+                    new SourceRef("(state)", -1, -1, state.documentId, null),
+                    "invalid", e.getMessage()).deadLetter()), now));
+            return;
+        }
+        long version = run.emitted == null ? 1 : run.emitted.distribution().version() + 1;
+        DistributionView view = view(state, run, report, now, version);
+        AlignmentTallies alignment = alignment(report);
+        SpikinessTallies spikiness = spikiness(report);
+        long generationTime = run.generation.producedAt();
+        Emitted old = run.emitted;
+        if (old != null && old.generationTime() == generationTime && sameContent(old.distribution(), view)
+                && old.spikiness().equals(spikiness)) {
+            return; // a duplicate changed nothing: no new version, no metric change
+        }
+
+        context.forward(new Record<>(state.documentId, new Assembled.Distribution(AvroRecords.distribution(view)),
+                now));
+        String metricsKey = Keys.taskModel(state.task, run.model);
+        if (old == null) {
+            forwardChange(metricsKey, alignment, spikiness, generationTime, true);
+        } else if (old.generationTime() == generationTime) {
+            forwardChange(metricsKey, AlignmentTallies.change(old.alignment(), alignment),
+                    old.spikiness().equals(spikiness) ? SpikinessTallies.empty()
+                            : old.spikiness().negate().plus(spikiness), generationTime, false);
+        } else {
+            // A re-sent generation with another time: take the old contribution out of the windows it was in.
+            forwardChange(metricsKey, old.alignment().negate(), old.spikiness().negate(), old.generationTime(),
+                    false);
+            forwardChange(metricsKey, alignment, spikiness, generationTime, true);
+        }
+        run.emitted = new Emitted(generationTime, view, alignment, spikiness);
+    }
+
+    /**
+     * Sends a change of the task/model metrics, stamped with the generation time (windows are on generation
+     * time). A first contribution goes out even when all zeros (no annotators yet): it makes the task/model and
+     * its methods visible on the dashboard with 0 documents.
+     */
+    private void forwardChange(String key, AlignmentTallies alignment, SpikinessTallies spikiness, long time,
+                               boolean first) {
+        if (first || alignment.byMethod().values().stream().anyMatch(t -> !t.isEmpty())) {
+            context.forward(new Record<>(key, new Assembled.AlignmentChange(alignment), time));
+        }
+        if (!spikiness.isEmpty()) {
+            context.forward(new Record<>(key, new Assembled.SpikinessChange(spikiness), time));
+        }
+    }
+
+    private static boolean sameContent(DistributionView a, DistributionView b) {
+        return a.labels().equals(b.labels()) && a.annotators() == b.annotators()
+                && java.util.Objects.equals(a.human(), b.human()) && a.methods().equals(b.methods());
+    }
+
+    private DocumentAnalysis.DocumentInput input(DocumentState state, RunState run) {
+        List<String> labels = state.labels;
+        List<DocumentAnalysis.StepInput> steps = new ArrayList<>();
+        for (int i = 0; i < run.generation.stepsTotal(); i++) {
+            StepEntry s = run.steps.get(i);
+            double[] z = new double[labels.size() + 1];
+            for (int k = 0; k <= labels.size(); k++) {
+                z[k] = s.logits().get(Labels.nameAt(labels, k));
+            }
+            steps.add(new DocumentAnalysis.StepInput(z, s.generated()));
+        }
+        List<List<String>> annotators = new ArrayList<>();
+        for (AnnotationEntry a : state.annotations.values()) {
+            annotators.add(a.labels());
+        }
+        return new DocumentAnalysis.DocumentInput(state.documentId, labels, steps, run.generation.parsedLabels(),
+                annotators, null, null, null);
+    }
+
+    private static DistributionView view(DocumentState state, RunState run, DocumentAnalysis.Report report,
+                                         long now, long version) {
+        Map<String, MethodView> methods = new LinkedHashMap<>();
+        for (Map.Entry<Method, DocumentAnalysis.MethodResult> e : report.methods().entrySet()) {
+            DocumentAnalysis.MethodResult m = e.getValue();
+            methods.put(e.getKey().wireName(), new MethodView(labelMap(state.labels, m.distribution()),
+                    m.predictedLabels(), m.scores() == null ? null : m.scores().nll(),
+                    m.scores() == null ? null : m.scores().l1(),
+                    m.scores() == null ? null : m.scores().exampleF1()));
+        }
+        return new DistributionView(state.documentId, state.task, run.model, run.runId, state.labels,
+                report.human() == null ? null : labelMap(state.labels, report.human()), report.annotatorCount(),
+                methods, now, version);
+    }
+
+    private static Map<String, Double> labelMap(List<String> labels, double[] values) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (int i = 0; i < labels.size(); i++) {
+            m.put(labels.get(i), values[i]);
+        }
+        return m;
+    }
+
+    /** This document's contribution to the alignment means: its scores per method (nothing without annotators). */
+    static AlignmentTallies alignment(DocumentAnalysis.Report report) {
+        Map<String, AlignmentTally> byMethod = new TreeMap<>();
+        report.methods().forEach((method, result) -> byMethod.put(method.wireName(),
+                AlignmentTally.of(result.scores())));
+        return new AlignmentTallies(byMethod);
+    }
+
+    /** This answer's contribution to the spikiness statistics: one sample per step cell plus the answer cell. */
+    static SpikinessTallies spikiness(DocumentAnalysis.Report report) {
+        GenerationDynamics.Result dyn = report.dynamics();
+        Map<String, SpikinessTally> cells = new TreeMap<>();
+        for (int i = 0; i < dyn.stepCount(); i++) {
+            StepShape shape = dyn.shapes().get(i);
+            long[] histogram = new long[SpikinessTally.BINS];
+            histogram[SpikinessTally.bin(shape.top1())] = 1;
+            GenerationDynamics.StepRanking rk = dyn.rankings().get(i);
+            SpikinessTally t = new SpikinessTally(Moments.of(shape.top1()), Moments.of(shape.top2()),
+                    Moments.of(shape.entropyBits()), histogram,
+                    rk == null || rk.nextProbabilityAtR() == null ? Moments.EMPTY : Moments.of(rk.nextProbabilityAtR()),
+                    rk == null ? Moments.EMPTY : Moments.of(rk.secondProbabilityAtNext()),
+                    rk == null ? Moments.EMPTY : Moments.of(rk.nextTopProbability()),
+                    rk == null ? 0 : 1, rk != null && rk.nextIsSecond() ? 1 : 0,
+                    rk != null && rk.secondNeverPredicted() != null ? 1 : 0,
+                    rk != null && Boolean.TRUE.equals(rk.secondNeverPredicted()) ? 1 : 0, 0, 0, 0, 0, 0);
+            cells.merge(SpikinessTallies.stepCell(dyn.isLast(i), i), t, SpikinessTally::plus);
+        }
+        GenerationDynamics.OrderChecks order = dyn.order();
+        SpikinessTally answer = new SpikinessTally(Moments.EMPTY, Moments.EMPTY, Moments.EMPTY,
+                new long[SpikinessTally.BINS], Moments.EMPTY, Moments.EMPTY, Moments.EMPTY, 0, 0, 0, 0, 1,
+                dyn.multilabelOutput() ? 1 : 0, order == null ? 0 : 1,
+                order != null && order.alphabetical() ? 1 : 0, order != null && order.promptOrder() ? 1 : 0);
+        cells.put(SpikinessTallies.ANSWER_CELL, answer);
+        return new SpikinessTallies(cells);
+    }
+}

@@ -1,0 +1,27 @@
+package io.labelscope.aggregator;
+
+import io.labelscope.aggregator.state.SourceRef;
+import io.labelscope.schemas.Annotation;
+import io.labelscope.schemas.DeadLetter;
+import io.labelscope.schemas.Generation;
+import io.labelscope.schemas.LabelStep;
+
+/**
+ * An input record after decoding and the checks that need no state: one of the three inputs, or a rejection
+ * on its way to the dead letters. The three input topics are merged as this type, so one processor sees a
+ * document's steps, generations and annotations in arrival order.
+ */
+public sealed interface DocumentEvent {
+
+    record StepArrived(LabelStep step, SourceRef source) implements DocumentEvent {
+    }
+
+    record GenerationArrived(Generation generation, SourceRef source) implements DocumentEvent {
+    }
+
+    record AnnotationArrived(Annotation annotation, SourceRef source) implements DocumentEvent {
+    }
+
+    record Rejected(DeadLetter deadLetter) implements DocumentEvent {
+    }
+}

@@ -1,0 +1,170 @@
+package io.labelscope.aggregator;
+
+import io.labelscope.aggregator.state.SourceRef;
+import io.labelscope.math.Labels;
+import io.labelscope.schemas.Annotation;
+import io.labelscope.schemas.Generation;
+import io.labelscope.schemas.LabelStep;
+import io.labelscope.schemas.serde.Decoded;
+import io.labelscope.schemas.serde.DeadLetters;
+import io.labelscope.schemas.serde.FailSafeAvroDeserializer;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
+import org.apache.kafka.streams.processor.api.FixedKeyRecord;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Decodes one input topic's raw values and applies the checks that need no state. Values arrive as bytes (not
+ * through an Avro serde) so that a record which does not decode, or decodes to nonsense, is forwarded as a
+ * {@link DocumentEvent.Rejected} with its original bytes and a reason: one bad record never stalls a partition.
+ */
+final class InputDecoder<T> implements FixedKeyProcessor<String, byte[], DocumentEvent> {
+
+    static final String REJECTED_BY = "aggregator";
+
+    private final Class<T> type;
+    private final Map<String, ?> serdeConfig;
+    private FailSafeAvroDeserializer<T> avro;
+    private FixedKeyProcessorContext<String, DocumentEvent> context;
+
+    InputDecoder(Class<T> type, Map<String, ?> serdeConfig) {
+        this.type = type;
+        this.serdeConfig = serdeConfig;
+    }
+
+    @Override
+    public void init(FixedKeyProcessorContext<String, DocumentEvent> context) {
+        this.context = context;
+        this.avro = new FailSafeAvroDeserializer<>();
+        avro.configure(serdeConfig, false);
+    }
+
+    @Override
+    public void process(FixedKeyRecord<String, byte[]> record) {
+        SourceRef source = source(record);
+        Decoded<T> decoded = avro.deserialize(source.topic(), record.value());
+        DocumentEvent event;
+        if (decoded instanceof Decoded.Undecodable<T> bad) {
+            event = reject(source, "undecodable", bad.reason());
+        } else {
+            Object value = ((Decoded.Ok<T>) decoded).value();
+            if (!type.isInstance(value)) {
+                event = reject(source, "wrong_record_type", "expected a " + type.getSimpleName() + " record on "
+                        + source.topic() + ", got " + value.getClass().getSimpleName());
+            } else {
+                event = check(type.cast(value), source);
+            }
+        }
+        context.forward(record.withValue(event));
+    }
+
+    private DocumentEvent check(T value, SourceRef source) {
+        if (value instanceof LabelStep s) {
+            return checkStep(s, source);
+        }
+        if (value instanceof Generation g) {
+            return checkGeneration(g, source);
+        }
+        Annotation a = (Annotation) value;
+        if (!a.getDocumentId().equals(source.key())) {
+            return keyMismatch(source, a.getDocumentId());
+        }
+        if (a.getAnnotatorId() == null || a.getAnnotatorId().isBlank()) {
+            return reject(source, "invalid", "annotation without an annotator id");
+        }
+        return new DocumentEvent.AnnotationArrived(a, source);
+    }
+
+    private DocumentEvent checkStep(LabelStep s, SourceRef source) {
+        if (!s.getDocumentId().equals(source.key())) {
+            return keyMismatch(source, s.getDocumentId());
+        }
+        String labelProblem = labelSetProblem(s.getLabels());
+        if (labelProblem != null) {
+            return reject(source, "invalid_label_set", labelProblem);
+        }
+        if (s.getStepsTotal() < 1 || s.getStep() < 0 || s.getStep() >= s.getStepsTotal()) {
+            return reject(source, "invalid_step", "step " + s.getStep() + " of " + s.getStepsTotal()
+                    + " is outside 0..steps_total-1");
+        }
+        List<String> labels = Labels.normalizeLabelSet(s.getLabels());
+        Set<String> expected = new HashSet<>(labels);
+        expected.add(Labels.NONE);
+        Set<String> seen = new HashSet<>();
+        for (Map.Entry<String, Double> e : s.getLogits().entrySet()) {
+            String name = Labels.normalize(e.getKey());
+            if (!expected.contains(name)) {
+                return reject(source, "unknown_label", "step " + s.getStep() + " has a logit for '" + e.getKey()
+                        + "', which is not a label of task " + s.getTask() + " " + labels + " nor none");
+            }
+            if (e.getValue() == null || !Double.isFinite(e.getValue())) {
+                return reject(source, "invalid_logit", "step " + s.getStep() + ": logit of '" + e.getKey()
+                        + "' is " + e.getValue());
+            }
+            seen.add(name);
+        }
+        expected.removeAll(seen);
+        if (!expected.isEmpty()) {
+            return reject(source, "missing_logit", "step " + s.getStep() + " has no logit for " + expected
+                    + " (every label and none are needed)");
+        }
+        return new DocumentEvent.StepArrived(s, source);
+    }
+
+    private DocumentEvent checkGeneration(Generation g, SourceRef source) {
+        if (!g.getDocumentId().equals(source.key())) {
+            return keyMismatch(source, g.getDocumentId());
+        }
+        String labelProblem = labelSetProblem(g.getLabels());
+        if (labelProblem != null) {
+            return reject(source, "invalid_label_set", labelProblem);
+        }
+        if (g.getStepsTotal() < 0) {
+            return reject(source, "invalid_step", "steps_total is negative: " + g.getStepsTotal());
+        }
+        return new DocumentEvent.GenerationArrived(g, source);
+    }
+
+    /** The label set travels with steps and generations; without it nothing can be scored. */
+    private static String labelSetProblem(List<String> labels) {
+        if (labels == null || labels.isEmpty()) {
+            return "record carries no label set (field 'labels' is empty)";
+        }
+        try {
+            Labels.normalizeLabelSet(labels);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+    }
+
+    private static DocumentEvent keyMismatch(SourceRef source, String documentId) {
+        return reject(source, "key_mismatch", "record key '" + source.key() + "' is not its document_id '"
+                + documentId + "': it would land on the wrong partition");
+    }
+
+    static DocumentEvent.Rejected reject(SourceRef source, String errorType, String reason) {
+        return new DocumentEvent.Rejected(DeadLetters.of(source.topic(), source.partition(), source.offset(),
+                source.key() == null ? null : source.key().getBytes(StandardCharsets.UTF_8), source.value(),
+                errorType, reason, REJECTED_BY));
+    }
+
+    private SourceRef source(FixedKeyRecord<String, byte[]> record) {
+        RecordMetadata meta = context.recordMetadata().orElse(null);
+        return new SourceRef(meta == null ? "?" : meta.topic(), meta == null ? -1 : meta.partition(),
+                meta == null ? -1 : meta.offset(), record.key(), record.value());
+    }
+
+    @Override
+    public void close() {
+        if (avro != null) {
+            avro.close();
+        }
+    }
+}

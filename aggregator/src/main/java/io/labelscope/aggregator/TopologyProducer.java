@@ -1,0 +1,164 @@
+package io.labelscope.aggregator;
+
+import io.labelscope.aggregator.metrics.AlignmentTallies;
+import io.labelscope.aggregator.metrics.SpikinessTallies;
+import io.labelscope.math.Conventions;
+import io.labelscope.schemas.Annotation;
+import io.labelscope.schemas.Generation;
+import io.labelscope.schemas.LabelStep;
+import io.labelscope.schemas.Topics;
+import io.labelscope.schemas.serde.AvroSerdeConfig;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KGroupedStream;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Windowed;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.WindowStore;
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The aggregator's Kafka Streams topology, top to bottom in data-flow order:
+ * decode the three inputs → assemble each document (state store {@code documents}) → distributions and dead
+ * letters out → alignment and spikiness changes summed per task/model, all-time and per window → metrics out.
+ */
+@ApplicationScoped
+public class TopologyProducer {
+
+    public static final String DOCUMENTS_STORE = DocumentAssembler.STORE;
+    public static final String ALIGNMENT_STORE = "alignment-all-time";
+    public static final String SPIKINESS_STORE = "spikiness-all-time";
+
+    @ConfigProperty(name = "labelscope.registry.url", defaultValue = "http://127.0.0.1:8081")
+    String registryUrl;
+
+    @jakarta.inject.Inject
+    WindowSpecs windows;
+
+    @ConfigProperty(name = "labelscope.aggregator.compat", defaultValue = "paper")
+    String compat;
+
+    @jakarta.inject.Inject
+    Config config;
+
+    @Produces
+    public Topology topology() {
+        return build(settings(registryUrl, config), Conventions.paper().withMode(Conventions.Mode.fromWireName(compat)),
+                windows.specs());
+    }
+
+    /** Registry settings for every serde, plus any {@code apicurio.*} setting from configuration (e.g. auth). */
+    static Map<String, Object> settings(String registryUrl, Config config) {
+        Map<String, Object> avro = new HashMap<>(AvroSerdeConfig.registry(registryUrl));
+        if (config != null) {
+            for (String name : config.getPropertyNames()) {
+                if (name.startsWith("apicurio.")) {
+                    config.getOptionalValue(name, String.class).ifPresent(v -> avro.put(name, v));
+                }
+            }
+        }
+        return avro;
+    }
+
+    /** The topology itself; public for TopologyTestDriver tests and the benchmark. */
+    public static Topology build(Map<String, Object> avroConfig, Conventions conventions, List<WindowSpec> windows) {
+        AggregatorSerdes serdes = new AggregatorSerdes(avroConfig);
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(DocumentAssembler.STORE), serdes.key, serdes.documentState));
+
+        // 1. Inputs, decoded and checked; anything malformed becomes a Rejected event.
+        KStream<String, DocumentEvent> steps = decoded(builder, serdes, Topics.LABEL_STEPS, LabelStep.class);
+        KStream<String, DocumentEvent> generations = decoded(builder, serdes, Topics.GENERATIONS, Generation.class);
+        KStream<String, DocumentEvent> annotations = decoded(builder, serdes, Topics.ANNOTATIONS, Annotation.class);
+
+        // 2. One processor per document id sees all three inputs in arrival order (co-partitioned by id).
+        KStream<String, Assembled> assembled = steps.merge(generations).merge(annotations)
+                .process(() -> new DocumentAssembler(conventions), Named.as("assemble-documents"),
+                        DocumentAssembler.STORE);
+
+        // 3. The product and the rejects.
+        assembled.filter((id, out) -> out instanceof Assembled.Distribution)
+                .mapValues(out -> ((Assembled.Distribution) out).distribution())
+                .to(Topics.DISTRIBUTIONS, Produced.with(serdes.key, serdes.distribution));
+        assembled.filter((key, out) -> out instanceof Assembled.Rejected)
+                .mapValues(out -> ((Assembled.Rejected) out).deadLetter())
+                .to(Topics.DEAD_LETTERS, Produced.with(serdes.key, serdes.deadLetter));
+
+        // 4. Alignment: changes summed per task/model, all time and per window of generation time.
+        KGroupedStream<String, AlignmentTallies> alignment = assembled
+                .filter((key, out) -> out instanceof Assembled.AlignmentChange)
+                .mapValues(out -> ((Assembled.AlignmentChange) out).change())
+                .groupByKey(Grouped.with("alignment-by-task-model", serdes.key, serdes.alignmentTallies));
+        alignment.aggregate(AlignmentTallies::empty, (key, change, sum) -> sum.plus(change),
+                        Materialized.<String, AlignmentTallies, KeyValueStore<Bytes, byte[]>>as(ALIGNMENT_STORE)
+                                .withKeySerde(serdes.key).withValueSerde(serdes.alignmentTallies))
+                .toStream()
+                .flatMap(MetricRecords::allTimeAlignment)
+                .to(Topics.ALIGNMENT_METRICS, Produced.with(serdes.key, serdes.alignmentMetric));
+        for (WindowSpec w : windows) {
+            alignment.windowedBy(w.windows())
+                    .aggregate(AlignmentTallies::empty, (key, change, sum) -> sum.plus(change),
+                            Materialized.<String, AlignmentTallies, WindowStore<Bytes, byte[]>>as(
+                                    alignmentWindowStore(w)).withRetention(w.retention()).withKeySerde(serdes.key)
+                                    .withValueSerde(serdes.alignmentTallies))
+                    .toStream()
+                    .flatMap((Windowed<String> key, AlignmentTallies sum) -> MetricRecords.windowedAlignment(key, sum))
+                    .to(Topics.ALIGNMENT_METRICS, Produced.with(serdes.key, serdes.alignmentMetric));
+        }
+
+        // 5. Spikiness (SPEC §5): the same, per step cell and per answer.
+        KGroupedStream<String, SpikinessTallies> spikiness = assembled
+                .filter((key, out) -> out instanceof Assembled.SpikinessChange)
+                .mapValues(out -> ((Assembled.SpikinessChange) out).change())
+                .groupByKey(Grouped.with("spikiness-by-task-model", serdes.key, serdes.spikinessTallies));
+        spikiness.aggregate(SpikinessTallies::empty, (key, change, sum) -> sum.plus(change),
+                        Materialized.<String, SpikinessTallies, KeyValueStore<Bytes, byte[]>>as(SPIKINESS_STORE)
+                                .withKeySerde(serdes.key).withValueSerde(serdes.spikinessTallies))
+                .toStream()
+                .flatMap(MetricRecords::allTimeSpikiness)
+                .to(Topics.SPIKINESS_METRICS, Produced.with(serdes.key, serdes.spikinessMetric));
+        for (WindowSpec w : windows) {
+            spikiness.windowedBy(w.windows())
+                    .aggregate(SpikinessTallies::empty, (key, change, sum) -> sum.plus(change),
+                            Materialized.<String, SpikinessTallies, WindowStore<Bytes, byte[]>>as(
+                                    spikinessWindowStore(w)).withRetention(w.retention()).withKeySerde(serdes.key)
+                                    .withValueSerde(serdes.spikinessTallies))
+                    .toStream()
+                    .flatMap((Windowed<String> key, SpikinessTallies sum) -> MetricRecords.windowedSpikiness(key, sum))
+                    .to(Topics.SPIKINESS_METRICS, Produced.with(serdes.key, serdes.spikinessMetric));
+        }
+        return builder.build();
+    }
+
+    public static String alignmentWindowStore(WindowSpec w) {
+        return "alignment-window-" + w.name();
+    }
+
+    public static String spikinessWindowStore(WindowSpec w) {
+        return "spikiness-window-" + w.name();
+    }
+
+    private static <T> KStream<String, DocumentEvent> decoded(StreamsBuilder builder, AggregatorSerdes serdes,
+                                                              String topic, Class<T> type) {
+        return builder.stream(topic, Consumed.with(serdes.key, serdes.rawValue).withName("read-" + topic))
+                .processValues(() -> new InputDecoder<>(type, serdes.avroConfig), Named.as("decode-" + topic));
+    }
+}

@@ -1,0 +1,95 @@
+package io.labelscope.aggregator.metrics;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+
+import io.labelscope.math.Moments;
+
+import java.util.Arrays;
+
+/**
+ * Sums behind the generation-dynamics statistics (SPEC §5) of one cell: a step index and last/intermediate, or
+ * the per-answer cell. Like {@link AlignmentTally} it is additive and subtractable, so a re-processed answer
+ * replaces its old contribution instead of adding a second one.
+ *
+ * @param top1Histogram  10 equal bins of top-1 probability over [0, 1] (1.0 falls in the last bin)
+ * @param rankings       intermediate steps with ranking figures
+ * @param nextIsSecond   of those, where the second-ranked label was written next
+ * @param secondNotNext  of those, where it was not ("never predicted" denominator)
+ * @param neverPredicted of those, where it was the label of no later step
+ * @param answers        answers counted (answer cell only)
+ * @param multilabel     answers with more than one distinct valid label
+ * @param twoPlus        answers whose generation sequence has ≥ 2 labels (order denominator)
+ * @param alphabetical   of those, in alphabetical order
+ * @param promptOrder    of those, in instruction order
+ */
+public record SpikinessTally(Moments top1, Moments top2, Moments entropyBits, long[] top1Histogram,
+                             Moments r1Pred, Moments intermediateAtR1, Moments nextTopAtR1,
+                             long rankings, long nextIsSecond, long secondNotNext, long neverPredicted,
+                             long answers, long multilabel, long twoPlus, long alphabetical, long promptOrder) {
+
+    public static final int BINS = 10;
+
+    public static SpikinessTally empty() {
+        return new SpikinessTally(Moments.EMPTY, Moments.EMPTY, Moments.EMPTY, new long[BINS], Moments.EMPTY,
+                Moments.EMPTY, Moments.EMPTY, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    }
+
+    /**
+     * The histogram bin of a probability: floor(10·p), with p = 1 in the last bin. A value within 1e-9 below a
+     * bin edge counts in the upper bin (as for thresholds, SPEC §4): a softmax of 6/10 comes out as
+     * 0.5999999999999999 and belongs with 0.6.
+     */
+    public static int bin(double p) {
+        return Math.min(BINS - 1, Math.max(0, (int) Math.floor(p * BINS + 1e-9)));
+    }
+
+    public SpikinessTally plus(SpikinessTally o) {
+        return combine(o, 1);
+    }
+
+    public SpikinessTally minus(SpikinessTally o) {
+        return combine(o, -1);
+    }
+
+    private SpikinessTally combine(SpikinessTally o, int sign) {
+        long[] h = new long[BINS];
+        for (int i = 0; i < BINS; i++) {
+            h[i] = top1Histogram[i] + sign * o.top1Histogram[i];
+        }
+        return new SpikinessTally(add(top1, o.top1, sign), add(top2, o.top2, sign),
+                add(entropyBits, o.entropyBits, sign), h, add(r1Pred, o.r1Pred, sign),
+                add(intermediateAtR1, o.intermediateAtR1, sign), add(nextTopAtR1, o.nextTopAtR1, sign),
+                rankings + sign * o.rankings, nextIsSecond + sign * o.nextIsSecond,
+                secondNotNext + sign * o.secondNotNext, neverPredicted + sign * o.neverPredicted,
+                answers + sign * o.answers, multilabel + sign * o.multilabel, twoPlus + sign * o.twoPlus,
+                alphabetical + sign * o.alphabetical, promptOrder + sign * o.promptOrder);
+    }
+
+    private static Moments add(Moments a, Moments b, int sign) {
+        return sign > 0 ? a.plus(b) : a.minus(b);
+    }
+
+    /** True when nothing is counted (every contribution has been subtracted again). */
+    @JsonIgnore
+    public boolean isEmpty() {
+        return top1.count() == 0 && answers == 0 && rankings == 0;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof SpikinessTally t && toString().equals(t.toString());
+    }
+
+    @Override
+    public int hashCode() {
+        return toString().hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "SpikinessTally[" + top1 + top2 + entropyBits + Arrays.toString(top1Histogram) + r1Pred
+                + intermediateAtR1 + nextTopAtR1 + rankings + "," + nextIsSecond + "," + secondNotNext + ","
+                + neverPredicted + "," + answers + "," + multilabel + "," + twoPlus + "," + alphabetical + ","
+                + promptOrder + "]";
+    }
+}

@@ -1,0 +1,177 @@
+package io.labelscope.aggregator.rest;
+
+import io.labelscope.aggregator.Keys;
+import io.labelscope.aggregator.TopologyProducer;
+import io.labelscope.aggregator.WindowSpecs;
+import io.labelscope.aggregator.metrics.AlignmentTallies;
+import io.labelscope.aggregator.metrics.SpikinessTallies;
+import io.labelscope.aggregator.state.DocumentState;
+import io.labelscope.aggregator.state.RunState;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.BadRequestException;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import org.apache.kafka.streams.kstream.Windowed;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyWindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Interactive queries: a document's distributions and a task/model's metrics, from whichever instance owns
+ * them. {@code GET /documents/{id}}, {@code GET /metrics/alignment?task=&model=},
+ * {@code GET /metrics/spikiness?task=&model=}.
+ */
+@Path("/")
+@Produces(MediaType.APPLICATION_JSON)
+public class QueryResource {
+
+    @Inject
+    InteractiveQueries queries;
+
+    @Inject
+    WindowSpecs windows;
+
+    @Context
+    UriInfo uri;
+
+    @GET
+    @Path("documents/{id}")
+    public Response document(@PathParam("id") String id,
+                             @HeaderParam(InteractiveQueries.FORWARDED_HEADER) String forwarded) {
+        return queries.query(TopologyProducer.DOCUMENTS_STORE, QueryableStoreTypes.<String, DocumentState>keyValueStore(),
+                id, pathAndQuery(), forwarded != null, store -> {
+                    DocumentState state = store.get(id);
+                    if (state == null) {
+                        return Response.status(Response.Status.NOT_FOUND)
+                                .entity(Map.of("error", "no record of document " + id)).build();
+                    }
+                    return Response.ok(documentJson(state)).build();
+                });
+    }
+
+    @GET
+    @Path("metrics/alignment")
+    public Response alignment(@QueryParam("task") String task, @QueryParam("model") String model,
+                              @HeaderParam(InteractiveQueries.FORWARDED_HEADER) String forwarded) {
+        String key = key(task, model);
+        return queries.query(TopologyProducer.ALIGNMENT_STORE,
+                QueryableStoreTypes.<String, AlignmentTallies>keyValueStore(), key, pathAndQuery(),
+                forwarded != null, store -> {
+                    AlignmentTallies allTime = store.get(key);
+                    Map<String, Object> body = header(task, model);
+                    body.put("all_time", allTime == null ? Map.of() : MetricViews.alignment(allTime));
+                    body.put("windows", this.<AlignmentTallies>windowed(key,
+                            TopologyProducer::alignmentWindowStore, MetricViews::alignment));
+                    body.put("note", "NLL and L1 alone reward a constant distribution (paper A.6): read them "
+                            + "beside example-F1.");
+                    return Response.ok(body).build();
+                });
+    }
+
+    @GET
+    @Path("metrics/spikiness")
+    public Response spikiness(@QueryParam("task") String task, @QueryParam("model") String model,
+                              @HeaderParam(InteractiveQueries.FORWARDED_HEADER) String forwarded) {
+        String key = key(task, model);
+        return queries.query(TopologyProducer.SPIKINESS_STORE,
+                QueryableStoreTypes.<String, SpikinessTallies>keyValueStore(), key, pathAndQuery(),
+                forwarded != null, store -> {
+                    SpikinessTallies allTime = store.get(key);
+                    Map<String, Object> body = header(task, model);
+                    body.put("all_time", allTime == null ? Map.of() : MetricViews.spikiness(allTime));
+                    body.put("windows", this.<SpikinessTallies>windowed(key,
+                            TopologyProducer::spikinessWindowStore, MetricViews::spikiness));
+                    return Response.ok(body).build();
+                });
+    }
+
+    /**
+     * The windows of one key from this instance's window stores (co-partitioned with the all-time store, so the
+     * instance that owns the all-time value owns the windows too).
+     */
+    private <T> List<Map<String, Object>> windowed(String key, Function<io.labelscope.aggregator.WindowSpec,
+            String> storeName, Function<T, Map<String, Object>> view) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (io.labelscope.aggregator.WindowSpec w : windows.specs()) {
+            ReadOnlyWindowStore<String, T> store = queries.windowStore(storeName.apply(w));
+            if (store == null) {
+                continue;
+            }
+            try (WindowStoreIterator<T> it = store.fetch(key, Instant.EPOCH, Instant.now().plusSeconds(86_400L * 365))) {
+                while (it.hasNext()) {
+                    var kv = it.next();
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("window", w.label());
+                    m.put("window_start", Instant.ofEpochMilli(kv.key).toString());
+                    m.put("window_end", Instant.ofEpochMilli(kv.key + w.size().toMillis()).toString());
+                    m.put("values", view.apply(kv.value));
+                    out.add(m);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, Object> documentJson(DocumentState state) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("document_id", state.documentId);
+        body.put("task", state.task);
+        body.put("labels", state.labels);
+        body.put("annotators", state.annotations.size());
+        List<Object> distributions = new ArrayList<>();
+        List<Object> pending = new ArrayList<>();
+        for (RunState run : state.runs.values()) {
+            if (run.emitted != null) {
+                distributions.add(run.emitted.distribution());
+            } else {
+                Map<String, Object> p = new LinkedHashMap<>();
+                p.put("model", run.model);
+                p.put("run_id", run.runId);
+                p.put("steps_received", run.steps.size());
+                p.put("steps_total", run.generation == null ? null : run.generation.stepsTotal());
+                p.put("generation_received", run.generation != null);
+                pending.add(p);
+            }
+        }
+        body.put("distributions", distributions);
+        body.put("pending_runs", pending);
+        return body;
+    }
+
+    private static Map<String, Object> header(String task, String model) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("task", task);
+        body.put("model", model);
+        return body;
+    }
+
+    private static String key(String task, String model) {
+        if (task == null || task.isBlank() || model == null || model.isBlank()) {
+            throw new BadRequestException("task and model are required query parameters");
+        }
+        return Keys.taskModel(task, model);
+    }
+
+    private String pathAndQuery() {
+        String raw = uri.getRequestUri().getRawPath();
+        String q = uri.getRequestUri().getRawQuery();
+        return q == null ? raw : raw + "?" + q;
+    }
+}

@@ -1,0 +1,295 @@
+package io.labelscope.aggregator;
+
+import static io.labelscope.aggregator.Records.LABELS;
+import static io.labelscope.aggregator.Records.T0;
+import static io.labelscope.aggregator.Records.sigmoidOfLn;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.labelscope.schemas.AlignmentMetric;
+import io.labelscope.schemas.DeadLetter;
+import io.labelscope.schemas.DocumentDistribution;
+import io.labelscope.schemas.MethodResult;
+import io.labelscope.schemas.SpikinessMetric;
+import io.labelscope.schemas.Topics;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.avro.specific.SpecificRecord;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The scenarios of issue 6, each checked against numbers worked out by hand. Every scenario uses its own model
+ * name, so its task/model metrics are its own even when scenarios share a running service.
+ *
+ * <p>The document used throughout (labels joy, fear, anger; counts over joy, fear, anger, none):
+ * step 0 counts [6,2,1,1] → P0 = [.6,.2,.1,.1], writes joy; step 1 counts [1,7,1,1] → P1 = [.1,.7,.1,.1],
+ * writes fear; the answer is [joy, fear].
+ * <ul>
+ *   <li>max over generations = [max(.6,.1), max(.2,.7), max(.1,.1)] = [.6, .7, .1]</li>
+ *   <li>compare to none = σ(ln c_l − ln c_none) = c/(1+c) with c = 6, 2, 1 → [6/7, 2/3, 1/2]</li>
+ *   <li>hard predictions = [1−1e-8, 1−1e-8, 1e-8]; first step = [.6, .2, .1]</li>
+ * </ul>
+ */
+abstract class AggregatorScenarios {
+
+    static final double EPS = 1e-8;
+    static final double TOL = 1e-12;
+
+    abstract Pipeline pipeline();
+
+    // ---- inputs --------------------------------------------------------------------------------------------
+
+    void send(String topic, String key, SpecificRecord value) {
+        pipeline().send(topic, key, value, T0);
+    }
+
+    void step0(String model, String doc) {
+        send(Topics.LABEL_STEPS, doc, Records.step(model, doc, 0, 2, "joy", 6, 2, 1, 1));
+    }
+
+    void step1(String model, String doc) {
+        send(Topics.LABEL_STEPS, doc, Records.step(model, doc, 1, 2, "fear", 1, 7, 1, 1));
+    }
+
+    void generation(String model, String doc) {
+        send(Topics.GENERATIONS, doc, Records.generation(model, doc, 2, T0, "joy", "fear"));
+    }
+
+    void annotate(String doc, String annotator, String... labels) {
+        send(Topics.ANNOTATIONS, doc, Records.annotation(doc, annotator, labels));
+    }
+
+    // ---- expected numbers ----------------------------------------------------------------------------------
+
+    /** NLL = −Σ [H ln p + (1−H) ln(1−p)] of max-over-generations p = [.6, .7, .1] against H. */
+    static double maxNll(double hJoy, double hFear, double hAnger) {
+        return -(hJoy * Math.log(0.6) + (1 - hJoy) * Math.log(0.4)
+                + hFear * Math.log(0.7) + (1 - hFear) * Math.log(0.3)
+                + hAnger * Math.log(0.1) + (1 - hAnger) * Math.log(0.9));
+    }
+
+    static void assertDist(MethodResult m, double... expected) {
+        // Avro maps carry no order; the label order is the record's labels array.
+        assertThat(m.getDistribution().keySet()).containsExactlyInAnyOrderElementsOf(LABELS);
+        for (int i = 0; i < expected.length; i++) {
+            assertThat(m.getDistribution().get(LABELS.get(i))).as(LABELS.get(i)).isCloseTo(expected[i], within(TOL));
+        }
+    }
+
+    static void assertTheDocumentsMethods(DocumentDistribution d) {
+        assertThat(d.getLabels()).containsExactlyElementsOf(LABELS);
+        assertDist(d.getMethods().get("max_over_generations"), 0.6, 0.7, 0.1);
+        assertThat(d.getMethods().get("max_over_generations").getPredicted()).containsExactly("joy", "fear");
+        assertDist(d.getMethods().get("compare_to_none"), 6.0 / 7, 2.0 / 3, 0.5);
+        assertThat(d.getMethods().get("compare_to_none").getPredicted()).containsExactly("joy", "fear", "anger");
+        assertDist(d.getMethods().get("hard_predictions"), 1 - EPS, 1 - EPS, EPS);
+        assertDist(d.getMethods().get("first_step"), 0.6, 0.2, 0.1);
+    }
+
+    // ---- scenarios ----------------------------------------------------------------------------------------
+
+    @Test
+    void annotationsBeforeSteps() {
+        String model = "m-annotations-first";
+        String doc = "annotations-first";
+        annotate(doc, "ann-1", "joy");
+        annotate(doc, "ann-2", "joy", "fear");
+        step0(model, doc);
+        step1(model, doc);
+        generation(model, doc);
+
+        List<DocumentDistribution> out = pipeline().distributions(doc, 1);
+        assertThat(out).hasSize(1);
+        DocumentDistribution d = out.get(0);
+        assertThat(d.getModel()).isEqualTo(model);
+        assertThat(d.getVersion()).isEqualTo(1);
+        assertTheDocumentsMethods(d);
+        // H = [2/2, 1/2, 0/2]
+        assertThat(d.getAnnotators()).isEqualTo(2);
+        assertThat(d.getHuman()).isEqualTo(Map.of("joy", 1.0, "fear", 0.5, "anger", 0.0));
+        MethodResult max = d.getMethods().get("max_over_generations");
+        // NLL = −(ln .6 + .5 ln .7 + .5 ln .3 + ln .9) = 0.5108 + 0.7803 + 0.1054 = 1.3965
+        assertThat(max.getNll()).isCloseTo(maxNll(1, 0.5, 0), within(TOL));
+        assertThat(max.getNll()).isCloseTo(1.3965, within(1e-4));
+        // L1 = .4 + .2 + .1 = .7; Ŷ = {joy, fear} = Y → F1 = 1
+        assertThat(max.getL1()).isCloseTo(0.7, within(TOL));
+        assertThat(max.getExampleF1()).isEqualTo(1.0);
+        MethodResult none = d.getMethods().get("compare_to_none");
+        // L1 = 1/7 + 1/6 + 1/2; Ŷ = {joy, fear, anger}, Y = {joy, fear} → F1 = 2·2/(3+2) = .8
+        assertThat(none.getL1()).isCloseTo(1.0 / 7 + 1.0 / 6 + 0.5, within(TOL));
+        assertThat(none.getExampleF1()).isCloseTo(0.8, within(TOL));
+        assertThat(none.getNll()).isCloseTo(-(Math.log(6.0 / 7) + 0.5 * Math.log(2.0 / 3) + 0.5 * Math.log(1.0 / 3)
+                + Math.log(0.5)), within(TOL));
+
+        AlignmentMetric a = pipeline().alignment(model, "max_over_generations", m -> m.getDocuments() == 1);
+        assertThat(a.getDocuments()).isEqualTo(1);
+        assertThat(a.getMeanNll()).isCloseTo(maxNll(1, 0.5, 0), within(TOL));
+        assertThat(a.getMeanL1()).isCloseTo(0.7, within(TOL));
+        assertThat(a.getMeanExampleF1()).isCloseTo(1.0, within(TOL));
+
+        // Spikiness. Step 0 (intermediate): top-1 .6, top-2 .2 (fear), entropy −Σp log2 p; the second-ranked
+        // label (fear) is written next → rate 1; r+1 pred = P0(fear) = .2; intermediate @ r+1 = P1(fear) = .7.
+        SpikinessMetric s0 = pipeline().spikiness(model, "intermediate", 0, m -> m.getTop1().getN() == 1);
+        assertThat(s0.getTop1().getMean()).isCloseTo(0.6, within(TOL));
+        assertThat(s0.getTop2().getMean()).isCloseTo(0.2, within(TOL));
+        double bits = -(0.6 * Math.log(0.6) + 0.2 * Math.log(0.2) + 0.2 * Math.log(0.1)) / Math.log(2);
+        assertThat(s0.getEntropyBits().getMean()).isCloseTo(bits, within(TOL));
+        assertThat(s0.getTop1Histogram()).containsExactly(0L, 0L, 0L, 0L, 0L, 0L, 1L, 0L, 0L, 0L);
+        assertThat(s0.getSecondPredictedNextRate()).isEqualTo(1.0);
+        assertThat(s0.getR1Pred().getMean()).isCloseTo(0.2, within(TOL));
+        assertThat(s0.getIntermediateAtR1().getMean()).isCloseTo(0.7, within(TOL));
+        assertThat(s0.getSecondNeverPredictedRate()).isNull();
+        SpikinessMetric s1 = pipeline().spikiness(model, "last", 1, m -> m.getTop1().getN() == 1);
+        assertThat(s1.getTop1().getMean()).isCloseTo(0.7, within(TOL));
+        assertThat(s1.getTop1Histogram().get(7)).isEqualTo(1L);
+        // answer [joy, fear]: multi-label; fear < joy, so not alphabetical; joy before fear in the prompt
+        SpikinessMetric answer = pipeline().spikiness(model, "answer", -1, m -> m.getAnswers() == 1);
+        assertThat(answer.getMultilabelAnswerRate()).isEqualTo(1.0);
+        assertThat(answer.getAlphabeticalOrderRate()).isEqualTo(0.0);
+        assertThat(answer.getPromptOrderRate()).isEqualTo(1.0);
+    }
+
+    @Test
+    void stepsOutOfOrderAndDuplicated() {
+        String model = "m-out-of-order";
+        String doc = "out-of-order";
+        step1(model, doc);
+        generation(model, doc);
+        step1(model, doc);
+        step0(model, doc);
+        step0(model, doc); // after completion: changes nothing
+        step1(model, doc);
+
+        List<DocumentDistribution> out = pipeline().distributions(doc, 1);
+        assertThat(out).hasSize(1);
+        assertTheDocumentsMethods(out.get(0));
+        assertThat(out.get(0).getHuman()).isNull();
+        assertThat(out.get(0).getMethods().get("max_over_generations").getNll()).isNull();
+        // The duplicates were not counted twice: one sample in each step cell.
+        SpikinessMetric s0 = pipeline().spikiness(model, "intermediate", 0, m -> m.getTop1().getN() == 1);
+        assertThat(s0.getTop1().getN()).isEqualTo(1);
+        assertThat(s0.getTop1().getMean()).isCloseTo(0.6, within(TOL));
+    }
+
+    @Test
+    void lateAndResentAnnotations() {
+        String model = "m-late-annotations";
+        String doc = "late-annotations";
+        step0(model, doc);
+        step1(model, doc);
+        generation(model, doc);
+        assertThat(pipeline().distributions(doc, 1).get(0).getHuman()).isNull();
+
+        annotate(doc, "ann-1", "joy");                // H = [1, 0, 0]
+        annotate(doc, "ann-2", "joy", "fear");        // H = [1, .5, 0]
+        annotate(doc, "ann-2", "fear", "Joy ");       // the same vote again: no new version
+        annotate(doc, "ann-2", "joy");                // replaces: H = [1, 0, 0] with 2 annotators
+
+        List<DocumentDistribution> out = pipeline().distributions(doc, 4);
+        assertThat(out).extracting(DocumentDistribution::getVersion).containsExactly(1L, 2L, 3L, 4L);
+        assertThat(out).extracting(DocumentDistribution::getAnnotators).containsExactly(0, 1, 2, 2);
+        MethodResult v2 = out.get(1).getMethods().get("max_over_generations");
+        // H = [1,0,0]: NLL = −(ln .6 + ln .3 + ln .9); L1 = .4 + .7 + .1 = 1.2; Ŷ = {joy, fear}, Y = {joy} → 2/3
+        assertThat(v2.getNll()).isCloseTo(-(Math.log(0.6) + Math.log(0.3) + Math.log(0.9)), within(TOL));
+        assertThat(v2.getL1()).isCloseTo(1.2, within(TOL));
+        assertThat(v2.getExampleF1()).isCloseTo(2.0 / 3, within(TOL));
+        assertThat(out.get(2).getMethods().get("max_over_generations").getNll())
+                .isCloseTo(maxNll(1, 0.5, 0), within(TOL));
+        DocumentDistribution last = out.get(3);
+        assertThat(last.getHuman()).isEqualTo(Map.of("joy", 1.0, "fear", 0.0, "anger", 0.0));
+        assertThat(last.getMethods().get("max_over_generations").getNll()).isCloseTo(maxNll(1, 0, 0), within(TOL));
+
+        // All-time: one document, with its current annotations only (old contributions subtracted).
+        AlignmentMetric a = pipeline().alignment(model, "max_over_generations",
+                m -> m.getMeanL1() != null && Math.abs(m.getMeanL1() - 1.2) < 1e-9);
+        assertThat(a.getDocuments()).isEqualTo(1);
+        assertThat(a.getMeanNll()).isCloseTo(maxNll(1, 0, 0), within(TOL));
+        assertThat(a.getMeanL1()).isCloseTo(1.2, within(TOL));
+        assertThat(a.getMeanExampleF1()).isCloseTo(2.0 / 3, within(TOL));
+    }
+
+    @Test
+    void documentNeverAnnotated() {
+        String model = "m-never-annotated";
+        String doc = "never-annotated";
+        step0(model, doc);
+        step1(model, doc);
+        generation(model, doc);
+        DocumentDistribution d = pipeline().distributions(doc, 1).get(0);
+        assertTheDocumentsMethods(d);
+        assertThat(d.getAnnotators()).isZero();
+        assertThat(d.getHuman()).isNull();
+        for (MethodResult m : d.getMethods().values()) {
+            assertThat(m.getNll()).isNull();
+            assertThat(m.getL1()).isNull();
+            assertThat(m.getExampleF1()).isNull();
+        }
+        AlignmentMetric a = pipeline().alignment(model, "compare_to_none", m -> true);
+        assertThat(a.getDocuments()).isZero();
+        assertThat(a.getMeanNll()).isNull();
+    }
+
+    @Test
+    void documentWithNoLabelStep() {
+        String model = "m-no-step";
+        String doc = "no-step";
+        annotate(doc, "ann-1");  // an annotator who chose no label: H = [0, 0, 0] over 1 annotator
+        send(Topics.GENERATIONS, doc, Records.generation(model, doc, 0, T0));
+        DocumentDistribution d = pipeline().distributions(doc, 1).get(0);
+        // No step: max over generations ε everywhere, compare to none 0.5, hard ε, first step ε.
+        assertDist(d.getMethods().get("max_over_generations"), EPS, EPS, EPS);
+        assertDist(d.getMethods().get("compare_to_none"), 0.5, 0.5, 0.5);
+        assertDist(d.getMethods().get("hard_predictions"), EPS, EPS, EPS);
+        assertThat(d.getHuman()).isEqualTo(Map.of("joy", 0.0, "fear", 0.0, "anger", 0.0));
+        // hard: NLL = −3 ln(1 − 1e-8) ≈ 3e-8; both sets empty → F1 = 1
+        MethodResult hard = d.getMethods().get("hard_predictions");
+        assertThat(hard.getNll()).isCloseTo(-3 * Math.log(1 - EPS), within(1e-15));
+        assertThat(hard.getExampleF1()).isEqualTo(1.0);
+        // compare to none predicts all three, gold is empty: F1 = 0; NLL = 3 ln 2
+        assertThat(d.getMethods().get("compare_to_none").getExampleF1()).isEqualTo(0.0);
+        assertThat(d.getMethods().get("compare_to_none").getNll()).isCloseTo(3 * Math.log(2), within(TOL));
+        SpikinessMetric answer = pipeline().spikiness(model, "answer", -1, m -> m.getAnswers() == 1);
+        assertThat(answer.getMultilabelAnswerRate()).isEqualTo(0.0);
+        assertThat(answer.getAlphabeticalOrderRate()).isNull();
+    }
+
+    @Test
+    void unknownLabelsAndMalformedRecordsGoToDeadLetters() {
+        String model = "m-bad-input";
+        String doc = "bad-input";
+        annotate(doc, "ann-1", "joy", "happiness");  // checked once the label set is known
+        annotate(doc, "ann-2", "fear");
+        pipeline().sendRaw(Topics.LABEL_STEPS, doc, "not avro".getBytes(StandardCharsets.UTF_8));
+        var badStep = Records.step(model, doc, 0, 2, "joy", 6, 2, 1, 1);
+        badStep.getLogits().put("surprise", 3.0);   // a logit for a label not in the task
+        send(Topics.LABEL_STEPS, doc, badStep);
+        step0(model, doc);
+        step1(model, doc);
+        generation(model, doc);
+        annotate(doc, "ann-3", "rage");              // unknown, label set already known
+
+        List<DeadLetter> dead = pipeline().deadLetters(doc, 4);
+        assertThat(dead).hasSize(4);
+        Set<String> reasons = dead.stream().map(d -> d.getSourceTopic() + ":" + d.getErrorType())
+                .collect(Collectors.toSet());
+        assertThat(reasons).containsExactlyInAnyOrder("annotations:unknown_label", "label-steps:undecodable",
+                "label-steps:unknown_label");
+        assertThat(dead).filteredOn(d -> d.getReason().contains("happiness")).singleElement()
+                .satisfies(d -> assertThat(d.getValue()).isNotNull());
+        assertThat(dead).filteredOn(d -> d.getReason().contains("surprise")).hasSize(1);
+        assertThat(dead).filteredOn(d -> d.getReason().contains("rage")).hasSize(1);
+        assertThat(dead).allSatisfy(d -> assertThat(d.getRejectedBy()).isEqualTo("aggregator"));
+
+        // Nothing stalled: the document is emitted with the one valid annotation, H = [0, 1, 0].
+        List<DocumentDistribution> out = pipeline().distributions(doc, 1);
+        assertThat(out).hasSize(1);
+        assertTheDocumentsMethods(out.get(0));
+        assertThat(out.get(0).getAnnotators()).isEqualTo(1);
+        assertThat(out.get(0).getHuman()).isEqualTo(Map.of("joy", 0.0, "fear", 1.0, "anger", 0.0));
+        assertThat(out.get(0).getMethods().get("max_over_generations").getNll())
+                .isCloseTo(maxNll(0, 1, 0), within(TOL));
+    }
+}
