@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Labelscope.Version.class,
         description = "Watch how LLMs do multi-label classification, live.",
-        subcommands = {PlatformCommand.class, ProduceCommand.class, TailCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {PlatformCommand.class, ProduceCommand.class, TailCommand.class, EvalCommand.class, TopicsCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Labelscope {
 
     public static void main(String[] args) {

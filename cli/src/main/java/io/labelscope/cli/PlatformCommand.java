@@ -24,11 +24,16 @@ import picocli.CommandLine.Spec;
         subcommands = {PlatformCommand.Up.class, PlatformCommand.Down.class, PlatformCommand.Status.class})
 final class PlatformCommand {
 
-    /** The public topics as the platform creates them, with their value schemas. */
+    /**
+     * Every topic the platform creates: the Avro topics with their value schemas, and the compacted {@code tasks}
+     * topic (task definitions as JSON, no schema).
+     */
     static List<TopicDefinition> publicTopics() {
-        return Topics.ALL.stream()
+        List<TopicDefinition> topics = new java.util.ArrayList<>(Topics.ALL.stream()
                 .map(t -> new TopicDefinition(t.name(), t.compacted(), t.valueSubject(), t.valueSchema().toString()))
-                .toList();
+                .toList());
+        topics.add(new TopicDefinition(Topics.TASKS, true, null, null));
+        return topics;
     }
 
     static LocalPlatform platform() {
