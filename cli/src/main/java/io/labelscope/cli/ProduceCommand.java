@@ -73,12 +73,11 @@ final class ProduceCommand {
 
         abstract Converted convert(InputRows.Row row);
 
-        @Override
-        public Integer call() throws Exception {
-            if (rate != null && !(rate > 0)) {
-                throw new Labelscope.UserError("--rate must be positive, was " + rate, 2);
-            }
-            InputRows.Contents contents = InputRows.read(file, InputRows.formatOf(file, format));
+        /** The rows that become records, and the line number and reason of every one that does not. */
+        record Conversion(List<Converted.Accepted> accepted, Map<Long, String> rejected) {
+        }
+
+        Conversion convertAll(InputRows.Contents contents) {
             Map<Long, String> rejected = new LinkedHashMap<>();
             contents.unreadable().forEach(u -> rejected.put(u.line(), u.reason()));
             List<Converted.Accepted> accepted = new ArrayList<>();
@@ -90,6 +89,17 @@ final class ProduceCommand {
                     accepted.add((Converted.Accepted) converted);
                 }
             }
+            return new Conversion(accepted, rejected);
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            if (rate != null && !(rate > 0)) {
+                throw new Labelscope.UserError("--rate must be positive, was " + rate, 2);
+            }
+            Conversion conversion = convertAll(InputRows.read(file, InputRows.formatOf(file, format)));
+            Map<Long, String> rejected = conversion.rejected();
+            List<Converted.Accepted> accepted = conversion.accepted();
 
             PrintWriter err = spec.commandLine().getErr();
             AtomicLong acknowledged = new AtomicLong();

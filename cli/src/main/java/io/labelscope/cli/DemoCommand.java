@@ -1,0 +1,264 @@
+package io.labelscope.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+
+import io.labelscope.platform.LocalPlatform;
+import io.labelscope.platform.PlatformSettings;
+import io.labelscope.schemas.DocumentDistribution;
+import io.labelscope.schemas.Topics;
+import io.labelscope.schemas.serde.AvroSerdeConfig;
+import io.labelscope.schemas.serde.Decoded;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code labelscope up | down | demo}: the whole system on this machine — the platform, one inference worker with
+ * the committed demo model, the aggregator and its dashboard — and, for {@code demo}, real data streamed through it.
+ */
+final class DemoCommand {
+
+    static final List<String> DEMO_TASKS = List.of("goemotions", "mfrc");
+
+    private DemoCommand() {
+    }
+
+    /** What {@link #bringUp} started, so that Ctrl-C stops exactly that. */
+    record Started(LocalPlatform platform, LocalServices services, boolean platformStarted, List<String> servicesStarted) {
+
+        void stop(PrintWriter out) {
+            try {
+                List<String> stopped = new ArrayList<>(services.stop().stream()
+                        .filter(servicesStarted::contains).toList());
+                if (platformStarted) {
+                    stopped.addAll(platform.down());
+                }
+                out.println("stopped " + (stopped.isEmpty() ? "nothing" : String.join(", ", stopped)));
+            } catch (Exception e) {
+                out.println("could not stop everything: " + e.getMessage() + " (try ./labelscope down)");
+            }
+            out.flush();
+        }
+    }
+
+    /** Platform up, demo tasks registered, services started and ready. */
+    static Started bringUp(PrintWriter out) throws Exception {
+        PlatformSettings settings = PlatformCommand.platform().settings();
+        LocalPlatform platform = new LocalPlatform(settings);
+        LocalPlatform.UpReport report = platform.up(PlatformCommand.publicTopics(), line -> {
+            out.println(line);
+            out.flush();
+        });
+        Path root = LocalServices.checkoutRoot();
+        Map<String, Object> client = Map.of("bootstrap.servers", settings.bootstrapServers());
+        List<String> tasks = TaskFilesOnTopic.register(TaskFilesOnTopic.jsonFilesIn(root.resolve("tasks")), client);
+        out.println("registered tasks " + String.join(", ", tasks));
+        LocalServices services = new LocalServices(root, settings);
+        List<String> started = services.start(line -> {
+            out.println(line);
+            out.flush();
+        });
+        out.println("waiting for the services to be ready (the worker loads its model) …");
+        out.flush();
+        services.awaitReady(Duration.ofMinutes(5));
+        return new Started(platform, services, report.started().contains(LocalPlatform.KAFKA), started);
+    }
+
+    @Command(name = "up", mixinStandardHelpOptions = true,
+            description = "Start the platform, register the demo tasks (goemotions, mfrc), start one inference worker "
+                    + "and the aggregator, and return once everything is ready. Stop with `labelscope down`.")
+    static final class Up implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            Started started = bringUp(out);
+            out.println("ready: dashboard " + started.services().dashboardUrl() + " · broker "
+                    + started.platform().settings().bootstrapServers() + " · registry "
+                    + started.platform().settings().registryUrl() + "/apis/ccompat/v7");
+            return 0;
+        }
+    }
+
+    @Command(name = "down", mixinStandardHelpOptions = true,
+            description = "Stop the services and the platform that `up` or `demo` started (by recorded pid).")
+    static final class Down implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            PlatformSettings settings = PlatformCommand.platform().settings();
+            List<String> stopped = new ArrayList<>(new LocalServices(LocalServices.checkoutRoot(), settings).stop());
+            stopped.addAll(new LocalPlatform(settings).down());
+            spec.commandLine().getOut().println(stopped.isEmpty() ? "nothing was running"
+                    : "stopped " + String.join(", ", stopped));
+            return 0;
+        }
+    }
+
+    @Command(name = "demo", mixinStandardHelpOptions = true,
+            description = {"Start everything (as `up`) and stream real data through it: GoEmotions and MFRC documents "
+                    + "with annotator events (see docs/demo.md for where they come from). Shows progress and the "
+                    + "dashboard URL; Ctrl-C stops everything it started."})
+    static final class Demo implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--limit", paramLabel = "N", description = "Stream N documents in all (default: every one).")
+        Integer limit;
+
+        @Option(names = "--rate", paramLabel = "PER_SECOND", defaultValue = "20",
+                description = "Documents per second to send (default 20).")
+        double rate;
+
+        @Option(names = "--detach", description = "Return once the data is streamed; services stay up until "
+                + "`labelscope down`.")
+        boolean detach;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            if (limit != null && limit < 1) {
+                throw new Labelscope.UserError("--limit must be at least 1", 2);
+            }
+            if (!(rate > 0)) {
+                throw new Labelscope.UserError("--rate must be positive", 2);
+            }
+            Started started = bringUp(out);
+            CountDownLatch stopped = new CountDownLatch(1);
+            AtomicBoolean stopping = new AtomicBoolean();
+            if (!detach) {
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    stopping.set(true);
+                    out.println();
+                    started.stop(out);
+                    stopped.countDown();
+                }, "labelscope-demo-stop"));
+            }
+            String dashboard = started.services().dashboardUrl();
+            out.println("dashboard: " + dashboard);
+            out.flush();
+
+            List<ProduceCommand.Converted.Accepted> documents = new ArrayList<>();
+            List<ProduceCommand.Converted.Accepted> annotations = new ArrayList<>();
+            demoData(LocalServices.checkoutRoot().resolve("demo/streams"), limit, documents, annotations);
+            PlatformSettings settings = started.platform().settings();
+            try (Progress.Watch watch = new Progress.Watch(settings, documents)) {
+                send(settings, annotations, documents, watch, out);
+                if (detach) {
+                    out.printf("%nstreamed %d documents; services keep running: %s — stop them with "
+                            + "./labelscope down%n", documents.size(), dashboard);
+                    return 0;
+                }
+                out.printf("%nall %d documents sent; watching (Ctrl-C stops everything) — dashboard %s%n",
+                        documents.size(), dashboard);
+                out.flush();
+                while (!stopping.get()) {
+                    watch.print(out, documents.size());
+                    Thread.sleep(1000);
+                }
+            }
+            stopped.await();
+            return 0;
+        }
+
+        private void send(PlatformSettings settings, List<ProduceCommand.Converted.Accepted> annotations,
+                List<ProduceCommand.Converted.Accepted> documents, Progress.Watch watch, PrintWriter out)
+                throws Exception {
+            Map<String, Object> config = new LinkedHashMap<>(AvroSerdeConfig.producer(settings.registryUrl()));
+            config.put("bootstrap.servers", settings.bootstrapServers());
+            config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+            try (KafkaProducer<String, SpecificRecord> producer = new KafkaProducer<>(config)) {
+                // Annotations first: the human distributions are then in place when the first answers arrive.
+                for (ProduceCommand.Converted.Accepted a : annotations) {
+                    producer.send(new ProducerRecord<>(Topics.ANNOTATIONS, a.key(), a.value()));
+                }
+                long start = System.nanoTime();
+                long lastPrint = 0;
+                for (int i = 0; i < documents.size(); i++) {
+                    long due = start + (long) (i / rate * 1e9);
+                    long wait = due - System.nanoTime();
+                    if (wait > 0) {
+                        Thread.sleep(wait / 1_000_000);
+                    }
+                    ProduceCommand.Converted.Accepted d = documents.get(i);
+                    producer.send(new ProducerRecord<>(Topics.DOCUMENTS, d.key(), d.value()));
+                    watch.sent(i + 1);
+                    if (System.nanoTime() - lastPrint > 1e9) {
+                        producer.flush();
+                        watch.print(out, documents.size());
+                        lastPrint = System.nanoTime();
+                    }
+                }
+                producer.flush();
+                watch.print(out, documents.size());
+            }
+        }
+    }
+
+    /**
+     * The demo documents of both tasks, alternating so both appear from the start, and the annotations of the
+     * documents chosen.
+     */
+    static void demoData(Path dir, Integer limit, List<ProduceCommand.Converted.Accepted> documents,
+            List<ProduceCommand.Converted.Accepted> annotations) {
+        List<List<ProduceCommand.Converted.Accepted>> perTask = new ArrayList<>();
+        List<ProduceCommand.Converted.Accepted> allAnnotations = new ArrayList<>();
+        for (String task : DEMO_TASKS) {
+            ProduceCommand.Documents docs = new ProduceCommand.Documents();
+            docs.task = task;
+            Path file = dir.resolve(task + "-documents.jsonl");
+            if (!Files.isRegularFile(file)) {
+                throw new Labelscope.UserError("demo data " + file + " is missing", 1);
+            }
+            perTask.add(docs.convertAll(InputRows.read(file, InputRows.Format.JSONL)).accepted());
+            ProduceCommand.Annotations notes = new ProduceCommand.Annotations();
+            notes.task = task;
+            allAnnotations.addAll(notes.convertAll(InputRows.read(dir.resolve(task + "-annotations.jsonl"),
+                    InputRows.Format.JSONL)).accepted());
+        }
+        int total = limit == null ? Integer.MAX_VALUE : limit;
+        for (int i = 0; documents.size() < total; i++) {
+            boolean any = false;
+            for (List<ProduceCommand.Converted.Accepted> task : perTask) {
+                if (i < task.size() && documents.size() < total) {
+                    documents.add(task.get(i));
+                    any = true;
+                }
+            }
+            if (!any) {
+                break;
+            }
+        }
+        Set<String> chosen = new HashSet<>();
+        documents.forEach(d -> chosen.add(d.key()));
+        allAnnotations.stream().filter(a -> chosen.contains(a.key())).forEach(annotations::add);
+    }
+}
