@@ -1,0 +1,357 @@
+package io.labelscope.demomodel;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import io.labelscope.runtime.model.CausalLm;
+import io.labelscope.runtime.model.KvCache;
+import io.labelscope.runtime.task.PromptRenderer;
+import io.labelscope.runtime.task.TaskDefinition;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.IntConsumer;
+
+/**
+ * Trains a {@link Checkpoint.Spec} Llama from scratch through the runtime's own {@link CausalLm} (the same forward
+ * pass that serves it): weights are NDArrays with gradients attached, a step runs the task's shared prompt prefix
+ * once into a KV cache, expands it over the batch (exactly the prefix reuse of decoding) and runs the rest of every
+ * row; the loss is the mean log-softmax cross-entropy of the answer tokens only (the JSON answer line and the end of
+ * sequence), and Adam updates the weights in place. Seeded: the initial weights, the order of the examples and the
+ * sampled targets all come from the seed; with a fixed libtorch thread count a run repeats bit for bit.
+ *
+ * <p>A non-finite loss or gradient stops training with an exception naming the step: it must never pass silently.
+ */
+public final class Trainer implements AutoCloseable {
+
+    /** Schedule and batch settings. */
+    public record Options(int epochs, int batchSize, float peakLr, float warmupFraction, float minLrFraction,
+                          float clipNorm, int maxQueryTokens, long seed) {
+        public static Options defaults() {
+            return new Options(3, 64, 2e-3f, 0.05f, 0.1f, 1.0f, 192, 1234L);
+        }
+
+        public Options withEpochs(int e) {
+            return new Options(e, batchSize, peakLr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, seed);
+        }
+
+        public Options withBatchSize(int b) {
+            return new Options(epochs, b, peakLr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, seed);
+        }
+
+        public Options withPeakLr(float lr) {
+            return new Options(epochs, batchSize, lr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, seed);
+        }
+
+        public Options withSeed(long s) {
+            return new Options(epochs, batchSize, peakLr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, s);
+        }
+    }
+
+    /** A training example: the query tokens (after the shared prefix) and the annotators' answer choices. */
+    record Example(long[] query, List<List<String>> annotators) {}
+
+    private final Checkpoint.Spec spec;
+    private final TaskDefinition task;
+    private final PromptRenderer renderer;
+    private final HuggingFaceTokenizer tokenizer;
+    private final Options opt;
+    private final NDManager root;
+    private final Map<String, NDArray> weights = new LinkedHashMap<>();
+    private final Map<String, NDArray[]> moments = new HashMap<>();
+    private final CausalLm lm;
+    private final long[] prefix;
+    private final Map<List<String>, long[]> answerIds = new HashMap<>();
+    private int adamStep;
+
+    public Trainer(Checkpoint.Spec spec, TaskDefinition task, Path tokenizerJson, Options opt) throws IOException {
+        this.spec = spec;
+        this.task = task;
+        this.renderer = new PromptRenderer(task);
+        this.opt = opt;
+        this.tokenizer = HuggingFaceTokenizer.newInstance(tokenizerJson,
+                Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false"));
+        this.root = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+        for (Map.Entry<String, float[]> e : Checkpoint.init(spec, opt.seed()).entrySet()) {
+            NDArray w = root.create(e.getValue(), new Shape(Checkpoint.shapes(spec).get(e.getKey())));
+            w.setRequiresGradient(true);
+            weights.put(e.getKey(), w);
+        }
+        this.lm = CausalLm.fromTensors(spec.config(), weights, root, DataType.FLOAT32);
+        // Tokenised exactly as LabelDecoder does: the prefix with BOS, the query and the answer without.
+        this.prefix = tokenizer.encode(renderer.prefix(), true, false).getIds();
+    }
+
+    public Map<String, NDArray> weights() {
+        return Collections.unmodifiableMap(weights);
+    }
+
+    public Checkpoint.Spec spec() {
+        return spec;
+    }
+
+    /** Query token ids of a document (truncated to the first {@code maxQueryTokens}). */
+    long[] queryIds(String text) {
+        long[] q = tokenizer.encode(renderer.query(text), false, false).getIds();
+        return q.length > opt.maxQueryTokens() ? java.util.Arrays.copyOf(q, opt.maxQueryTokens()) : q;
+    }
+
+    /** The answer the model must write after the query: newline, the JSON answer list, end of sequence. */
+    long[] answer(List<String> labels) {
+        return answerIds.computeIfAbsent(labels, ls -> {
+            long[] a = tokenizer.encode("\n" + renderer.answer(ls), false, false).getIds();
+            long[] out = java.util.Arrays.copyOf(a, a.length + 1);
+            out[a.length] = ByteLevelBpe.EOS;
+            return out;
+        });
+    }
+
+    List<Example> examples(List<DemoData.Doc> docs) {
+        List<Example> out = new ArrayList<>(docs.size());
+        for (DemoData.Doc d : docs) {
+            out.add(new Example(queryIds(d.text()), d.annotators()));
+        }
+        return out;
+    }
+
+    /** One row per example: query ids and the answer of one annotator drawn with {@code r}. */
+    private record Row(long[] query, long[] answer) {}
+
+    /**
+     * Mini-batches of one epoch: the examples shuffled, each given one annotator's answer drawn at random, then
+     * sorted by length inside windows of 32 batches (little padding) and the batches shuffled.
+     */
+    List<List<Row>> epochBatches(List<Example> ex, Random r) {
+        List<Row> rows = new ArrayList<>(ex.size());
+        for (Example e : ex) {
+            List<String> target = e.annotators().get(r.nextInt(e.annotators().size()));
+            rows.add(new Row(e.query(), answer(target)));
+        }
+        Collections.shuffle(rows, r);
+        int b = opt.batchSize();
+        List<List<Row>> batches = new ArrayList<>();
+        int window = b * 32;
+        for (int from = 0; from < rows.size(); from += window) {
+            List<Row> w = new ArrayList<>(rows.subList(from, Math.min(rows.size(), from + window)));
+            w.sort((x, y) -> Integer.compare(x.query().length + x.answer().length, y.query().length + y.answer().length));
+            for (int i = 0; i < w.size(); i += b) {
+                batches.add(w.subList(i, Math.min(w.size(), i + b)));
+            }
+        }
+        Collections.shuffle(batches, r);
+        return batches;
+    }
+
+    /**
+     * Forward pass of a batch and its answer-token loss (mean over answer tokens), owned by {@code step}.
+     */
+    private NDArray loss(NDManager step, List<Row> batch) {
+        int b = batch.size();
+        int t = 0;
+        int n = 0;
+        for (Row row : batch) {
+            t = Math.max(t, row.query().length + row.answer().length);
+            n += row.answer().length;
+        }
+        long[][] tokens = new long[b][t];
+        long[] at = new long[n];
+        long[] target = new long[n];
+        int k = 0;
+        for (int i = 0; i < b; i++) {
+            Row row = batch.get(i);
+            int len = row.query().length + row.answer().length;
+            java.util.Arrays.fill(tokens[i], -1);
+            System.arraycopy(row.query(), 0, tokens[i], t - len, row.query().length);
+            System.arraycopy(row.answer(), 0, tokens[i], t - row.answer().length, row.answer().length);
+            for (int j = 0; j < row.answer().length; j++) {
+                int col = t - row.answer().length + j;
+                at[k] = (long) i * t + col - 1; // the position that predicts this token
+                target[k++] = row.answer()[j];
+            }
+        }
+        KvCache pc = lm.newCache(step, 1);
+        lm.hiddenStates(step, new long[][] {prefix}, pc);
+        KvCache cache = pc.expand(step, b);
+        NDArray h = lm.hiddenStates(step, tokens, cache);
+        NDArray picked = h.reshape(-1, spec.hidden()).get(new NDIndex("{}", step.create(at)));
+        NDArray logp = lm.logits(picked).logSoftmax(-1);
+        NDArray nll = logp.gather(step.create(target).reshape(n, 1), 1).neg();
+        return nll.mean();
+    }
+
+    /** Learning rate at step s of total: linear warm-up, then cosine down to minLrFraction of the peak. */
+    float learningRate(int s, int total) {
+        int warm = Math.max(1, Math.round(total * opt.warmupFraction()));
+        if (s < warm) {
+            return opt.peakLr() * (s + 1) / warm;
+        }
+        double p = (double) (s - warm) / Math.max(1, total - warm);
+        double f = opt.minLrFraction() + (1 - opt.minLrFraction()) * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, p)));
+        return (float) (opt.peakLr() * f);
+    }
+
+    /** One optimisation step; returns the batch loss. Throws on a non-finite loss or gradient. */
+    float step(List<Row> batch, float lr) {
+        float lossValue;
+        try (NDManager step = root.newSubManager()) {
+            try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+                NDArray loss = loss(step, batch);
+                lossValue = loss.getFloat();
+                if (!Float.isFinite(lossValue)) {
+                    throw new IllegalStateException("training loss is " + lossValue + " at Adam step " + (adamStep + 1)
+                            + ": stopping (a non-finite loss must never pass)");
+                }
+                gc.backward(loss);
+            }
+            adam(step, lr);
+        }
+        return lossValue;
+    }
+
+    /** Adam (β 0.9/0.98, ε 1e-8) with global-norm clipping, in place, outside the gradient recording. */
+    private void adam(NDManager step, float lr) {
+        adamStep++;
+        Map<String, NDArray> grads = new LinkedHashMap<>();
+        double sq = 0;
+        for (Map.Entry<String, NDArray> e : weights.entrySet()) {
+            NDArray g = e.getValue().getGradient();
+            g.attach(step);
+            grads.put(e.getKey(), g);
+            sq += g.square().sum().getFloat();
+        }
+        double norm = Math.sqrt(sq);
+        if (!Double.isFinite(norm)) {
+            throw new IllegalStateException("gradient norm is " + norm + " at Adam step " + adamStep + ": stopping");
+        }
+        float scale = norm > opt.clipNorm() ? (float) (opt.clipNorm() / norm) : 1f;
+        float b1 = 0.9f;
+        float b2 = 0.98f;
+        double c1 = 1 - Math.pow(b1, adamStep);
+        double c2 = 1 - Math.pow(b2, adamStep);
+        float stepSize = (float) (lr * Math.sqrt(c2) / c1);
+        for (Map.Entry<String, NDArray> e : weights.entrySet()) {
+            NDArray w = e.getValue();
+            NDArray g = grads.get(e.getKey()).mul(scale);
+            NDArray[] mv = moments.computeIfAbsent(e.getKey(), k -> {
+                NDArray m = w.zerosLike();
+                NDArray v = w.zerosLike();
+                m.attach(root);
+                v.attach(root);
+                return new NDArray[] {m, v};
+            });
+            // Results belong to their left operand's manager: root-owned temporaries move to the step's.
+            mv[0].muli(b1).addi(g.mul(1 - b1));
+            mv[1].muli(b2).addi(g.square().muli(1 - b2));
+            NDArray denom = mv[1].sqrt();
+            denom.attach(step);
+            denom.addi(1e-8f);
+            NDArray update = mv[0].div(denom);
+            update.attach(step);
+            w.subi(update.muli(stepSize));
+            grads.get(e.getKey()).muli(0f);
+        }
+    }
+
+    /** Mean answer-token cross-entropy over the examples (each with every annotator's answer), no gradients. */
+    double evalLoss(List<Example> ex) {
+        List<Row> rows = new ArrayList<>();
+        for (Example e : ex) {
+            for (List<String> a : e.annotators()) {
+                rows.add(new Row(e.query(), answer(a)));
+            }
+        }
+        rows.sort((x, y) -> Integer.compare(x.query().length, y.query().length));
+        double sum = 0;
+        long count = 0;
+        for (int i = 0; i < rows.size(); i += opt.batchSize()) {
+            List<Row> batch = rows.subList(i, Math.min(rows.size(), i + opt.batchSize()));
+            int n = batch.stream().mapToInt(r -> r.answer().length).sum();
+            try (NDManager step = root.newSubManager()) {
+                sum += loss(step, batch).getFloat() * n;
+            }
+            count += n;
+        }
+        return sum / count;
+    }
+
+    /**
+     * Trains for the configured epochs. {@code everyEpoch} runs after each epoch (with its 1-based number) for
+     * evaluation; progress goes to {@code log}.
+     */
+    public List<Float> train(List<DemoData.Doc> docs, List<DemoData.Doc> dev, IntConsumer everyEpoch, PrintStream log) {
+        List<Example> ex = examples(docs);
+        List<Example> devEx = dev.isEmpty() ? List.of() : examples(dev);
+        Random r = new Random(opt.seed());
+        int perEpoch = (ex.size() + opt.batchSize() - 1) / opt.batchSize();
+        int total = perEpoch * opt.epochs();
+        List<Float> losses = new ArrayList<>();
+        long t0 = System.nanoTime();
+        int done = 0;
+        double ema = Double.NaN;
+        for (int epoch = 1; epoch <= opt.epochs(); epoch++) {
+            List<List<Row>> batches = epochBatches(ex, r);
+            for (List<Row> batch : batches) {
+                float lr = learningRate(done, total);
+                float l = step(batch, lr);
+                losses.add(l);
+                done++;
+                ema = Double.isNaN(ema) ? l : 0.98 * ema + 0.02 * l;
+                if (log != null && (done % 10 == 0 || done == total)) {
+                    double el = (System.nanoTime() - t0) / 1e9;
+                    double eta = el / done * (total - done);
+                    log.printf(Locale.ROOT, "\r%s epoch %d/%d %s %d/%d loss %.4f (avg %.4f) lr %.2e  %s elapsed, ETA %s   ",
+                            task.name(), epoch, opt.epochs(), bar(done, total), done, total, l, ema, lr,
+                            clock(el), clock(eta));
+                    log.flush();
+                }
+            }
+            if (log != null) {
+                log.println();
+                if (!devEx.isEmpty()) {
+                    log.printf(Locale.ROOT, "%s epoch %d: dev answer-token loss %.4f%n", task.name(), epoch,
+                            evalLoss(devEx));
+                }
+            }
+            if (everyEpoch != null) {
+                everyEpoch.accept(epoch);
+            }
+        }
+        return losses;
+    }
+
+    static String bar(int done, int total) {
+        int w = 24;
+        int f = (int) Math.round((double) w * done / total);
+        return "[" + "#".repeat(f) + ".".repeat(w - f) + "]";
+    }
+
+    static String clock(double seconds) {
+        long s = Math.round(seconds);
+        return String.format(Locale.ROOT, "%d:%02d", s / 60, s % 60);
+    }
+
+    /** Writes the Hugging Face files of the current weights (tokenizer files are the caller's). */
+    public void save(Path dir) throws IOException {
+        Checkpoint.write(dir, spec, weights);
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+        root.close();
+    }
+}
