@@ -185,6 +185,23 @@ class DeploymentConsistencyTest {
         }
     }
 
+    @Test
+    void tasksConfigMapCarriesTheTaskFilesUnchanged() throws IOException {
+        JsonNode data = manifest("ConfigMap", "labelscope-tasks").get("data");
+        List<String> files = new ArrayList<>();
+        try (Stream<Path> tasks = Files.list(ROOT.resolve("tasks"))) {
+            for (Path task : tasks.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
+                String name = task.getFileName().toString();
+                files.add(name);
+                assertThat(data.path(name).asText().strip()).as(name).isEqualTo(Files.readString(task).strip());
+            }
+        }
+        assertThat(files).isNotEmpty();
+        List<String> mapped = new ArrayList<>();
+        data.fieldNames().forEachRemaining(mapped::add);
+        assertThat(mapped).containsExactlyInAnyOrderElementsOf(files);
+    }
+
     private static void checkContainer(ServiceConfig config, JsonNode workload, JsonNode container) {
         int port = container.at("/ports/0/containerPort").asInt();
         assertThat(port).isEqualTo(config.httpPort());
