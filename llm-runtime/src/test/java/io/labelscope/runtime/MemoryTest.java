@@ -39,6 +39,26 @@ class MemoryTest {
         return -1;
     }
 
+    /** A long decode keeps exactly keys+values per layer in the cache, whatever the step count. */
+    @Test
+    void cacheHoldsTwoArraysPerLayerThroughALongDecode() throws Exception {
+        Fixtures.write(dir, TinyCheckpoint.tiny(Fixtures.VOCAB).withSeed(9));
+        try (LlmModel model = LlmModel.load(dir, RuntimeConfig.cpu());
+             io.labelscope.runtime.model.KvCache cache = model.lm().newCache(model.manager(), 2)) {
+            int base = model.openArrays();
+            long[][] feed = {{0, 5, 6, 7}, {-1, -1, 0, 9}};
+            for (int step = 0; step < 60; step++) {
+                try (ai.djl.ndarray.NDManager m = model.manager().newSubManager()) {
+                    long[] next = model.lm().forward(m, feed, cache, true).argMax(-1).toLongArray();
+                    feed = new long[][] {{next[0]}, {next[1]}};
+                }
+                assertThat(cache.openArrays()).as("step %d", step).isEqualTo(2 * model.config().numLayers());
+                assertThat(model.openArrays()).as("step %d", step).isEqualTo(base + 2 * model.config().numLayers());
+            }
+            assertThat(cache.length()).isEqualTo(4 + 59);
+        }
+    }
+
     @Test
     void footprintStaysFlatOver2000Prompts() throws Exception {
         Fixtures.write(dir, TinyCheckpoint.tiny(Fixtures.VOCAB).withSeed(9));

@@ -291,7 +291,11 @@ public final class CausalLm implements AutoCloseable {
                 k = rope(k, cos, sin).transpose(0, 2, 1, 3);
                 v = v.transpose(0, 2, 1, 3);
                 NDArray[] kv = cache.append(l, k, v);
-                NDArray att = q.matMul(kv[0].transpose(0, 1, 3, 2))
+                // A view of a cache tensor belongs to the cache's manager: move it into this layer's scope, or it
+                // (and through it the superseded cache tensor) lives as long as the cache.
+                NDArray keysT = kv[0].transpose(0, 1, 3, 2);
+                keysT.attach(lm);
+                NDArray att = q.matMul(keysT)
                         .toType(DataType.FLOAT32, false)
                         .reshape(b, nkv, g, t, s)
                         .add(maskNd)

@@ -96,14 +96,9 @@ public final class KvCache implements AutoCloseable {
         return c;
     }
 
-    /** Open NDArrays held (for leak checks). */
+    /** NDArrays open under this cache's manager: two per layer once filled (for leak checks). */
     public int openArrays() {
-        int n = 0;
-        for (int l = 0; l < keys.length; l++) {
-            n += keys[l] == null ? 0 : 1;
-            n += values[l] == null ? 0 : 1;
-        }
-        return n;
+        return manager instanceof ai.djl.ndarray.BaseNDManager b ? b.getManagedArrays().size() : -1;
     }
 
     @Override
