@@ -1,0 +1,176 @@
+package io.labelscope.worker;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.Predicate;
+
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import io.labelscope.platform.TopicDefinition;
+import io.labelscope.platform.testing.TestPlatform;
+import io.labelscope.runtime.bench.RandomCheckpoint;
+import io.labelscope.runtime.task.Demo;
+import io.labelscope.runtime.task.OutputFormat;
+import io.labelscope.runtime.task.TaskDefinition;
+import io.labelscope.runtime.task.TaskFiles;
+import io.labelscope.schemas.Document;
+import io.labelscope.schemas.Topics;
+import io.labelscope.schemas.serde.AvroSerdeConfig;
+import io.labelscope.schemas.serde.Decoded;
+
+/** Real parts for the worker's tests: a small random checkpoint, a registered task, producers and readers. */
+final class TestSupport {
+    static final String TASK = "emotions-test";
+    /** Text marker the tests configure as labelscope.worker.fault-injection-fail-text. */
+    static final String FAIL_TEXT = "<<model-failure-please>>";
+
+    private TestSupport() {}
+
+    /**
+     * A random Llama (2 layers, hidden 64, byte-level tokenizer whose 259 ids are the whole vocabulary, 2048-token
+     * context), written once per build:
+     * real runtime, real model, random weights. Switch to the demo model by pointing labelscope.worker.model.path
+     * at models/demo once it is committed.
+     */
+    static synchronized Path model() throws Exception {
+        Path dir = Path.of("target", "test-model").toAbsolutePath();
+        if (!Files.isRegularFile(dir.resolve("model.safetensors"))) {
+            Path tmp = Files.createTempDirectory(dir.getParent(), "test-model");
+            RandomCheckpoint.write(tmp, new RandomCheckpoint.Sizes(259, 64, 128, 2, 4, 2, true), 7);
+            try {
+                Files.move(tmp, dir);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                // another JVM wrote it first
+            }
+        }
+        return dir;
+    }
+
+    /**
+     * The test task. A comma-list answer makes every label token on the answer's first line a label step, so even a
+     * random model produces steps: this one (seed 7) likes writing "i", the first token of "irritation".
+     */
+    static TaskDefinition task() {
+        List<Demo> pool = List.of(new Demo("What a lovely day, thank you!", List.of("joy")),
+                new Demo("I am scared and annoyed.", List.of("fear", "irritation")),
+                new Demo("Nothing to say here.", List.of()));
+        return TaskDefinition.defaults(TASK, List.of("joy", "fear", "irritation", "sadness"), pool, 2, 3)
+                .withFormat(OutputFormat.COMMA_LIST).withMaxNewTokens(12);
+    }
+
+    static void ensureTopics(TestPlatform p, String documentsTopic, int partitions) {
+        List<TopicDefinition> defs = new ArrayList<>();
+        for (Topics.TopicSpec t : Topics.ALL) {
+            if (!t.name().equals(Topics.DOCUMENTS)) {
+                defs.add(new TopicDefinition(t.name(), t.compacted(), t.valueSubject(), t.valueSchema().toString()));
+            }
+        }
+        defs.add(new TopicDefinition(documentsTopic, false, documentsTopic + "-value",
+                Document.getClassSchema().toString()));
+        defs.add(new TopicDefinition(Topics.TASKS, true, null, null));
+        p.ensureTopics(defs, partitions);
+    }
+
+    static void registerTask(TestPlatform p, TaskDefinition t) throws Exception {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", p.bootstrapServers());
+        try (KafkaProducer<String, String> prod = new KafkaProducer<>(props, new StringSerializer(),
+                new StringSerializer())) {
+            prod.send(new ProducerRecord<>(Topics.TASKS, t.name(), TaskFiles.toJson(t))).get();
+        }
+    }
+
+    static KafkaProducer<String, SpecificRecord> avroProducer(TestPlatform p) {
+        Map<String, Object> c = new HashMap<>(AvroSerdeConfig.producer(p.registryUrl()));
+        c.putAll(KafkaSettings.serde(p.registryUrl()));
+        c.put("bootstrap.servers", p.bootstrapServers());
+        return new KafkaProducer<>(c);
+    }
+
+    static KafkaProducer<byte[], byte[]> rawProducer(TestPlatform p) {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", p.bootstrapServers());
+        return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    static Document doc(String id, String text) {
+        return Document.newBuilder().setId(id).setTask(TASK).setText(text).setSubmittedAt(Instant.now()).build();
+    }
+
+    /** Deterministic, varied short texts. */
+    static String text(int i) {
+        String[] words = {"happy", "scared", "furious", "lonely", "sunny", "storm", "friends", "loss", "win", "dark"};
+        StringBuilder sb = new StringBuilder("Note " + i + ":");
+        for (int j = 0; j < 3 + i % 5; j++) {
+            sb.append(' ').append(words[(i * 7 + j * 3) % words.length]);
+        }
+        // Ending words whose last letter starts a label (s: sadness, a: anger, f: fear, j: joy) or none: a random
+        // model with tied embeddings tends to repeat the last token, so these texts make label steps.
+        String[] endings = {"friends", "idea", "leaf", "Taj", "done"};
+        return sb.append(' ').append(endings[i % endings.length]).toString();
+    }
+
+    /** All records of a topic whose key starts with a prefix, read until {@code done} holds or the time is up. */
+    static <T> List<ConsumerRecord<String, T>> readUntil(TestPlatform p, String topic, String keyPrefix,
+            boolean committedOnly, Duration timeout, Predicate<List<ConsumerRecord<String, T>>> done) {
+        Map<String, Object> c = new HashMap<>(AvroSerdeConfig.consumer(p.registryUrl()));
+        c.putAll(KafkaSettings.serde(p.registryUrl()));
+        c.put("bootstrap.servers", p.bootstrapServers());
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, committedOnly ? "read_committed" : "read_uncommitted");
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        List<ConsumerRecord<String, T>> out = new ArrayList<>();
+        try (KafkaConsumer<String, Decoded<T>> consumer = new KafkaConsumer<>(c)) {
+            List<TopicPartition> parts = new ArrayList<>();
+            for (PartitionInfo pi : consumer.partitionsFor(topic)) {
+                parts.add(new TopicPartition(topic, pi.partition()));
+            }
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, Decoded<T>> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (r.key() != null && r.key().startsWith(keyPrefix)) {
+                        if (!(r.value() instanceof Decoded.Ok<T> ok)) {
+                            throw new AssertionError("undecodable output at " + r.topic() + "@" + r.offset() + ": "
+                                    + ((Decoded.Undecodable<T>) r.value()).reason());
+                        }
+                        out.add(new ConsumerRecord<>(r.topic(), r.partition(), r.offset(), r.key(), ok.value()));
+                    }
+                }
+                if (done.test(out)) {
+                    // Read to the end once more, so that a duplicate arriving late would be seen too.
+                    for (int i = 0; i < 3; i++) {
+                        for (ConsumerRecord<String, Decoded<T>> r : consumer.poll(Duration.ofMillis(300))) {
+                            if (r.key() != null && r.key().startsWith(keyPrefix) && r.value() instanceof Decoded.Ok<T> ok) {
+                                out.add(new ConsumerRecord<>(r.topic(), r.partition(), r.offset(), r.key(), ok.value()));
+                            }
+                        }
+                    }
+                    return out;
+                }
+            }
+        }
+        return out;
+    }
+
+    static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,222 @@
+package io.labelscope.worker;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+import static org.hamcrest.Matchers.containsString;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+
+import io.labelscope.platform.testing.RealKafkaTestResource;
+import io.labelscope.platform.testing.TestPlatform;
+import io.labelscope.runtime.LlmModel;
+import io.labelscope.runtime.RuntimeConfig;
+import io.labelscope.runtime.decode.GenerationResult;
+import io.labelscope.runtime.decode.LabelDecoder;
+import io.labelscope.runtime.decode.LabelStepRecord;
+import io.labelscope.schemas.DeadLetter;
+import io.labelscope.schemas.Generation;
+import io.labelscope.schemas.LabelStep;
+import io.labelscope.schemas.Topics;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/** The worker in this JVM against a real broker and registry, with a real (random-weight) model. */
+@QuarkusTest
+@QuarkusTestResource(RealKafkaTestResource.class)
+@QuarkusTestResource(WorkerTestResource.class)
+class WorkerPipelineTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(120);
+
+    @Test
+    void everyDocumentGetsItsStepsAndOneGenerationMatchingTheOfflineRuntime() throws Exception {
+        TestPlatform p = TestPlatform.get();
+        String prefix = "pipe-" + UUID.randomUUID() + "-";
+        int n = 20;
+        List<String> ids = new ArrayList<>();
+        List<String> texts = new ArrayList<>();
+        try (KafkaProducer<String, SpecificRecord> prod = TestSupport.avroProducer(p)) {
+            for (int i = 0; i < n; i++) {
+                String id = prefix + i;
+                ids.add(id);
+                texts.add(TestSupport.text(i));
+                prod.send(new ProducerRecord<>(WorkerTestResource.DOCUMENTS, id, TestSupport.doc(id, texts.get(i))));
+            }
+        }
+        List<ConsumerRecord<String, Generation>> gens = TestSupport.readUntil(p, Topics.GENERATIONS, prefix, true, WAIT,
+                l -> l.size() >= n);
+        Map<String, List<Generation>> genById = gens.stream().map(ConsumerRecord::value)
+                .collect(Collectors.groupingBy(g -> g.getDocumentId().toString()));
+        assertThat(genById.keySet()).containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(genById.values()).allSatisfy(l -> assertThat(l).hasSize(1));
+        int totalSteps = genById.values().stream().mapToInt(l -> l.get(0).getStepsTotal()).sum();
+        List<ConsumerRecord<String, LabelStep>> steps = TestSupport.readUntil(p, Topics.LABEL_STEPS, prefix, true, WAIT,
+                l -> l.size() >= totalSteps);
+        Map<String, List<LabelStep>> stepsById = steps.stream().map(ConsumerRecord::value)
+                .collect(Collectors.groupingBy(s -> s.getDocumentId().toString()));
+        assertThat(totalSteps).as("a random model still writes label tokens on a comma-list answer; answers: "
+                + genById.values().stream().map(l -> l.get(0).getRawOutput().toString()).limit(6).toList()).isPositive();
+        assertThat(steps).hasSize(totalSteps);
+
+        // The same prompts through the runtime directly, offline, in one batch.
+        Map<String, Object> report = new HashMap<>();
+        try (LlmModel model = LlmModel.load(TestSupport.model(), RuntimeConfig.cpu());
+             LabelDecoder decoder = new LabelDecoder(model, TestSupport.task(), true)) {
+            List<GenerationResult> offline = decoder.classify(texts);
+            for (int i = 0; i < n; i++) {
+                GenerationResult want = offline.get(i);
+                Generation got = genById.get(ids.get(i)).get(0);
+                assertThat(got.getRawOutput().toString()).isEqualTo(want.answer());
+                assertThat(got.getParsedLabels().stream().map(Object::toString).toList()).isEqualTo(want.parsedLabels());
+                assertThat(got.getStepsTotal()).isEqualTo(want.steps().size());
+                assertThat(got.getPromptTokens()).isEqualTo(want.promptTokens());
+                assertThat(got.getOutputTokens()).isEqualTo(want.generatedTokens());
+                assertThat(got.getModel().toString()).isEqualTo("random-test-llama");
+                assertThat(got.getRunId().toString()).isEqualTo(RunIds.of(ids.get(i), "random-test-llama",
+                        TestSupport.task()));
+                List<LabelStep> docSteps = new ArrayList<>(stepsById.getOrDefault(ids.get(i), List.of()));
+                docSteps.sort(Comparator.comparingInt(LabelStep::getStep));
+                assertThat(docSteps).hasSize(want.steps().size());
+                for (int s = 0; s < docSteps.size(); s++) {
+                    LabelStep ls = docSteps.get(s);
+                    LabelStepRecord w = want.steps().get(s);
+                    assertThat(ls.getStep()).isEqualTo(s);
+                    assertThat(ls.getStepsTotal()).isEqualTo(want.steps().size());
+                    assertThat(ls.getRunId().toString()).isEqualTo(got.getRunId().toString());
+                    assertThat(ls.getTokenIndex()).isEqualTo(w.tokenIndex());
+                    assertThat(ls.getGeneratedLabel() == null ? null : ls.getGeneratedLabel().toString())
+                            .isEqualTo(w.generatedLabel());
+                    assertThat(ls.getLabels().stream().map(Object::toString).toList())
+                            .isEqualTo(TestSupport.task().labels());
+                    List<String> scored = TestSupport.task().scoredLabels();
+                    Map<String, Double> probs = new HashMap<>();
+                    ls.getProbabilities().forEach((k, v) -> probs.put(k.toString(), v));
+                    Map<String, Double> logits = new HashMap<>();
+                    ls.getLogits().forEach((k, v) -> logits.put(k.toString(), v));
+                    assertThat(probs.keySet()).containsExactlyInAnyOrderElementsOf(scored);
+                    for (int k = 0; k < scored.size(); k++) {
+                        assertThat(probs.get(scored.get(k))).isCloseTo(w.probabilities()[k], within(1e-5));
+                        assertThat(logits.get(scored.get(k))).isCloseTo(w.rawLogits()[k], within(1e-3));
+                    }
+                }
+            }
+            report.put("steps", totalSteps);
+        }
+        System.out.println("pipeline test: " + n + " documents, " + report);
+    }
+
+    @Test
+    void poisonRecordsOfEveryKindGoToDeadLettersAndTheDocumentsAroundThemAreProcessed() throws Exception {
+        TestPlatform p = TestPlatform.get();
+        String prefix = "poison-" + UUID.randomUUID() + "-";
+        Map<String, String> expectedType = new HashMap<>();
+        Map<String, byte[]> originalValue = new HashMap<>();
+        List<String> valid = new ArrayList<>();
+        byte[] notAvro = "{\"id\": \"json is not avro\"}".getBytes(StandardCharsets.UTF_8);
+        byte[] unknownSchema = ByteBuffer.allocate(9).put((byte) 0).putInt(987_654_321).putInt(42).array();
+        try (KafkaProducer<String, SpecificRecord> avro = TestSupport.avroProducer(p);
+             KafkaProducer<byte[], byte[]> raw = TestSupport.rawProducer(p)) {
+            int i = 0;
+            for (String[] poison : new String[][] {
+                    {"undecodable", "not-avro"}, {"undecodable", "unknown-schema"}, {"unknown_task", "x"},
+                    {"empty_text", ""}, {"empty_text", "   \n\t "}, {"too_long", "x"}, {"model_failure", "x"}}) {
+                String ok = prefix + "valid-" + i;
+                avro.send(new ProducerRecord<>(WorkerTestResource.DOCUMENTS, ok, TestSupport.doc(ok, TestSupport.text(i))));
+                valid.add(ok);
+                String id = prefix + "bad-" + i + "-" + poison[0];
+                expectedType.put(id, poison[0]);
+                switch (poison[0]) {
+                    case "undecodable" -> {
+                        byte[] v = poison[1].equals("not-avro") ? notAvro : unknownSchema;
+                        originalValue.put(id, v);
+                        raw.send(new ProducerRecord<>(WorkerTestResource.DOCUMENTS, TestSupport.utf8(id), v));
+                    }
+                    case "unknown_task" -> avro.send(new ProducerRecord<>(WorkerTestResource.DOCUMENTS, id,
+                            io.labelscope.schemas.Document.newBuilder(TestSupport.doc(id, "fine text"))
+                                    .setTask("no-such-task").build()));
+                    case "empty_text" -> avro.send(new ProducerRecord<>(WorkerTestResource.DOCUMENTS, id,
+                            TestSupport.doc(id, poison[1])));
+                    case "too_long" -> avro.send(new ProducerRecord<>(WorkerTestResource.DOCUMENTS, id,
+                            TestSupport.doc(id, "long ".repeat(500))));
+                    case "model_failure" -> avro.send(new ProducerRecord<>(WorkerTestResource.DOCUMENTS, id,
+                            TestSupport.doc(id, "this one breaks " + TestSupport.FAIL_TEXT)));
+                    default -> throw new IllegalStateException();
+                }
+                i++;
+            }
+            String last = prefix + "valid-last";
+            avro.send(new ProducerRecord<>(WorkerTestResource.DOCUMENTS, last, TestSupport.doc(last, "the end, happy")));
+            valid.add(last);
+        }
+        List<ConsumerRecord<String, DeadLetter>> dead = TestSupport.readUntil(p, Topics.DEAD_LETTERS, prefix, true, WAIT,
+                l -> l.size() >= expectedType.size());
+        Map<String, DeadLetter> deadById = new HashMap<>();
+        for (ConsumerRecord<String, DeadLetter> r : dead) {
+            assertThat(deadById.put(r.key(), r.value())).as("one dead letter per record: " + r.key()).isNull();
+        }
+        assertThat(deadById.keySet()).containsExactlyInAnyOrderElementsOf(expectedType.keySet());
+        for (Map.Entry<String, DeadLetter> e : deadById.entrySet()) {
+            DeadLetter d = e.getValue();
+            String type = expectedType.get(e.getKey());
+            assertThat(d.getErrorType().toString()).as(e.getKey()).isEqualTo(type);
+            assertThat(d.getSourceTopic().toString()).isEqualTo(WorkerTestResource.DOCUMENTS);
+            assertThat(d.getRejectedBy().toString()).isEqualTo("inference-worker");
+            assertThat(d.getValue()).isNotNull();
+            byte[] value = new byte[d.getValue().remaining()];
+            d.getValue().duplicate().get(value);
+            if (originalValue.containsKey(e.getKey())) {
+                assertThat(value).isEqualTo(originalValue.get(e.getKey()));
+            }
+            String reason = d.getReason().toString();
+            switch (type) {
+                case "undecodable" -> assertThat(reason).containsAnyOf("not Confluent-format Avro", "unknown schema id");
+                case "unknown_task" -> assertThat(reason).contains("no-such-task").contains("not registered");
+                case "empty_text" -> assertThat(reason).contains("nothing to classify");
+                case "too_long" -> assertThat(reason).contains("context window of 2048");
+                case "model_failure" -> assertThat(reason).contains("model failed").contains("injected");
+                default -> throw new IllegalStateException(type);
+            }
+        }
+        List<ConsumerRecord<String, Generation>> gens = TestSupport.readUntil(p, Topics.GENERATIONS, prefix, true, WAIT,
+                l -> l.size() >= valid.size());
+        assertThat(gens.stream().map(ConsumerRecord::key).toList()).containsExactlyInAnyOrderElementsOf(valid);
+
+        // Metrics count what was committed, dead letters by reason.
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        for (String type : new String[] {"undecodable", "unknown_task", "empty_text", "too_long", "model_failure"}) {
+            double count = Arrays.stream(metrics.split("\n"))
+                    .filter(l -> l.startsWith("labelscope_worker_dead_letters_total{") && l.contains("\"" + type + "\""))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+            assertThat(count).as(type).isGreaterThanOrEqualTo(1.0);
+        }
+    }
+
+    @Test
+    void healthAndMetricsAreServed() {
+        given().get("/q/health/live").then().statusCode(200);
+        given().get("/q/health/ready").then().statusCode(200).body(containsString("random-test-llama"));
+        given().get("/q/metrics").then().statusCode(200)
+                .body(containsString("labelscope_worker_documents_total"))
+                .body(containsString("labelscope_worker_consumer_lag"))
+                .body(containsString("labelscope_worker_end_to_end_seconds_bucket"))
+                .body(containsString("labelscope_worker_batch_size"))
+                .body(containsString("labelscope_worker_steps_per_document"));
+    }
+}
