@@ -66,7 +66,10 @@ public final class KvCache implements AutoCloseable {
     private NDArray cat(NDArray old, NDArray add) {
         NDArray n;
         if (old == null) {
-            n = add.duplicate();
+            // duplicate() copies outside the autograd graph: while gradients are recorded (inside a
+            // GradientCollector: the demo model trains through this forward pass) copy inside the graph instead,
+            // or the keys/values get no gradient. Decoding never records, so it is unchanged.
+            n = ai.djl.pytorch.jni.JniUtils.isGradMode() ? add.mul(1f) : add.duplicate();
         } else {
             n = old.concat(add, 2);
             old.close();
