@@ -1,0 +1,207 @@
+package io.labelscope.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import io.labelscope.platform.TopicAdmin;
+import io.labelscope.platform.TopicDefinition;
+import io.labelscope.runtime.task.TaskDefinition;
+import io.labelscope.runtime.task.TaskFiles;
+import io.labelscope.schemas.Topics;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code labelscope task register|list|remove}: task definitions on the compacted {@code tasks} topic (key = task
+ * name, value = the task as JSON in the format of {@code tasks/*.json}). Inference workers read the topic at start
+ * and follow it, so a registered task is usable without restarting them.
+ */
+@Command(name = "task",
+        mixinStandardHelpOptions = true,
+        description = {"Register, list or remove task definitions (label set, prompt templates, demos, variants, "
+                + "output format, model settings) on the compacted `tasks` topic that inference workers follow.",
+                "",
+                "File format: see tasks/goemotions.json; keys name, labels (required), instruction, demo_template, "
+                        + "query_template, format (json_list|comma_list), k, seed, demos, variants, compat "
+                        + "(paper|code), max_new_tokens."},
+        subcommands = {TaskCommand.Register.class, TaskCommand.ListTasks.class, TaskCommand.Remove.class})
+final class TaskCommand {
+
+    private TaskCommand() {
+    }
+
+    @Command(name = "register", mixinStandardHelpOptions = true,
+            description = "Validate each task file and publish it (canonical JSON, every default filled in). "
+                    + "Registering a name again replaces that task; workers rebuild its prompt on the next document.")
+    static final class Register implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        KafkaOptions kafka;
+
+        @Parameters(arity = "1..*", paramLabel = "FILE", description = "Task definition files (JSON).")
+        List<Path> files;
+
+        @Override
+        public Integer call() throws Exception {
+            List<TaskDefinition> tasks = new ArrayList<>();
+            for (Path f : files) {
+                if (!Files.isRegularFile(f)) {
+                    throw new Labelscope.UserError(f + ": no such file", 2);
+                }
+                try {
+                    tasks.add(TaskFiles.read(f));
+                } catch (IllegalArgumentException | IOException e) {
+                    throw new Labelscope.UserError(e.getMessage(), 1);
+                }
+            }
+            ensureTopic(kafka);
+            PrintWriter out = spec.commandLine().getOut();
+            try (KafkaProducer<String, String> producer = producer(kafka)) {
+                for (TaskDefinition t : tasks) {
+                    RecordMetadata md = producer.send(new ProducerRecord<>(Topics.TASKS, t.name(),
+                            TaskFiles.toJson(t))).get();
+                    out.printf("registered task '%s': %d labels, %d of %d demos, %s, max %d new tokens (%s-%d@%d)%n",
+                            t.name(), t.labels().size(), t.k(), t.demoPool().size(),
+                            t.format().name().toLowerCase(java.util.Locale.ROOT), t.maxNewTokens(), md.topic(),
+                            md.partition(), md.offset());
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = "Print the tasks currently registered (the latest value per name), one per line.")
+    static final class ListTasks implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        KafkaOptions kafka;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            Map<String, String> latest = readAll(kafka);
+            if (latest.isEmpty()) {
+                out.println("no tasks registered");
+                return 0;
+            }
+            latest.forEach((name, json) -> {
+                try {
+                    TaskDefinition t = TaskFiles.parse(json);
+                    out.printf("%s\t%s\tk=%d\t%s\tmax_new_tokens=%d%n", name, String.join(",", t.labels()), t.k(),
+                            t.format().name().toLowerCase(java.util.Locale.ROOT), t.maxNewTokens());
+                } catch (IllegalArgumentException e) {
+                    out.printf("%s\tINVALID: %s%n", name, e.getMessage());
+                }
+            });
+            return 0;
+        }
+    }
+
+    @Command(name = "remove", mixinStandardHelpOptions = true,
+            description = "Remove a task (a tombstone on the tasks topic); its documents then go to dead-letters as "
+                    + "unknown_task.")
+    static final class Remove implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        KafkaOptions kafka;
+
+        @Parameters(arity = "1..*", paramLabel = "NAME")
+        List<String> names;
+
+        @Override
+        public Integer call() throws Exception {
+            try (KafkaProducer<String, String> producer = producer(kafka)) {
+                for (String n : names) {
+                    producer.send(new ProducerRecord<>(Topics.TASKS, n, null)).get();
+                    spec.commandLine().getOut().printf("removed task '%s'%n", n);
+                }
+            }
+            return 0;
+        }
+    }
+
+    static void ensureTopic(KafkaOptions kafka) {
+        try {
+            TopicAdmin.ensure(kafka.bootstrapServers(), kafka.clientSettings(), null,
+                    List.of(new TopicDefinition(Topics.TASKS, true, null, null)), 1);
+        } catch (Exception e) {
+            throw new Labelscope.UserError("cannot reach Kafka at " + kafka.bootstrapServers() + ": " + e.getMessage(), 1);
+        }
+    }
+
+    static KafkaProducer<String, String> producer(KafkaOptions kafka) {
+        Map<String, Object> c = new HashMap<>(kafka.clientSettings());
+        c.put("acks", "all");
+        c.put("delivery.timeout.ms", 30_000);
+        c.put("request.timeout.ms", 10_000);
+        return new KafkaProducer<>(c, new StringSerializer(), new StringSerializer());
+    }
+
+    /** The latest value of every task name on the topic (tombstones remove). */
+    static Map<String, String> readAll(KafkaOptions kafka) {
+        Map<String, Object> c = new HashMap<>(kafka.clientSettings());
+        c.put("isolation.level", "read_committed");
+        c.put("enable.auto.commit", false);
+        Map<String, String> latest = new TreeMap<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c, new StringDeserializer(),
+                new StringDeserializer())) {
+            List<PartitionInfo> infos = consumer.partitionsFor(Topics.TASKS, Duration.ofSeconds(15));
+            if (infos == null || infos.isEmpty()) {
+                return latest;
+            }
+            List<TopicPartition> parts = infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = consumer.endOffsets(parts, Duration.ofSeconds(15));
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (parts.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                if (System.nanoTime() > deadline) {
+                    throw new Labelscope.UserError("timed out reading the tasks topic", 1);
+                }
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (r.key() == null) {
+                        continue;
+                    }
+                    if (r.value() == null) {
+                        latest.remove(r.key());
+                    } else {
+                        latest.put(r.key(), r.value());
+                    }
+                }
+            }
+        } catch (org.apache.kafka.common.KafkaException e) {
+            throw new Labelscope.UserError("cannot read the tasks topic at " + kafka.bootstrapServers() + ": "
+                    + e.getMessage(), 1);
+        }
+        return latest;
+    }
+}
