@@ -129,7 +129,15 @@ class DashboardBrowserTest {
 
         // The document view: each step's distribution beside the human one and the methods'.
         browser.await("dash-1 in the recent documents", WAIT, () -> browser.byTestId("recent-dash-1").isPresent());
-        browser.byTestId("recent-dash-1").orElseThrow().click();
+        // The list is redrawn on every refresh: click the current row (retry if a redraw replaced it meanwhile).
+        browser.await("a click on dash-1", WAIT, () -> {
+            try {
+                browser.byTestId("recent-dash-1").orElseThrow().click();
+                return true;
+            } catch (org.openqa.selenium.StaleElementReferenceException e) {
+                return false;
+            }
+        });
         browser.await("the document view of dash-1", WAIT, () -> "fear".equals(browser.text("doc-step-1-label")));
         JsonPath steps = parse(given().get("/api/documents/{id}/steps", "dash-1").then().statusCode(200)
                 .extract().asString());
