@@ -111,7 +111,7 @@ public final class Main {
         int vocab = Integer.parseInt(o.getOrDefault("vocab", "3072"));
         boolean ge = taskName.equals("goemotions");
         Trainer.Options opt = Trainer.Options.defaults()
-                .withEpochs(Integer.parseInt(o.getOrDefault("epochs", ge ? "2" : "3")))
+                .withEpochs(Integer.parseInt(o.getOrDefault("epochs", "2")))
                 .withBatchSize(Integer.parseInt(o.getOrDefault("batch", ge ? "128" : "64")))
                 .withPeakLr(Float.parseFloat(o.getOrDefault("lr", "3e-3")))
                 .withSeed(Long.parseLong(o.getOrDefault("seed", "1234")));

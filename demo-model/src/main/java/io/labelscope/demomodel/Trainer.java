@@ -70,11 +70,11 @@ public final class Trainer implements AutoCloseable {
     private final PromptRenderer renderer;
     private final HuggingFaceTokenizer tokenizer;
     private final Options opt;
-    private final NDManager root;
+    final NDManager root;
     private final Map<String, NDArray> weights = new LinkedHashMap<>();
     private final Map<String, NDArray[]> moments = new HashMap<>();
-    private final CausalLm lm;
-    private final long[] prefix;
+    final CausalLm lm;
+    final long[] prefix;
     private final Map<List<String>, long[]> answerIds = new HashMap<>();
     private int adamStep;
 
@@ -129,7 +129,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     /** One row per example: query ids and the answer of one annotator drawn with {@code r}. */
-    private record Row(long[] query, long[] answer) {}
+    record Row(long[] query, long[] answer) {}
 
     /**
      * Mini-batches of one epoch: the examples shuffled, each given one annotator's answer drawn at random, then
@@ -159,7 +159,7 @@ public final class Trainer implements AutoCloseable {
     /**
      * Forward pass of a batch and its answer-token loss (mean over answer tokens), owned by {@code step}.
      */
-    private NDArray loss(NDManager step, List<Row> batch) {
+    NDArray loss(NDManager step, List<Row> batch) {
         int b = batch.size();
         int t = 0;
         int n = 0;
@@ -227,15 +227,21 @@ public final class Trainer implements AutoCloseable {
         adamStep++;
         Map<String, NDArray> grads = new LinkedHashMap<>();
         double sq = 0;
+        List<String> bad = new ArrayList<>();
         for (Map.Entry<String, NDArray> e : weights.entrySet()) {
             NDArray g = e.getValue().getGradient();
             g.attach(step);
             grads.put(e.getKey(), g);
-            sq += g.square().sum().getFloat();
+            double s = g.toType(DataType.FLOAT64, false).square().sum().getDouble();
+            if (!Double.isFinite(s)) {
+                bad.add(e.getKey());
+            }
+            sq += s;
         }
         double norm = Math.sqrt(sq);
         if (!Double.isFinite(norm)) {
-            throw new IllegalStateException("gradient norm is " + norm + " at Adam step " + adamStep + ": stopping");
+            throw new IllegalStateException("gradient norm is " + norm + " at Adam step " + adamStep
+                    + " (non-finite in " + bad + "): stopping");
         }
         float scale = norm > opt.clipNorm() ? (float) (opt.clipNorm() / norm) : 1f;
         float b1 = 0.9f;
