@@ -223,7 +223,8 @@ class DashboardBrowserTest {
     }
 
     private double refreshes() {
-        return Double.parseDouble(browser.byTestId("last-updated").orElseThrow().getAttribute("data-refreshes"));
+        return Double.parseDouble((String) browser.js(
+                "return document.querySelector(\"[data-testid='last-updated']\").dataset.refreshes"));
     }
 
     private JsonPath awaitAlignmentDocuments(int documents) {

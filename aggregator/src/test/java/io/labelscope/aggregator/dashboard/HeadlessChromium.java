@@ -65,14 +65,17 @@ final class HeadlessChromium implements AutoCloseable {
         return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
     }
 
+    /** Read in one script call, so a redraw between finding and reading an element cannot make it stale. */
     String text(String testId) {
-        return byTestId(testId).map(WebElement::getText).orElse(null);
+        return (String) js("const e = document.querySelector(\"[data-testid='\" + arguments[0] + \"']\");"
+                + " return e ? e.innerText.trim() : null", testId);
     }
 
     /** The raw number the page shows in an element (its {@code data-value}), or null. */
     Double value(String testId) {
-        return byTestId(testId).map(e -> e.getAttribute("data-value"))
-                .filter(v -> v != null && !v.isEmpty()).map(Double::valueOf).orElse(null);
+        String v = (String) js("const e = document.querySelector(\"[data-testid='\" + arguments[0] + \"']\");"
+                + " return e ? e.getAttribute('data-value') : null", testId);
+        return v == null || v.isEmpty() ? null : Double.valueOf(v);
     }
 
     /** Polls until {@code condition} holds; on time-out fails with {@code what} and the page's last state. */
