@@ -46,7 +46,8 @@ public final class RuntimeBenchmark {
         boolean small = false;
         int threads = 0;
         Path keep = null;
-        java.util.Set<String> parts = java.util.Set.of("prefill", "decode", "kv", "prefix", "capture", "matmul");
+        java.util.Set<String> parts = java.util.Set.of("prefill", "decode", "kv", "prefix", "capture", "captureops",
+                "matmul");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--out" -> out = Path.of(args[++i]);
@@ -226,6 +227,39 @@ public final class RuntimeBenchmark {
                         + "prefix, " + stepsPerDoc + " steps/doc, sum of 3 runs)", String.format(
                         "%.2f s vs %.2f s (overhead %+.1f%%)", captured, plain, (captured / plain - 1) * 100));
             }
+        }
+
+        // Capture cost in isolation: the per-step work capture adds (gather |L|+1 x variants logits on the device,
+        // max-reduce, copy |L|+1 floats per row to Java), against one decode step at the same batch size. Less
+        // sensitive to machine load than the end-to-end comparison above.
+        if (parts.contains("captureops")) {
+            LabelSpace space = new LabelSpace(model, new PromptRenderer(task));
+            int batch = 8;
+            int vocab = model.config().vocabSize();
+            int labelsPlusNone = space.names().size();
+            int w = space.width();
+            double perCapture;
+            try (NDManager m = model.manager().newSubManager()) {
+                NDArray logits = m.randomNormal(new Shape(batch, vocab));
+                NDArray gather = m.create(space.gatherIndex());
+                int iters = 500;
+                Runnable capture = () -> {
+                    try (NDManager t = m.newSubManager()) {
+                        NDArray g = logits.get(new ai.djl.ndarray.index.NDIndex(":, {}", gather));
+                        g.attach(t);
+                        g.reshape(batch, labelsPlusNone, w).max(new int[] {2}).toFloatArray();
+                    }
+                };
+                perCapture = time(3, () -> {
+                    for (int i = 0; i < iters; i++) {
+                        capture.run();
+                    }
+                }) / iters;
+            }
+            double step = decodeSeconds(batch, 32, 8, false) / 8;
+            row("capture work per captured step vs one decode step (batch " + batch + ", " + labelsPlusNone
+                    + " labels x " + w + " variant tokens)", String.format("%.0f us vs %.1f ms (%.2f%% of a step)",
+                    perCapture * 1e6, step * 1e3, perCapture / step * 100));
         }
 
         // libtorch matmul peak.
