@@ -86,6 +86,54 @@ class ForwardPassTest {
     }
 
     @Test
+    void mistralSlidingWindowMatchesReferenceWithCacheAndBatch() throws Exception {
+        TinyCheckpoint ck = Fixtures.write(tmp, TinyCheckpoint.tiny(Fixtures.VOCAB).withArch("MistralForCausalLM"));
+        com.fasterxml.jackson.databind.ObjectMapper om = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode cfg =
+                (com.fasterxml.jackson.databind.node.ObjectNode) om.readTree(tmp.resolve("config.json").toFile());
+        cfg.put("sliding_window", 5);
+        om.writeValue(tmp.resolve("config.json").toFile(), cfg);
+        int[] toks = randomTokens(6, 20);
+        try (LlmModel m = LlmModel.load(tmp, RuntimeConfig.cpu())) {
+            assertThat(m.config().slidingWindow()).isEqualTo(5);
+            double[][] ref = new ReferenceLlama(ck, 5).logits(toks);
+            float[][] got = runtimeLogits(m, toks);
+            for (int i = 0; i < toks.length; i++) {
+                assertThat(Fixtures.relErr(got[i], ref[i])).as("position %d", i).isLessThan(1e-4);
+            }
+            // The window matters: without it the late positions differ.
+            double[][] full = new ReferenceLlama(ck).logits(toks);
+            assertThat(Fixtures.relErr(got[19], full[19])).isGreaterThan(1e-3);
+            // Token by token through the cache, left-padded next to a longer row: same last logits.
+            long[][] rows = new long[2][];
+            rows[0] = new long[] {-1, -1, -1, toks[0], toks[1], toks[2]};
+            rows[1] = new long[] {toks[0], toks[1], toks[2], toks[3], toks[4], toks[5]};
+            try (ai.djl.ndarray.NDManager step = m.manager().newSubManager();
+                 KvCache cache = m.lm().newCache(m.manager(), 2)) {
+                m.lm().forward(step, rows, cache, true);
+                float[] last = null;
+                for (int i = 3; i < toks.length; i++) {
+                    last = m.lm().forward(step, new long[][] {{toks[i]}, {0}}, cache, true).toFloatArray();
+                }
+                float[] row0 = java.util.Arrays.copyOfRange(last, 0, Fixtures.VOCAB);
+                assertThat(Fixtures.relErr(row0, ref[toks.length - 1])).isLessThan(1e-4);
+            }
+        }
+    }
+
+    @Test
+    void qwenSlidingWindowIsOffUnlessUsed() throws Exception {
+        Fixtures.write(tmp, TinyCheckpoint.tiny(Fixtures.VOCAB).withArch("Qwen2ForCausalLM"));
+        com.fasterxml.jackson.databind.ObjectMapper om = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode cfg =
+                (com.fasterxml.jackson.databind.node.ObjectNode) om.readTree(tmp.resolve("config.json").toFile());
+        cfg.put("sliding_window", 4).put("use_sliding_window", false);
+        assertThat(io.labelscope.runtime.model.ModelConfig.parse(cfg, "x").slidingWindow()).isZero();
+        cfg.put("use_sliding_window", true);
+        assertThat(io.labelscope.runtime.model.ModelConfig.parse(cfg, "x").slidingWindow()).isEqualTo(4);
+    }
+
+    @Test
     void shardedEqualsUnsharded() throws Exception {
         TinyCheckpoint ck = new TinyCheckpoint(TinyCheckpoint.tiny(Fixtures.VOCAB));
         ck.write(tmp.resolve("one"), FileType.F32, 1, Fixtures.tokenizer());

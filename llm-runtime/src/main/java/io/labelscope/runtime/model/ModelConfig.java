@@ -68,7 +68,8 @@ public record ModelConfig(
         return parse(n, file.toString());
     }
 
-    static ModelConfig parse(JsonNode n, String where) {
+    /** Parses a config.json tree; {@code where} names the source in error messages. */
+    public static ModelConfig parse(JsonNode n, String where) {
         JsonNode archs = n.get("architectures");
         if (archs == null || !archs.isArray() || archs.isEmpty()) {
             throw new ModelLoadException(where + ": missing key 'architectures'");

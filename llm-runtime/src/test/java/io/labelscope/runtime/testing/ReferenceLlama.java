@@ -8,10 +8,17 @@ package io.labelscope.runtime.testing;
 public final class ReferenceLlama {
     private final TinyCheckpoint ck;
     private final TinyCheckpoint.Spec s;
+    private final int window;
 
     public ReferenceLlama(TinyCheckpoint ck) {
+        this(ck, 0);
+    }
+
+    /** With a Mistral-style sliding window: position i attends to positions i-window+1..i (0 = unlimited). */
+    public ReferenceLlama(TinyCheckpoint ck, int window) {
         this.ck = ck;
         this.s = ck.spec;
+        this.window = window;
     }
 
     private float[] w(String name) {
@@ -48,7 +55,11 @@ public final class ReferenceLlama {
                 for (int i = 0; i < t; i++) {
                     double[] sc = new double[i + 1];
                     double max = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j <= i; j++) {
+                    int from = window > 0 ? Math.max(0, i - window + 1) : 0;
+                    for (int j = 0; j < from; j++) {
+                        sc[j] = Double.NEGATIVE_INFINITY;
+                    }
+                    for (int j = from; j <= i; j++) {
                         double dot = 0;
                         for (int e = 0; e < d; e++) {
                             dot += q[i][head * d + e] * k[j][kvh * d + e];
@@ -58,7 +69,7 @@ public final class ReferenceLlama {
                     }
                     double sum = 0;
                     for (int j = 0; j <= i; j++) {
-                        sc[j] = Math.exp(sc[j] - max);
+                        sc[j] = j < from ? 0 : Math.exp(sc[j] - max);
                         sum += sc[j];
                     }
                     for (int j = 0; j <= i; j++) {
