@@ -1,0 +1,64 @@
+package io.labelscope.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.labelscope.runtime.task.TaskDefinition;
+import io.labelscope.runtime.task.TaskFiles;
+
+/** The worker's pure parts: run ids, client settings, task files. */
+class WorkerUnitsTest {
+
+    @Test
+    void runIdsDependOnDocumentModelAndPromptConfigurationOnly() {
+        TaskDefinition t = TestSupport.task();
+        String id = RunIds.of("doc-1", "m", t);
+        assertThat(RunIds.of("doc-1", "m", TaskFiles.parse(TaskFiles.toJson(t)))).isEqualTo(id);
+        assertThat(id).hasSize(32).matches("[0-9a-f]+");
+        assertThat(RunIds.of("doc-2", "m", t)).isNotEqualTo(id);
+        assertThat(RunIds.of("doc-1", "m2", t)).isNotEqualTo(id);
+        assertThat(RunIds.of("doc-1", "m", t.withMaxNewTokens(13))).isNotEqualTo(id);
+        assertThat(RunIds.of("ab", "c", "x")).isNotEqualTo(RunIds.of("a", "bc", "x"));
+    }
+
+    @Test
+    void kafkaSettingsPassThroughButExactlyOnceSettingsAreTheWorkers() {
+        KafkaSettings k = new KafkaSettings(Map.of("bootstrap.servers", "b:9093", "security.protocol", "SASL_SSL",
+                "sasl.mechanism", "PLAIN", "isolation.level", "read_uncommitted", "enable.auto.commit", "true",
+                "transactional.id", "mine", "max.poll.records", "5"), "http://r:1");
+        Map<String, Object> consumer = k.documentConsumer("g", "w1", 16);
+        assertThat(consumer).containsEntry("bootstrap.servers", "b:9093").containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("sasl.mechanism", "PLAIN").containsEntry("isolation.level", "read_committed")
+                .containsEntry("enable.auto.commit", false).containsEntry("group.id", "g")
+                .containsEntry("group.instance.id", "w1").containsEntry("max.poll.records", "5")
+                .containsEntry("apicurio.registry.url", "http://r:1/apis/registry/v2");
+        Map<String, Object> producer = k.transactionalProducer("w1");
+        assertThat(producer).containsEntry("transactional.id", "labelscope-worker-w1")
+                .containsEntry("enable.idempotence", true).containsEntry("security.protocol", "SASL_SSL");
+        assertThat(k.ignoredOverrides()).containsExactly("enable.auto.commit", "isolation.level", "transactional.id");
+        assertThat(new KafkaSettings(Map.of(), "http://r:1").common()).containsEntry("bootstrap.servers", "127.0.0.1:9092");
+    }
+
+    @Test
+    void taskFilesAreLoadedAndAnUnusableFileIsKeptWithItsReason(@TempDir Path dir) throws Exception {
+        TaskFiles.write(dir.resolve("good.json"), TestSupport.task());
+        Files.writeString(dir.resolve("broken.json"), "{\"name\": \"broken\", \"labels\": []}");
+        Files.writeString(dir.resolve("notes.txt"), "ignored");
+        try (TaskRegistry r = new TaskRegistry("tasks", null)) {
+            r.loadFiles(dir);
+            assertThat(r.lookup(TestSupport.TASK)).hasValueSatisfying(e -> assertThat(e.task()).isEqualTo(TestSupport.task()));
+            assertThat(r.lookup("broken")).hasValueSatisfying(e -> {
+                assertThat(e.task()).isNull();
+                assertThat(e.error()).contains("has no labels");
+            });
+            assertThat(r.lookup("notes")).isEmpty();
+            assertThat(r.entries()).hasSize(2);
+        }
+    }
+}
