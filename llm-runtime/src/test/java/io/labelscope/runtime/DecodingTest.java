@@ -101,6 +101,26 @@ class DecodingTest {
     }
 
     @Test
+    void rowsFinishingAtDifferentStepsLeaveTheOthersUnchanged() {
+        // Forced answers of different lengths: rows stop one by one and are dropped from the batch's cache.
+        List<String> answers = List.of("\n{\"label\": [\"joy\"]}", "\n{\"label\": [\"joy\", \"fear\", \"sadness\"]}",
+                "\n{", "\n{\"label\": [\"optimism\", \"none\"]}", "\n{\"label\": [", "\n{\"label\": [\"fear\", \"joy\"]}",
+                "\n{\"label\": [\"sadness\"]}", "\n{\"label\": [\"joy\", \"joy\", \"joy\"]}");
+        for (boolean reuse : new boolean[] {true, false}) {
+            try (LabelDecoder ld = new LabelDecoder(model, task().withMaxNewTokens(30), reuse)) {
+                List<GenerationResult> batch = ld.score(DOCS, answers);
+                int totalSteps = 0;
+                for (int i = 0; i < DOCS.size(); i++) {
+                    GenerationResult single = ld.score(List.of(DOCS.get(i)), List.of(answers.get(i))).get(0);
+                    assertSame(batch.get(i), single);
+                    totalSteps += batch.get(i).steps().size();
+                }
+                assertThat(totalSteps).isEqualTo(12); // one per written label; no step inside a label
+            }
+        }
+    }
+
+    @Test
     void prefixReuseEqualsNoReuse() {
         try (LabelDecoder with = new LabelDecoder(model, task(), true);
              LabelDecoder without = new LabelDecoder(model, task(), false)) {

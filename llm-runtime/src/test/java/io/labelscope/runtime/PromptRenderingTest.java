@@ -86,5 +86,11 @@ class PromptRenderingTest {
         assertThat(AnswerParser.insideList("{\"label\": [\"joy\", ", OutputFormat.JSON_LIST)).isTrue();
         assertThat(AnswerParser.insideList("{\"label\": [\"joy\"]}", OutputFormat.JSON_LIST)).isFalse();
         assertThat(AnswerParser.insideList("{\"label\": ", OutputFormat.JSON_LIST)).isFalse();
+        assertThat(AnswerParser.insideList("{\"label\": [\"", OutputFormat.JSON_LIST)).isTrue();
+        // Inside an element (the "ness" of "sadness"): not an element start.
+        assertThat(AnswerParser.insideList("{\"label\": [\"sad", OutputFormat.JSON_LIST)).isFalse();
+        assertThat(AnswerParser.insideList("\njoy, sad", OutputFormat.COMMA_LIST)).isFalse();
+        assertThat(AnswerParser.insideList("\njoy, ", OutputFormat.COMMA_LIST)).isTrue();
+        assertThat(AnswerParser.insideList("\n", OutputFormat.COMMA_LIST)).isTrue();
     }
 }

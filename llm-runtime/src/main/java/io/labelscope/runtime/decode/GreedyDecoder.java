@@ -153,28 +153,37 @@ public final class GreedyDecoder {
         NDManager cur = root.newSubManager();
         try {
             NDArray logits = model.lm().forward(cur, first, cache, true);
+            // live[p] = the row whose sequence sits at position p of the cache and the logits. Finished rows are
+            // dropped from the cache (keepRows) so later steps only compute live sequences.
+            int[] live = new int[b];
+            for (int i = 0; i < b; i++) {
+                live[i] = i;
+            }
             for (int t = 0; t < opt.maxNewTokens(); t++) {
+                int n = live.length;
                 long[] next = logits.argMax(-1).toLongArray();
-                boolean[] need = new boolean[b];
+                boolean[] need = new boolean[n];
                 boolean any = false;
-                for (int i = 0; i < b; i++) {
-                    if (rows[i].stop != null) {
+                for (int p = 0; p < n; p++) {
+                    Row r = rows[live[p]];
+                    if (r.stop != null) {
                         continue;
                     }
                     if (forced != null) {
-                        next[i] = t < forced.get(i).length ? forced.get(i)[t] : -1;
-                        if (next[i] < 0) {
-                            rows[i].stop = StopReason.EOS;
+                        long[] f = forced.get(live[p]);
+                        next[p] = t < f.length ? f[t] : -1;
+                        if (next[p] < 0) {
+                            r.stop = StopReason.EOS;
                             continue;
                         }
                     }
                     if (capture != null) {
-                        int li = capture.space().labelOf(next[i]);
-                        if (li >= 0 && AnswerParser.insideList(rows[i].text, capture.format())
-                                && !(capture.firstOccurrenceOnly() && rows[i].seen[li])) {
-                            need[i] = true;
+                        int li = capture.space().labelOf(next[p]);
+                        if (li >= 0 && AnswerParser.insideList(r.text, capture.format())
+                                && !(capture.firstOccurrenceOnly() && r.seen[li])) {
+                            need[p] = true;
                             any = true;
-                            rows[i].seen[li] = true;
+                            r.seen[li] = true;
                         }
                     }
                 }
@@ -182,22 +191,22 @@ public final class GreedyDecoder {
                 int w = capture == null ? 0 : capture.space().width();
                 if (any) {
                     // |L|+1 values per row leave the device, never the vocabulary row.
-                    lab = logits.get(new NDIndex(":, {}", gather)).reshape(b, labels, w).max(new int[] {2})
+                    lab = logits.get(new NDIndex(":, {}", gather)).reshape(n, labels, w).max(new int[] {2})
                             .toFloatArray();
                 }
-                boolean active = false;
-                long[][] feed = new long[b][1];
-                for (int i = 0; i < b; i++) {
-                    Row r = rows[i];
-                    feed[i][0] = -1;
+                long[] feedTok = new long[n];
+                List<Integer> keep = new ArrayList<>(n);
+                for (int p = 0; p < n; p++) {
+                    Row r = rows[live[p]];
+                    feedTok[p] = -1;
                     if (r.stop != null) {
                         continue;
                     }
-                    long tok = next[i];
+                    long tok = next[p];
                     int charStart = r.text.length();
-                    if (need[i]) {
+                    if (need[p]) {
                         r.steps.add(new RawStep(r.ids.size(), charStart, tok,
-                                Arrays.copyOfRange(lab, i * labels, (i + 1) * labels)));
+                                Arrays.copyOfRange(lab, p * labels, (p + 1) * labels)));
                     }
                     r.ids.add(tok);
                     if (contains(eos, tok)) {
@@ -213,11 +222,28 @@ public final class GreedyDecoder {
                         r.stop = StopReason.MAX_TOKENS;
                         continue;
                     }
-                    feed[i][0] = tok;
-                    active = true;
+                    feedTok[p] = tok;
+                    keep.add(p);
                 }
-                if (!active) {
+                if (keep.isEmpty()) {
                     break;
+                }
+                long[][] feed;
+                if (full == null && keep.size() < n) {
+                    int[] kept = keep.stream().mapToInt(Integer::intValue).toArray();
+                    cache.keepRows(kept);
+                    int[] nextLive = new int[kept.length];
+                    feed = new long[kept.length][1];
+                    for (int q = 0; q < kept.length; q++) {
+                        nextLive[q] = live[kept[q]];
+                        feed[q][0] = feedTok[kept[q]];
+                    }
+                    live = nextLive;
+                } else {
+                    feed = new long[n][1];
+                    for (int p = 0; p < n; p++) {
+                        feed[p][0] = feedTok[p];
+                    }
                 }
                 NDManager nxt = root.newSubManager();
                 if (full != null) {

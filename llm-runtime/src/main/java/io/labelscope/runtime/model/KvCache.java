@@ -12,7 +12,7 @@ public final class KvCache implements AutoCloseable {
     private final NDManager manager;
     private final NDArray[] keys;
     private final NDArray[] values;
-    private final int batch;
+    private int batch;
     private long[][] slotPositions;
 
     KvCache(NDManager parent, int layers, int batch) {
@@ -97,6 +97,38 @@ public final class KvCache implements AutoCloseable {
             c.slotPositions[b] = slotPositions[0].clone();
         }
         return c;
+    }
+
+    /**
+     * Keeps only the given rows (in that order), e.g. to drop finished sequences from a decoding batch. Copies each
+     * layer's keys and values once.
+     */
+    public void keepRows(int[] rows) {
+        long[] idx = new long[rows.length];
+        long[][] pos = new long[rows.length][];
+        for (int i = 0; i < rows.length; i++) {
+            idx[i] = rows[i];
+            pos[i] = slotPositions[rows[i]];
+        }
+        try (NDManager tmp = manager.newSubManager()) {
+            NDArray index = tmp.create(idx);
+            for (int l = 0; l < keys.length; l++) {
+                if (keys[l] == null) {
+                    continue;
+                }
+                keys[l] = select(keys[l], index);
+                values[l] = select(values[l], index);
+            }
+        }
+        slotPositions = pos;
+        batch = rows.length;
+    }
+
+    private NDArray select(NDArray a, NDArray index) {
+        NDArray n = a.get(new ai.djl.ndarray.index.NDIndex("{}", index));
+        n.attach(manager);
+        a.close();
+        return n;
     }
 
     /** NDArrays open under this cache's manager: two per layer once filled (for leak checks). */

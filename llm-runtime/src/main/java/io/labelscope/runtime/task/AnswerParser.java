@@ -122,12 +122,33 @@ public final class AnswerParser {
         return e.isEmpty() ? null : e;
     }
 
-    /** Whether a label token written after {@code textBefore} would be inside the answer list. */
+    /**
+     * Whether a token written after {@code textBefore} starts an element of the answer list: inside the list (after
+     * {@code [} and before {@code ]} for JSON; on the answer line for comma lists) and preceded, since the last
+     * delimiter, only by white space and quotes. A later piece of a multi-token label (the {@code s} of
+     * {@code sadness}) is therefore never a step, even when it is some label's first token.
+     */
     public static boolean insideList(String textBefore, OutputFormat format) {
+        int from;
         if (format == OutputFormat.JSON_LIST) {
             int open = textBefore.lastIndexOf('[');
-            return open >= 0 && textBefore.lastIndexOf(']') < open;
+            if (open < 0 || textBefore.lastIndexOf(']') > open) {
+                return false;
+            }
+            from = Math.max(open, textBefore.lastIndexOf(',')) + 1;
+        } else {
+            String answer = textBefore.stripLeading();
+            if (answer.indexOf('\n') >= 0) {
+                return false;
+            }
+            from = textBefore.lastIndexOf(',') + 1;
         }
-        return textBefore.stripLeading().indexOf('\n') < 0;
+        for (int i = from; i < textBefore.length(); i++) {
+            char c = textBefore.charAt(i);
+            if (!Character.isWhitespace(c) && c != '"' && c != '\'') {
+                return false;
+            }
+        }
+        return true;
     }
 }
