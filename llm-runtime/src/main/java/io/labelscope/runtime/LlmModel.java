@@ -60,10 +60,14 @@ public final class LlmModel implements AutoCloseable {
         HuggingFaceTokenizer tok = null;
         try {
             CausalLm lm = CausalLm.load(cfg, st, manager.newSubManager(), dtype);
-            tok = HuggingFaceTokenizer.newInstance(tokFile,
-                    Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false"));
+            try {
+                tok = HuggingFaceTokenizer.newInstance(tokFile,
+                        Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false"));
+            } catch (IOException | RuntimeException e) {
+                throw new ModelLoadException("cannot load tokenizer " + tokFile + ": " + e.getMessage(), e);
+            }
             return new LlmModel(dir, cfg, runtime, manager, lm, tok);
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             manager.close();
             if (tok != null) {
                 tok.close();

@@ -141,6 +141,16 @@ class LoadErrorsTest {
     }
 
     @Test
+    void brokenTokenizer() throws Exception {
+        Path d = good("a");
+        ObjectMapper om = new ObjectMapper();
+        ObjectNode tok = (ObjectNode) om.readTree(d.resolve("tokenizer.json").toFile());
+        ((ObjectNode) tok.get("model")).put("type", "NoSuchModel");
+        om.writeValue(d.resolve("tokenizer.json").toFile(), tok);
+        assertFails(d, "tokenizer", "tokenizer.json");
+    }
+
+    @Test
     void goodCheckpointLoadsAndCloses() throws Exception {
         int before = openArraysEverywhere();
         try (LlmModel m = LlmModel.load(good("ok"), RuntimeConfig.cpu())) {
