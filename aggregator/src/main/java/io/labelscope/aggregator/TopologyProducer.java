@@ -42,6 +42,8 @@ import java.util.Map;
 @ApplicationScoped
 public class TopologyProducer {
 
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(TopologyProducer.class);
+
     public static final String DOCUMENTS_STORE = DocumentAssembler.STORE;
     public static final String ALIGNMENT_STORE = "alignment-all-time";
     public static final String SPIKINESS_STORE = "spikiness-all-time";
@@ -100,6 +102,8 @@ public class TopologyProducer {
                 .to(Topics.DISTRIBUTIONS, Produced.with(serdes.key, serdes.distribution));
         assembled.filter((key, out) -> out instanceof Assembled.Rejected)
                 .mapValues(out -> ((Assembled.Rejected) out).deadLetter())
+                .peek((key, dead) -> LOG.warnf("dead letter from %s[%d]@%d (key %s): %s: %s", dead.getSourceTopic(),
+                        dead.getSourcePartition(), dead.getSourceOffset(), key, dead.getErrorType(), dead.getReason()))
                 .to(Topics.DEAD_LETTERS, Produced.with(serdes.key, serdes.deadLetter));
 
         // 4. Alignment: changes summed per task/model, all time and per window of generation time.

@@ -45,7 +45,9 @@ public class InteractiveQueries {
      */
     public <S> Response query(String store, QueryableStoreType<S> type, String key, String pathAndQuery,
                               boolean forwarded, Function<S, Response> local) {
-        if (!forwarded) {
+        // Without an advertised address (quarkus.kafka-streams.application-server) this is a single instance:
+        // Kafka Streams keeps no metadata then, and every key is local.
+        if (!forwarded && applicationServer.filter(a -> !a.isBlank()).isPresent()) {
             KeyQueryMetadata meta;
             try {
                 meta = streams.queryMetadataForKey(store, key, Serdes.String().serializer());

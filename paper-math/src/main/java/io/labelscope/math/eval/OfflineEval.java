@@ -47,6 +47,36 @@ public final class OfflineEval {
     private OfflineEval() {
     }
 
+    /**
+     * Standalone use without the command line module: {@code java -cp ... OfflineEval [--compat paper|code] FILE}
+     * prints the output JSON. The full set of options is {@code ./labelscope eval} (cli module). Exit status 1 on
+     * invalid input (the message names the document and step), 2 on wrong use.
+     */
+    public static void main(String[] args) throws IOException {
+        Conventions conventions = Conventions.paper();
+        String file = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--compat") && i + 1 < args.length) {
+                conventions = conventions.withMode(Conventions.Mode.fromWireName(args[++i]));
+            } else if (file == null && !args[i].startsWith("--")) {
+                file = args[i];
+            } else {
+                System.err.println("usage: OfflineEval [--compat paper|code] FILE");
+                System.exit(2);
+            }
+        }
+        if (file == null) {
+            System.err.println("usage: OfflineEval [--compat paper|code] FILE");
+            System.exit(2);
+        }
+        try {
+            System.out.println(toJson(run(Path.of(file), conventions)));
+        } catch (InvalidInputException e) {
+            System.err.println("eval: invalid input: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+
     public static ObjectNode run(Path input, Conventions conventions) throws IOException {
         try (InputStream in = Files.newInputStream(input)) {
             return run(in, conventions);

@@ -1,0 +1,189 @@
+package io.labelscope.aggregator;
+
+import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
+import io.labelscope.schemas.AlignmentMetric;
+import io.labelscope.schemas.DeadLetter;
+import io.labelscope.schemas.DocumentDistribution;
+import io.labelscope.schemas.SpikinessMetric;
+import io.labelscope.schemas.Topics;
+import io.labelscope.schemas.serde.AvroSerdeConfig;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * The running service on the real broker and registry: records produced with the Confluent-format Avro
+ * serializer, outputs read by a {@code read_committed} consumer (only what the exactly-once transactions
+ * committed), so the tests see what a user's consumer sees.
+ */
+final class BrokerPipeline implements Pipeline, AutoCloseable {
+
+    static final Duration WAIT = Duration.ofSeconds(60);
+    /** After the expected output arrived, how long to keep listening for outputs that must not come. */
+    static final Duration SETTLE = Duration.ofMillis(1500);
+
+    private final KafkaProducer<String, Object> producer;
+    private final KafkaProducer<String, byte[]> rawProducer;
+    private final Thread reader;
+    private volatile boolean running = true;
+    private final List<DocumentDistribution> distributions = new CopyOnWriteArrayList<>();
+    private final List<DeadLetter> deadLetters = new CopyOnWriteArrayList<>();
+    private final List<AlignmentMetric> alignment = new CopyOnWriteArrayList<>();
+    private final List<SpikinessMetric> spikiness = new CopyOnWriteArrayList<>();
+
+    /** @param bootstrapServers and registryUrl: the ones the service under test was given */
+    BrokerPipeline(String bootstrapServers, String registryUrl) {
+        Map<String, Object> p = new HashMap<>(AvroSerdeConfig.producer(registryUrl));
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        producer = new KafkaProducer<>(p);
+        rawProducer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers),
+                new StringSerializer(), new ByteArraySerializer());
+
+        Map<String, Object> c = new HashMap<>(AvroSerdeConfig.registry(registryUrl));
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, "scenario-reader-" + UUID.randomUUID());
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        AvroKafkaDeserializer<Object> values = new AvroKafkaDeserializer<>();
+        values.configure(c, false);
+        KafkaConsumer<String, Object> consumer = new KafkaConsumer<>(c, new StringDeserializer(), values);
+        consumer.subscribe(List.of(Topics.DISTRIBUTIONS, Topics.DEAD_LETTERS, Topics.ALIGNMENT_METRICS,
+                Topics.SPIKINESS_METRICS));
+        reader = new Thread(() -> {
+            try (consumer) {
+                while (running) {
+                    org.apache.kafka.clients.consumer.ConsumerRecords<String, Object> batch;
+                    try {
+                        batch = consumer.poll(Duration.ofMillis(100));
+                    } catch (org.apache.kafka.common.errors.RecordDeserializationException e) {
+                        System.err.println("scenario reader: skipping undecodable output " + e.topicPartition()
+                                + "@" + e.offset() + ": " + e.getCause());
+                        consumer.seek(e.topicPartition(), e.offset() + 1);
+                        continue;
+                    }
+                    for (ConsumerRecord<String, Object> r : batch) {
+                        Object v = r.value();
+                        if (v instanceof DocumentDistribution d) {
+                            distributions.add(d);
+                        } else if (v instanceof DeadLetter d) {
+                            deadLetters.add(d);
+                        } else if (v instanceof AlignmentMetric a) {
+                            alignment.add(a);
+                        } else if (v instanceof SpikinessMetric s) {
+                            spikiness.add(s);
+                        }
+                    }
+                }
+            }
+        }, "scenario-reader");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    @Override
+    public void send(String topic, String key, SpecificRecord value, Instant timestamp) {
+        try {
+            producer.send(new ProducerRecord<>(topic, null, timestamp.toEpochMilli(), key, value)).get();
+        } catch (InterruptedException | ExecutionException e) {
+            throw new IllegalStateException("could not produce to " + topic, e);
+        }
+    }
+
+    @Override
+    public void sendRaw(String topic, String key, byte[] value) {
+        try {
+            rawProducer.send(new ProducerRecord<>(topic, key, value)).get();
+        } catch (InterruptedException | ExecutionException e) {
+            throw new IllegalStateException("could not produce to " + topic, e);
+        }
+    }
+
+    @Override
+    public List<DocumentDistribution> distributions(String documentId, int atLeast) {
+        return awaitCount(() -> distributions.stream().filter(d -> d.getDocumentId().equals(documentId)).toList(),
+                atLeast);
+    }
+
+    @Override
+    public List<DeadLetter> deadLetters(String key, int atLeast) {
+        return awaitCount(() -> deadLetters.stream().filter(d -> d.getKey() != null
+                && key.equals(new String(DriverPipeline.bytes(d.getKey()), StandardCharsets.UTF_8))).toList(), atLeast);
+    }
+
+    @Override
+    public AlignmentMetric alignment(String model, String method, Predicate<AlignmentMetric> until) {
+        Supplier<AlignmentMetric> latest = () -> alignment.stream().filter(m -> m.getModel().equals(model)
+                && m.getMethod().equals(method) && m.getWindowStart() == null).reduce((a, b) -> b).orElse(null);
+        return await(latest, until, "all-time alignment of " + model + "/" + method);
+    }
+
+    @Override
+    public SpikinessMetric spikiness(String model, String position, int stepIndex, Predicate<SpikinessMetric> until) {
+        Supplier<SpikinessMetric> latest = () -> spikiness.stream().filter(m -> m.getModel().equals(model)
+                && m.getPosition().equals(position) && m.getStepIndex() == stepIndex && m.getWindowStart() == null)
+                .reduce((a, b) -> b).orElse(null);
+        return await(latest, until, "all-time spikiness of " + model + " " + position + "/" + stepIndex);
+    }
+
+    private static <T> List<T> awaitCount(Supplier<List<T>> read, int atLeast) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (read.get().size() < atLeast && System.nanoTime() < deadline) {
+            sleep(50);
+        }
+        sleep(SETTLE.toMillis()); // anything that must not come would have come by now
+        return new ArrayList<>(read.get());
+    }
+
+    private static <T> T await(Supplier<T> latest, Predicate<T> until, String what) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            T value = latest.get();
+            if (value != null && until.test(value)) {
+                return value;
+            }
+            sleep(50);
+        }
+        T value = latest.get();
+        if (value == null) {
+            throw new AssertionError("no " + what + " within " + WAIT.toSeconds() + " s");
+        }
+        return value;
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        producer.close();
+        rawProducer.close();
+    }
+}

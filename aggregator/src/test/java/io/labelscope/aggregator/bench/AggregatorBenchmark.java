@@ -1,0 +1,264 @@
+package io.labelscope.aggregator.bench;
+
+import io.labelscope.aggregator.TopologyProducer;
+import io.labelscope.aggregator.WindowSpecs;
+import io.labelscope.math.Conventions;
+import io.labelscope.platform.TopicDefinition;
+import io.labelscope.platform.testing.TestPlatform;
+import io.labelscope.schemas.Annotation;
+import io.labelscope.schemas.DocumentDistribution;
+import io.labelscope.schemas.Generation;
+import io.labelscope.schemas.LabelStep;
+import io.labelscope.schemas.Topics;
+import io.labelscope.schemas.serde.AvroSerdeConfig;
+import io.labelscope.schemas.serde.FailSafeAvroDeserializer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Benchmark (a command, not a test) of the aggregator topology on a real broker and registry:
+ * <ol>
+ *   <li>throughput: a backlog of D documents (S label steps, one generation, one annotation each) is produced
+ *       first; a plain consumer reads the same input records (decoding the Avro values) from the same broker,
+ *       then the topology (exactly_once_v2, one thread) processes the backlog until all D distributions are
+ *       committed. Reported: step events/s of both and their ratio;</li>
+ *   <li>latency: with the topology running, documents are produced one by one (generation and steps 0..S−2
+ *       first, the last step last); the time from sending a document's last step to reading its distribution
+ *       (read_committed) gives p50/p99.</li>
+ * </ol>
+ * Usage: {@code AggregatorBenchmark [--documents D] [--steps S] [--latency-documents L]
+ * [--bootstrap host:port --registry http://host:port]}; without --bootstrap it starts the test platform
+ * (in-JVM broker + registry child process).
+ */
+public final class AggregatorBenchmark {
+
+    static final List<String> LABELS = List.of("joy", "optimism", "admiration", "surprise", "fear", "sadness",
+            "anger");
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opts = new HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        }
+        int documents = Integer.parseInt(opts.getOrDefault("documents", "3000"));
+        int steps = Integer.parseInt(opts.getOrDefault("steps", "3"));
+        int latencyDocuments = Integer.parseInt(opts.getOrDefault("latency-documents", "300"));
+        String bootstrap = opts.get("bootstrap");
+        String registry = opts.get("registry");
+        if (bootstrap == null) {
+            TestPlatform platform = TestPlatform.get();
+            bootstrap = platform.bootstrapServers();
+            registry = platform.registryUrl();
+            platform.ensureTopics(Topics.ALL.stream().map(t -> new TopicDefinition(t.name(), t.compacted(),
+                    t.valueSubject(), t.valueSchema().toString())).toList(), 3);
+        }
+        String run = "bench-" + UUID.randomUUID().toString().substring(0, 8);
+        System.out.printf("benchmark %s: %d documents x %d steps, %d latency documents, broker %s, %d cores%n",
+                run, documents, steps, latencyDocuments, bootstrap, Runtime.getRuntime().availableProcessors());
+
+        try (KafkaProducer<String, Object> producer = producer(bootstrap, registry)) {
+            // 1. the backlog
+            int inputRecords = 0;
+            for (int d = 0; d < documents; d++) {
+                inputRecords += sendDocument(producer, run, run + "-d" + d, steps, true);
+            }
+            producer.flush();
+            int stepEvents = documents * steps;
+
+            // 2. a plain consumer reads the same records
+            long t0 = System.nanoTime();
+            int read = plainRead(bootstrap, registry, inputRecords);
+            double consumerSeconds = (System.nanoTime() - t0) / 1e9;
+
+            // 3. the topology processes the backlog
+            Map<String, Long> seen = new ConcurrentHashMap<>();
+            DistributionWatcher watcher = new DistributionWatcher(bootstrap, registry, run, seen);
+            watcher.start();
+            KafkaStreams streams = new KafkaStreams(TopologyProducer.build(AvroSerdeConfig.registry(registry),
+                    Conventions.paper(), WindowSpecs.parse(List.of("PT1M", "PT15M/PT5M"), Duration.ofMinutes(1),
+                            Duration.ofDays(1))), streamsProps(bootstrap, run));
+            long t1 = System.nanoTime();
+            streams.start();
+            while (seen.size() < documents) {
+                Thread.sleep(20);
+                if (System.nanoTime() - t1 > Duration.ofMinutes(15).toNanos()) {
+                    throw new IllegalStateException("only " + seen.size() + " of " + documents + " distributions");
+                }
+            }
+            double topologySeconds = (System.nanoTime() - t1) / 1e9;
+
+            // 4. latency, one document at a time
+            List<Double> latencies = new ArrayList<>();
+            Map<String, Long> lastStepSent = new ConcurrentHashMap<>();
+            for (int d = 0; d < latencyDocuments; d++) {
+                String doc = run + "-lat" + d;
+                sendDocument(producer, run, doc, steps, false);
+                producer.flush();
+                long sent = System.nanoTime();
+                producer.send(new ProducerRecord<>(Topics.LABEL_STEPS, doc, step(run, doc, steps - 1, steps))).get();
+                lastStepSent.put(doc, sent);
+                while (!seen.containsKey(doc)) {
+                    Thread.sleep(1);
+                }
+                latencies.add((seen.get(doc) - sent) / 1e6);
+            }
+            streams.close(Duration.ofSeconds(30));
+            watcher.stop();
+
+            Collections.sort(latencies);
+            double consumerRate = stepEvents / consumerSeconds;
+            double topologyRate = stepEvents / topologySeconds;
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("documents", documents);
+            result.put("steps_per_document", steps);
+            result.put("input_records", inputRecords);
+            result.put("plain_consumer_records_read", read);
+            result.put("plain_consumer_step_events_per_s", Math.round(consumerRate));
+            result.put("topology_step_events_per_s", Math.round(topologyRate));
+            result.put("ratio_topology_to_consumer", Math.round(topologyRate / consumerRate * 1000) / 1000.0);
+            result.put("latency_documents", latencies.size());
+            result.put("latency_p50_ms", percentile(latencies, 0.50));
+            result.put("latency_p99_ms", percentile(latencies, 0.99));
+            System.out.println(result);
+        }
+        System.exit(0);
+    }
+
+    /** Generation, annotation (backlog only) and steps; in latency mode the last step is sent by the caller. */
+    private static int sendDocument(KafkaProducer<String, Object> producer, String run, String doc, int steps,
+                                    boolean withLastStep) {
+        int n = 0;
+        producer.send(new ProducerRecord<>(Topics.ANNOTATIONS, doc, Annotation.newBuilder().setDocumentId(doc)
+                .setTask(run).setAnnotatorId("a1").setLabels(List.of("joy")).setAnnotatedAt(Instant.now()).build()));
+        n++;
+        producer.send(new ProducerRecord<>(Topics.GENERATIONS, doc, Generation.newBuilder().setDocumentId(doc)
+                .setTask(run).setModel("bench").setRunId(run).setRawOutput("[]").setParsedLabels(List.of("joy"))
+                .setStepsTotal(steps).setPromptTokens(1).setOutputTokens(1).setLatencyMs(1).setStopReason("eos")
+                .setProducedAt(Instant.now()).setLabels(LABELS).build()));
+        n++;
+        for (int s = 0; s < (withLastStep ? steps : steps - 1); s++) {
+            producer.send(new ProducerRecord<>(Topics.LABEL_STEPS, doc, step(run, doc, s, steps)));
+            n++;
+        }
+        return n;
+    }
+
+    private static LabelStep step(String run, String doc, int s, int steps) {
+        Map<String, Double> logits = new HashMap<>();
+        for (int i = 0; i < LABELS.size(); i++) {
+            logits.put(LABELS.get(i), (double) ((i * 7 + s * 3 + doc.hashCode()) & 15));
+        }
+        logits.put("none", 5.0);
+        return LabelStep.newBuilder().setDocumentId(doc).setTask(run).setModel("bench").setRunId(run).setStep(s)
+                .setStepsTotal(steps).setGeneratedLabel(LABELS.get(s % LABELS.size())).setLogits(logits)
+                .setProbabilities(logits).setTokenIndex(s).setProducedAt(Instant.now()).setLabels(LABELS).build();
+    }
+
+    private static KafkaProducer<String, Object> producer(String bootstrap, String registry) {
+        Map<String, Object> p = new HashMap<>(AvroSerdeConfig.producer(registry));
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        return new KafkaProducer<>(p);
+    }
+
+    private static int plainRead(String bootstrap, String registry, int expected) {
+        Map<String, Object> c = new HashMap<>(AvroSerdeConfig.consumer(registry));
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-plain-" + UUID.randomUUID());
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        int read = 0;
+        try (KafkaConsumer<String, Object> consumer = new KafkaConsumer<>(c)) {
+            consumer.subscribe(List.of(Topics.LABEL_STEPS, Topics.GENERATIONS, Topics.ANNOTATIONS));
+            long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+            while (read < expected && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, Object> r : consumer.poll(Duration.ofMillis(100))) {
+                    if (r.value() != null) {
+                        read++;
+                    }
+                }
+            }
+        }
+        return read;
+    }
+
+    private static Properties streamsProps(String bootstrap, String run) throws Exception {
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "aggregator-" + run);
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+        p.put(StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("aggregator-bench").toString());
+        p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
+        return p;
+    }
+
+    static double percentile(List<Double> sorted, double q) {
+        if (sorted.isEmpty()) {
+            return Double.NaN;
+        }
+        int i = (int) Math.ceil(q * sorted.size()) - 1;
+        return Math.round(sorted.get(Math.max(0, Math.min(sorted.size() - 1, i))) * 10) / 10.0;
+    }
+
+    /** Reads distributions (read_committed) and notes when each document's first one was seen. */
+    static final class DistributionWatcher {
+        private final Thread thread;
+        private volatile boolean running = true;
+
+        DistributionWatcher(String bootstrap, String registry, String run, Map<String, Long> seen) {
+            Map<String, Object> c = new HashMap<>(AvroSerdeConfig.registry(registry));
+            c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            c.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-watch-" + UUID.randomUUID());
+            c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+            c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+            FailSafeAvroDeserializer<DocumentDistribution> values = new FailSafeAvroDeserializer<>();
+            values.configure(c, false);
+            thread = new Thread(() -> {
+                try (var consumer = new KafkaConsumer<>(c, new StringDeserializer(), values)) {
+                    consumer.subscribe(List.of(Topics.DISTRIBUTIONS));
+                    while (running) {
+                        for (var r : consumer.poll(Duration.ofMillis(20))) {
+                            if (r.key() != null && r.key().startsWith(run)) {
+                                seen.putIfAbsent(r.key(), System.nanoTime());
+                            }
+                        }
+                    }
+                }
+            }, "bench-watch");
+            thread.setDaemon(true);
+        }
+
+        void start() {
+            thread.start();
+        }
+
+        void stop() throws InterruptedException {
+            running = false;
+            thread.join(5000);
+        }
+    }
+}
