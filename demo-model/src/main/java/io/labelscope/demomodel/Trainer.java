@@ -40,25 +40,29 @@ public final class Trainer implements AutoCloseable {
 
     /** Schedule and batch settings. */
     public record Options(int epochs, int batchSize, float peakLr, float warmupFraction, float minLrFraction,
-                          float clipNorm, int maxQueryTokens, long seed) {
+                          float clipNorm, int maxQueryTokens, long seed, int maxSkippedSteps) {
         public static Options defaults() {
-            return new Options(3, 64, 2e-3f, 0.05f, 0.1f, 1.0f, 192, 1234L);
+            return new Options(3, 64, 2e-3f, 0.05f, 0.1f, 1.0f, 192, 1234L, 3);
+        }
+
+        public Options withMaxSkippedSteps(int n) {
+            return new Options(epochs, batchSize, peakLr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, seed, n);
         }
 
         public Options withEpochs(int e) {
-            return new Options(e, batchSize, peakLr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, seed);
+            return new Options(e, batchSize, peakLr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, seed, maxSkippedSteps);
         }
 
         public Options withBatchSize(int b) {
-            return new Options(epochs, b, peakLr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, seed);
+            return new Options(epochs, b, peakLr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, seed, maxSkippedSteps);
         }
 
         public Options withPeakLr(float lr) {
-            return new Options(epochs, batchSize, lr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, seed);
+            return new Options(epochs, batchSize, lr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, seed, maxSkippedSteps);
         }
 
         public Options withSeed(long s) {
-            return new Options(epochs, batchSize, peakLr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, s);
+            return new Options(epochs, batchSize, peakLr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, s, maxSkippedSteps);
         }
     }
 
@@ -77,6 +81,7 @@ public final class Trainer implements AutoCloseable {
     final long[] prefix;
     private final Map<List<String>, long[]> answerIds = new HashMap<>();
     private int adamStep;
+    private final List<Integer> skipped = new ArrayList<>();
 
     public Trainer(Checkpoint.Spec spec, TaskDefinition task, Path tokenizerJson, Options opt) throws IOException {
         this.spec = spec;
@@ -217,9 +222,87 @@ public final class Trainer implements AutoCloseable {
                 }
                 gc.backward(loss);
             }
-            adam(step, lr);
+            try {
+                adam(step, lr);
+            } catch (NonFiniteGradient e) {
+                if (Boolean.getBoolean("demo.nanDebug")) {
+                    debugRows(batch);
+                }
+                // No weight was touched (the check runs before any update). A rare non-finite gradient with a
+                // finite loss is skipped, loudly, at most maxSkippedSteps times; more, and training stops.
+                zeroGradients();
+                skipped.add(adamStep);
+                adamStep--;
+                if (skipped.size() > opt.maxSkippedSteps()) {
+                    throw new IllegalStateException(e.getMessage() + "; " + skipped.size()
+                            + " steps with non-finite gradients so far (at " + skipped + "): stopping", e);
+                }
+                System.err.println("WARNING: " + e.getMessage() + ": step skipped (" + skipped.size() + " of at most "
+                        + opt.maxSkippedSteps() + ")");
+            }
         }
         return lossValue;
+    }
+
+    /** A gradient with a NaN or infinity (the loss was finite). */
+    static final class NonFiniteGradient extends IllegalStateException {
+        NonFiniteGradient(String m) {
+            super(m);
+        }
+    }
+
+    private void zeroGradients() {
+        for (NDArray w : weights.values()) {
+            NDArray g = w.getGradient();
+            g.muli(0f);
+            g.close();
+        }
+    }
+
+    /** Adam steps whose gradient was non-finite and skipped. */
+    public List<Integer> skippedSteps() {
+        return List.copyOf(skipped);
+    }
+
+    /** Throws unless every weight is finite (checked before a checkpoint is written). */
+    void checkFiniteWeights() {
+        for (Map.Entry<String, NDArray> e : weights.entrySet()) {
+            try (NDManager tmp = root.newSubManager()) {
+                NDArray w = e.getValue();
+                double s = w.toType(DataType.FLOAT64, false).sum().getDouble();
+                if (!Double.isFinite(s)) {
+                    throw new IllegalStateException("weight " + e.getKey() + " is not finite: refusing to save");
+                }
+            }
+        }
+    }
+
+    /** Which rows of a batch alone give a non-finite gradient (diagnostics, -Ddemo.nanDebug=true). */
+    private void debugRows(List<Row> batch) {
+        for (NDArray w : weights.values()) {
+            NDArray g = w.getGradient();
+            g.muli(0f);
+            g.close();
+        }
+        int t = batch.stream().mapToInt(r -> r.query().length + r.answer().length).max().orElse(0);
+        System.err.println("batch of " + batch.size() + " rows, width " + t);
+        for (int i = 0; i < batch.size(); i++) {
+            Row r = batch.get(i);
+            double sq = 0;
+            try (NDManager step = root.newSubManager()) {
+                try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+                    gc.backward(loss(step, List.of(r)));
+                }
+                for (NDArray w : weights.values()) {
+                    NDArray g = w.getGradient();
+                    sq += g.toType(DataType.FLOAT64, false).square().sum().getDouble();
+                    g.muli(0f);
+                    g.close();
+                }
+            }
+            System.err.printf("row %d len %d+%d grad-norm %.3e text: %s%n", i, r.query().length, r.answer().length,
+                    Math.sqrt(sq), tokenizer.decode(r.query(), false).replace('\n', ' '));
+        }
     }
 
     /** Adam (β 0.9/0.98, ε 1e-8) with global-norm clipping, in place, outside the gradient recording. */
@@ -240,8 +323,8 @@ public final class Trainer implements AutoCloseable {
         }
         double norm = Math.sqrt(sq);
         if (!Double.isFinite(norm)) {
-            throw new IllegalStateException("gradient norm is " + norm + " at Adam step " + adamStep
-                    + " (non-finite in " + bad + "): stopping");
+            throw new NonFiniteGradient("gradient norm is " + norm + " at Adam step " + adamStep
+                    + " (non-finite in " + bad + ")");
         }
         float scale = norm > opt.clipNorm() ? (float) (opt.clipNorm() / norm) : 1f;
         float b1 = 0.9f;
@@ -352,6 +435,7 @@ public final class Trainer implements AutoCloseable {
 
     /** Writes the Hugging Face files of the current weights (tokenizer files are the caller's). */
     public void save(Path dir) throws IOException {
+        checkFiniteWeights();
         Checkpoint.write(dir, spec, weights);
     }
 
