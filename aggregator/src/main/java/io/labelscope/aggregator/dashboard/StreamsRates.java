@@ -77,6 +77,11 @@ public class StreamsRates {
         return m;
     }
 
+    /** The current value of one running total ("consumed.&lt;topic&gt;" or "sent.&lt;topic&gt;"), 0 before any. */
+    public double total(String key) {
+        return read().totals.getOrDefault(key, 0.0);
+    }
+
     private static final class Totals {
         final Map<String, Double> totals = new LinkedHashMap<>();
         final Map<String, Double> lagByTopic = new LinkedHashMap<>();
@@ -91,6 +96,7 @@ public class StreamsRates {
             out.totals.put("consumed." + topic, 0.0);
         }
         out.totals.put("sent." + Topics.DISTRIBUTIONS, 0.0);
+        out.totals.put("sent." + Topics.DEAD_LETTERS, 0.0);
         Map<MetricName, ? extends Metric> metrics;
         try {
             metrics = streams.metrics();
@@ -123,7 +129,8 @@ public class StreamsRates {
                     }
                 }
                 case "producer-topic-metrics" -> {
-                    if (n.name().equals("record-send-total") && Topics.DISTRIBUTIONS.equals(topic)) {
+                    if (n.name().equals("record-send-total")
+                            && (Topics.DISTRIBUTIONS.equals(topic) || Topics.DEAD_LETTERS.equals(topic))) {
                         out.totals.merge("sent." + topic, value, Double::sum);
                     }
                 }

@@ -113,6 +113,7 @@ class DashboardBrowserTest {
 
         JsonPath alignment = awaitAlignmentDocuments(2);
         assertThat(alignment.getDouble("all_time.max_over_generations.mean_l1")).isCloseTo(0.65, within(1e-9));
+        assertPrometheusShowsTheAlignment();
 
         // ---- the page -------------------------------------------------------------------------------------------
         browser.driver.get(root + "#task=" + enc(TASK) + "&model=" + enc(MODEL));
@@ -180,6 +181,28 @@ class DashboardBrowserTest {
      * Every figure the page shows for this task/model equals the REST API's. The page polls, so a figure may lag
      * by one refresh: compare until both agree (or fail after the wait with the last difference).
      */
+    /** The Grafana dashboard's series: the same all-time mean, and the distributions counter, at /q/metrics. */
+    private void assertPrometheusShowsTheAlignment() {
+        given().get("/q/health/ready").then().statusCode(200);
+        String series = "labelscope_aggregator_alignment{method=\"max_over_generations\",metric=\"l1\",model=\""
+                + MODEL + "\",task=\"" + TASK + "\"}";
+        long deadline = System.currentTimeMillis() + 20_000;
+        String metrics = "";
+        while (System.currentTimeMillis() < deadline) {
+            metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+            if (metrics.contains(series)) {
+                break;
+            }
+            sleep(500);
+        }
+        String line = metrics.lines().filter(l -> l.startsWith(series)).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + series + " at /q/metrics"));
+        assertThat(Double.parseDouble(line.substring(series.length()).trim())).isCloseTo(0.65, within(1e-9));
+        String counter = metrics.lines().filter(l -> l.startsWith("labelscope_aggregator_distributions_total"))
+                .findFirst().orElseThrow(() -> new AssertionError("no distributions counter at /q/metrics"));
+        assertThat(Double.parseDouble(counter.substring(counter.lastIndexOf(' ') + 1))).isGreaterThanOrEqualTo(2);
+    }
+
     private void assertPageMatchesApi() {
         browser.await("the REST API's numbers", WAIT, () -> {
             JsonPath al = json("/metrics/alignment");
