@@ -253,10 +253,16 @@ public final class Trainer implements AutoCloseable {
 
     private void zeroGradients() {
         for (NDArray w : weights.values()) {
-            NDArray g = w.getGradient();
-            g.muli(0f);
-            g.close();
+            clearGradient(w);
         }
+    }
+
+    /**
+     * Sets the accumulated gradient to exactly zero (libtorch zero_: unlike multiplying by 0, it also clears a NaN
+     * or an infinity, which would otherwise stay in the buffer for every later step).
+     */
+    private static void clearGradient(NDArray w) {
+        ai.djl.pytorch.jni.JniUtils.zeroGrad((ai.djl.pytorch.engine.PtNDArray) w);
     }
 
     /** Adam steps whose gradient was non-finite and skipped. */
@@ -280,9 +286,7 @@ public final class Trainer implements AutoCloseable {
     /** Which rows of a batch alone give a non-finite gradient (diagnostics, -Ddemo.nanDebug=true). */
     private void debugRows(List<Row> batch) {
         for (NDArray w : weights.values()) {
-            NDArray g = w.getGradient();
-            g.muli(0f);
-            g.close();
+            clearGradient(w);
         }
         int t = batch.stream().mapToInt(r -> r.query().length + r.answer().length).max().orElse(0);
         System.err.println("batch of " + batch.size() + " rows, width " + t);
@@ -296,8 +300,8 @@ public final class Trainer implements AutoCloseable {
                 for (NDArray w : weights.values()) {
                     NDArray g = w.getGradient();
                     sq += g.toType(DataType.FLOAT64, false).square().sum().getDouble();
-                    g.muli(0f);
                     g.close();
+                    clearGradient(w);
                 }
             }
             System.err.printf("row %d len %d+%d grad-norm %.3e text: %s%n", i, r.query().length, r.answer().length,
@@ -351,7 +355,7 @@ public final class Trainer implements AutoCloseable {
             NDArray update = mv[0].div(denom);
             update.attach(step);
             w.subi(update.muli(stepSize));
-            grads.get(e.getKey()).muli(0f);
+            clearGradient(w);
         }
     }
 
