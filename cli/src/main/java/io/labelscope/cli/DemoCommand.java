@@ -10,27 +10,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 
 import io.labelscope.platform.LocalPlatform;
 import io.labelscope.platform.PlatformSettings;
-import io.labelscope.schemas.DocumentDistribution;
 import io.labelscope.schemas.Topics;
 import io.labelscope.schemas.serde.AvroSerdeConfig;
-import io.labelscope.schemas.serde.Decoded;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -74,9 +66,12 @@ final class DemoCommand {
             out.flush();
         });
         Path root = LocalServices.checkoutRoot();
-        Map<String, Object> client = Map.of("bootstrap.servers", settings.bootstrapServers());
-        List<String> tasks = TaskFilesOnTopic.register(TaskFilesOnTopic.jsonFilesIn(root.resolve("tasks")), client);
-        out.println("registered tasks " + String.join(", ", tasks));
+        List<Path> taskFiles;
+        try (var files = Files.list(root.resolve("tasks"))) {
+            taskFiles = files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
+        }
+        // KafkaOptions' defaults are the local platform's addresses.
+        TaskCommand.register(taskFiles, new KafkaOptions(), out);
         LocalServices services = new LocalServices(root, settings);
         List<String> started = services.start(line -> {
             out.println(line);

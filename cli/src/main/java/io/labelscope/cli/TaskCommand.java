@@ -67,31 +67,39 @@ final class TaskCommand {
 
         @Override
         public Integer call() throws Exception {
-            List<TaskDefinition> tasks = new ArrayList<>();
-            for (Path f : files) {
-                if (!Files.isRegularFile(f)) {
-                    throw new Labelscope.UserError(f + ": no such file", 2);
-                }
-                try {
-                    tasks.add(TaskFiles.read(f));
-                } catch (IllegalArgumentException | IOException e) {
-                    throw new Labelscope.UserError(e.getMessage(), 1);
-                }
-            }
-            ensureTopic(kafka);
-            PrintWriter out = spec.commandLine().getOut();
-            try (KafkaProducer<String, String> producer = producer(kafka)) {
-                for (TaskDefinition t : tasks) {
-                    RecordMetadata md = producer.send(new ProducerRecord<>(Topics.TASKS, t.name(),
-                            TaskFiles.toJson(t))).get();
-                    out.printf("registered task '%s': %d labels, %d of %d demos, %s, max %d new tokens (%s-%d@%d)%n",
-                            t.name(), t.labels().size(), t.k(), t.demoPool().size(),
-                            t.format().name().toLowerCase(java.util.Locale.ROOT), t.maxNewTokens(), md.topic(),
-                            md.partition(), md.offset());
-                }
-            }
+            register(files, kafka, spec.commandLine().getOut());
             return 0;
         }
+    }
+
+    /** Validates each task file and publishes it on the tasks topic; used by {@code task register} and {@code up}. */
+    static List<String> register(List<Path> files, KafkaOptions kafka, PrintWriter out) throws Exception {
+        List<TaskDefinition> tasks = new ArrayList<>();
+        for (Path f : files) {
+            if (!Files.isRegularFile(f)) {
+                throw new Labelscope.UserError(f + ": no such file", 2);
+            }
+            try {
+                tasks.add(TaskFiles.read(f));
+            } catch (IllegalArgumentException | IOException e) {
+                throw new Labelscope.UserError(e.getMessage(), 1);
+            }
+        }
+        ensureTopic(kafka);
+        List<String> names = new ArrayList<>();
+        try (KafkaProducer<String, String> producer = producer(kafka)) {
+            for (TaskDefinition t : tasks) {
+                RecordMetadata md = producer.send(new ProducerRecord<>(Topics.TASKS, t.name(),
+                        TaskFiles.toJson(t))).get();
+                out.printf("registered task '%s': %d labels, %d of %d demos, %s, max %d new tokens (%s-%d@%d)%n",
+                        t.name(), t.labels().size(), t.k(), t.demoPool().size(),
+                        t.format().name().toLowerCase(java.util.Locale.ROOT), t.maxNewTokens(), md.topic(),
+                        md.partition(), md.offset());
+                names.add(t.name());
+            }
+        }
+        out.flush();
+        return names;
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true,
