@@ -15,7 +15,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.jboss.logging.Logger;
 
-import io.labelscope.runtime.LlmModel;
 import io.labelscope.runtime.decode.GenerationResult;
 import io.labelscope.runtime.decode.LabelDecoder;
 import io.labelscope.runtime.decode.LabelStepRecord;
@@ -54,9 +53,7 @@ public final class BatchProcessor implements AutoCloseable {
     public record Result(List<ProducerRecord<byte[], SpecificRecord>> records, List<DocumentOutcome> processed,
                          Map<String, Integer> deadLetters, long decodeNanos) {}
 
-    private final LlmModel model;
-    private final String modelName;
-    private final int contextTokens;
+    private final Models models;
     private final OptionalInt maxNewTokens;
     private final boolean reusePrefix;
     private final TaskRegistry tasks;
@@ -64,25 +61,18 @@ public final class BatchProcessor implements AutoCloseable {
     private final Optional<String> failText;
     private final Map<String, Bound> decoders = new HashMap<>();
 
-    private record Bound(TaskDefinition task, LabelDecoder decoder) {}
+    private record Bound(TaskDefinition task, Models.Served model, LabelDecoder decoder) {}
 
     private record Valid(int index, ConsumerRecord<byte[], byte[]> record, Document doc, TaskDefinition task) {}
 
-    public BatchProcessor(LlmModel model, String modelName, int contextTokens, OptionalInt maxNewTokens,
-                          boolean reusePrefix, TaskRegistry tasks, FailSafeAvroDeserializer<Document> documents,
+    public BatchProcessor(Models models, OptionalInt maxNewTokens, boolean reusePrefix, TaskRegistry tasks, FailSafeAvroDeserializer<Document> documents,
                           Optional<String> failText) {
-        this.model = model;
-        this.modelName = modelName;
-        this.contextTokens = contextTokens;
+        this.models = models;
         this.maxNewTokens = maxNewTokens;
         this.reusePrefix = reusePrefix;
         this.tasks = tasks;
         this.documents = documents;
         this.failText = failText.filter(s -> !s.isEmpty());
-    }
-
-    public String modelName() {
-        return modelName;
     }
 
     public Result process(List<ConsumerRecord<byte[], byte[]>> batch) {
@@ -149,9 +139,19 @@ public final class BatchProcessor implements AutoCloseable {
     private void decodeGroup(List<Valid> group, List<List<ProducerRecord<byte[], SpecificRecord>>> out,
                              List<DocumentOutcome> processed, Map<String, Integer> dead) {
         TaskDefinition task = group.get(0).task();
+        Optional<Models.Served> served = models.forTask(task.name());
+        if (served.isEmpty()) {
+            for (Valid v : group) {
+                reject(out.get(v.index()), dead, v.record(), MODEL_FAILURE, "no model serves task '" + task.name()
+                        + "': this worker has one model per task (" + models.describe() + ")");
+            }
+            return;
+        }
+        String modelName = served.get().name();
+        int contextTokens = served.get().contextTokens();
         LabelDecoder decoder;
         try {
-            decoder = decoder(task);
+            decoder = decoder(task, served.get());
         } catch (RuntimeException e) {
             LOG.errorf(e, "cannot prepare task '%s' on the model", task.name());
             for (Valid v : group) {
@@ -191,7 +191,7 @@ public final class BatchProcessor implements AutoCloseable {
                 g = results.get(j);
             } else {
                 try {
-                    g = classify(decoder(task), List.of(v.doc().getText())).get(0);
+                    g = classify(decoder(task, served.get()), List.of(v.doc().getText())).get(0);
                 } catch (RuntimeException e) {
                     dropDecoder(task.name());
                     LOG.warnf("document '%s' failed in the model: %s", v.doc().getId(), describe(e));
@@ -200,7 +200,7 @@ public final class BatchProcessor implements AutoCloseable {
                     continue;
                 }
             }
-            out.get(v.index()).addAll(records(v.doc(), task, g));
+            out.get(v.index()).addAll(records(v.doc(), task, modelName, g));
             processed.add(new DocumentOutcome(v.doc().getId(), task.name(), v.doc().getSubmittedAt().toEpochMilli(),
                     g.steps().size(), g.promptTokens(), g.generatedTokens()));
         }
@@ -213,9 +213,9 @@ public final class BatchProcessor implements AutoCloseable {
         return decoder.classify(texts);
     }
 
-    private LabelDecoder decoder(TaskDefinition task) {
+    private LabelDecoder decoder(TaskDefinition task, Models.Served model) {
         Bound b = decoders.get(task.name());
-        if (b != null && b.task().equals(task)) {
+        if (b != null && b.task().equals(task) && b.model() == model) {
             return b.decoder();
         }
         if (b != null) {
@@ -223,8 +223,8 @@ public final class BatchProcessor implements AutoCloseable {
             b.decoder().close();
             decoders.remove(task.name());
         }
-        LabelDecoder d = new LabelDecoder(model, task, reusePrefix);
-        decoders.put(task.name(), new Bound(task, d));
+        LabelDecoder d = new LabelDecoder(model.model(), task, reusePrefix);
+        decoders.put(task.name(), new Bound(task, model, d));
         return d;
     }
 
@@ -240,7 +240,8 @@ public final class BatchProcessor implements AutoCloseable {
     }
 
     /** The label steps (in step order) then the generation of one document. */
-    List<ProducerRecord<byte[], SpecificRecord>> records(Document doc, TaskDefinition task, GenerationResult g) {
+    static List<ProducerRecord<byte[], SpecificRecord>> records(Document doc, TaskDefinition task, String modelName,
+                                                                GenerationResult g) {
         String runId = RunIds.of(doc.getId(), modelName, task);
         byte[] key = doc.getId().getBytes(StandardCharsets.UTF_8);
         Instant now = Instant.now();

@@ -5,7 +5,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -27,7 +26,6 @@ import org.apache.kafka.common.errors.TopicExistsException;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
-import io.labelscope.runtime.LlmModel;
 import io.labelscope.runtime.RuntimeConfig;
 import io.labelscope.schemas.Document;
 import io.labelscope.schemas.Topics;
@@ -60,8 +58,7 @@ public class WorkerService {
     MeterRegistry meters;
 
     private KafkaSettings kafka;
-    private volatile LlmModel model;
-    private volatile String modelName;
+    private volatile Models models;
     private TaskRegistry tasks;
     private BatchProcessor processor;
     private WorkerLoop loop;
@@ -81,16 +78,10 @@ public class WorkerService {
             LOG.warnf("ignoring kafka.%s: exactly-once needs the worker's own values", kafka.ignoredOverrides());
         }
         String instance = config.instanceId().filter(s -> !s.isBlank()).orElseGet(WorkerService::hostName);
-        Path modelDir = config.model().path().toAbsolutePath().normalize();
         RuntimeConfig rc = new RuntimeConfig(config.model().device(),
                 RuntimeConfig.ComputeType.valueOf(config.model().dtype().toUpperCase(java.util.Locale.ROOT)),
                 config.batchSize(), config.model().threads());
-        long t0 = System.nanoTime();
-        model = LlmModel.load(modelDir, rc);
-        modelName = config.model().name().filter(s -> !s.isBlank()).orElse(modelDir.getFileName().toString());
-        int context = config.model().maxContextTokens().orElse(model.config().maxPositionEmbeddings());
-        LOG.infof("model '%s' loaded from %s in %.1f s (%s, %s, context %d tokens)", modelName, modelDir,
-                (System.nanoTime() - t0) / 1e9, rc.device(), rc.dtype(), context);
+        models = Models.load(config.model().path(), rc, config.model().name(), config.model().maxContextTokens());
 
         admin = Admin.create(kafka.common());
         ensureTasksTopic();
@@ -105,7 +96,7 @@ public class WorkerService {
         Map<String, Object> serde = new HashMap<>(AvroSerdeConfig.consumer(registryUrl));
         serde.putAll(KafkaSettings.serde(registryUrl));
         documents.configure(serde, false);
-        processor = new BatchProcessor(model, modelName, context, config.maxNewTokens(), config.reusePrefix(), tasks,
+        processor = new BatchProcessor(models, config.maxNewTokens(), config.reusePrefix(), tasks,
                 documents, config.faultInjectionFailText());
         if (!config.enabled()) {
             LOG.info("labelscope.worker.enabled=false: not consuming");
@@ -176,9 +167,9 @@ public class WorkerService {
         if (admin != null) {
             admin.close(Duration.ofSeconds(2));
         }
-        if (model != null) {
-            model.close();
-            model = null;
+        if (models != null) {
+            models.close();
+            models = null;
         }
     }
 
@@ -197,11 +188,12 @@ public class WorkerService {
     // ---- health -------------------------------------------------------------------------------------------------
 
     public boolean modelLoaded() {
-        return model != null;
+        return models != null;
     }
 
     public String modelName() {
-        return modelName;
+        Models m = models;
+        return m == null ? null : m.describe();
     }
 
     public WorkerLoop loop() {

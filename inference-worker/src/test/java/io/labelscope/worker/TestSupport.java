@@ -53,7 +53,7 @@ final class TestSupport {
         Path dir = Path.of("target", "test-model").toAbsolutePath();
         if (!Files.isRegularFile(dir.resolve("model.safetensors"))) {
             Path tmp = Files.createTempDirectory(dir.getParent(), "test-model");
-            RandomCheckpoint.write(tmp, new RandomCheckpoint.Sizes(259, 64, 128, 2, 4, 2, true), 7);
+            RandomCheckpoint.write(tmp, new RandomCheckpoint.Sizes(259, 64, 128, 2, 4, 2, true), 8);
             try {
                 Files.move(tmp, dir);
             } catch (java.nio.file.FileAlreadyExistsException e) {
@@ -64,8 +64,37 @@ final class TestSupport {
     }
 
     /**
+     * The demo layout, one checkpoint per task named after it: {@code target/test-models/<TASK>} and
+     * {@code target/test-models/spare-task}, both copies of {@link #model()}.
+     */
+    static synchronized Path perTaskModels() throws Exception {
+        Path root = Path.of("target", "test-models").toAbsolutePath();
+        for (String task : new String[] {TASK, "spare-task"}) {
+            Path dir = root.resolve(task);
+            if (!Files.isRegularFile(dir.resolve("model.safetensors"))) {
+                Files.createDirectories(dir);
+                try (var files = Files.list(model())) {
+                    for (Path f : files.toList()) {
+                        Files.copy(f, dir.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            }
+        }
+        return root;
+    }
+
+    /** A valid task that no model of {@link #perTaskModels()} serves. */
+    static TaskDefinition taskWithoutModel() {
+        TaskDefinition t = task();
+        return new TaskDefinition("task-without-model", t.labels(), t.instructionTemplate(), t.demoTemplate(),
+                t.queryTemplate(), t.format(), t.k(), t.seed(), t.demoPool(), t.extraVariants(), t.compatCode(),
+                t.maxNewTokens());
+    }
+
+    /**
      * The test task. A comma-list answer makes every label token on the answer's first line a label step, so even a
-     * random model produces steps: this one (seed 7) likes writing "i", the first token of "irritation".
+     * random model produces steps: with this checkpoint (seed 8) about 8 of the 20 texts of {@link #text} start their
+     * answer with a label's first token (the runtime counts a step only where a list element starts).
      */
     static TaskDefinition task() {
         List<Demo> pool = List.of(new Demo("What a lovely day, thank you!", List.of("joy")),

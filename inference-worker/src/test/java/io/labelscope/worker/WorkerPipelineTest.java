@@ -44,6 +44,8 @@ import io.quarkus.test.junit.QuarkusTest;
 class WorkerPipelineTest {
 
     private static final Duration WAIT = Duration.ofSeconds(120);
+    /** The model directory serving the test task: {@code <model.name>/<task>}. */
+    private static final String MODEL = "random-test-llama/" + TestSupport.TASK;
 
     @Test
     void everyDocumentGetsItsStepsAndOneGenerationMatchingTheOfflineRuntime() throws Exception {
@@ -88,9 +90,8 @@ class WorkerPipelineTest {
                 assertThat(got.getStepsTotal()).isEqualTo(want.steps().size());
                 assertThat(got.getPromptTokens()).isEqualTo(want.promptTokens());
                 assertThat(got.getOutputTokens()).isEqualTo(want.generatedTokens());
-                assertThat(got.getModel().toString()).isEqualTo("random-test-llama");
-                assertThat(got.getRunId().toString()).isEqualTo(RunIds.of(ids.get(i), "random-test-llama",
-                        TestSupport.task()));
+                assertThat(got.getModel().toString()).isEqualTo(MODEL);
+                assertThat(got.getRunId().toString()).isEqualTo(RunIds.of(ids.get(i), MODEL, TestSupport.task()));
                 List<LabelStep> docSteps = new ArrayList<>(stepsById.getOrDefault(ids.get(i), List.of()));
                 docSteps.sort(Comparator.comparingInt(LabelStep::getStep));
                 assertThat(docSteps).hasSize(want.steps().size());
@@ -136,7 +137,8 @@ class WorkerPipelineTest {
             int i = 0;
             for (String[] poison : new String[][] {
                     {"undecodable", "not-avro"}, {"undecodable", "unknown-schema"}, {"unknown_task", "x"},
-                    {"empty_text", ""}, {"empty_text", "   \n\t "}, {"too_long", "x"}, {"model_failure", "x"}}) {
+                    {"empty_text", ""}, {"empty_text", "   \n\t "}, {"too_long", "x"}, {"model_failure", "x"},
+                    {"model_failure", "no-model"}}) {
                 String ok = prefix + "valid-" + i;
                 avro.send(new ProducerRecord<>(WorkerTestResource.DOCUMENTS, ok, TestSupport.doc(ok, TestSupport.text(i))));
                 valid.add(ok);
@@ -156,7 +158,10 @@ class WorkerPipelineTest {
                     case "too_long" -> avro.send(new ProducerRecord<>(WorkerTestResource.DOCUMENTS, id,
                             TestSupport.doc(id, "long ".repeat(500))));
                     case "model_failure" -> avro.send(new ProducerRecord<>(WorkerTestResource.DOCUMENTS, id,
-                            TestSupport.doc(id, "this one breaks " + TestSupport.FAIL_TEXT)));
+                            poison[1].equals("no-model")
+                                    ? io.labelscope.schemas.Document.newBuilder(TestSupport.doc(id, "fine text"))
+                                            .setTask(TestSupport.taskWithoutModel().name()).build()
+                                    : TestSupport.doc(id, "this one breaks " + TestSupport.FAIL_TEXT)));
                     default -> throw new IllegalStateException();
                 }
                 i++;
@@ -190,7 +195,9 @@ class WorkerPipelineTest {
                 case "unknown_task" -> assertThat(reason).contains("no-such-task").contains("not registered");
                 case "empty_text" -> assertThat(reason).contains("nothing to classify");
                 case "too_long" -> assertThat(reason).contains("context window of 2048");
-                case "model_failure" -> assertThat(reason).contains("model failed").contains("injected");
+                case "model_failure" -> assertThat(reason).satisfiesAnyOf(
+                        r -> assertThat(r).contains("model failed").contains("injected"),
+                        r -> assertThat(r).contains("no model serves task 'task-without-model'"));
                 default -> throw new IllegalStateException(type);
             }
         }
@@ -211,7 +218,7 @@ class WorkerPipelineTest {
     @Test
     void healthAndMetricsAreServed() {
         given().get("/q/health/live").then().statusCode(200);
-        given().get("/q/health/ready").then().statusCode(200).body(containsString("random-test-llama"));
+        given().get("/q/health/ready").then().statusCode(200).body(containsString(MODEL));
         given().get("/q/metrics").then().statusCode(200)
                 .body(containsString("labelscope_worker_documents_total"))
                 .body(containsString("labelscope_worker_consumer_lag"))

@@ -19,8 +19,10 @@ public final class WorkerTestResource implements QuarkusTestResourceLifecycleMan
             TestPlatform p = TestPlatform.get();
             TestSupport.ensureTopics(p, DOCUMENTS, 3);
             TestSupport.registerTask(p, TestSupport.task());
+            TestSupport.registerTask(p, TestSupport.taskWithoutModel());
             Map<String, String> c = new HashMap<>();
-            c.put("labelscope.worker.model.path", TestSupport.model().toString());
+            // The per-task layout of models/demo: one checkpoint per task, named after it.
+            c.put("labelscope.worker.model.path", TestSupport.perTaskModels().toString());
             c.put("labelscope.worker.model.name", "random-test-llama");
             c.put("labelscope.worker.model.threads", "1");
             c.put("labelscope.worker.documents-topic", DOCUMENTS);

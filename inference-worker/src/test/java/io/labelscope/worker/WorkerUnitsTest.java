@@ -46,6 +46,21 @@ class WorkerUnitsTest {
     }
 
     @Test
+    void aModelPathIsOneCheckpointOrADirectoryOfThemNamedAfterTheirTasks(@TempDir Path dir) throws Exception {
+        Path single = Files.createDirectories(dir.resolve("single"));
+        Files.writeString(single.resolve("config.json"), "{}");
+        assertThat(Models.checkpointDirs(single)).containsExactly(Map.entry("", single));
+        Path perTask = Files.createDirectories(dir.resolve("demo"));
+        for (String t : new String[] {"mfrc", "goemotions"}) {
+            Files.writeString(Files.createDirectories(perTask.resolve(t)).resolve("config.json"), "{}");
+        }
+        Files.createDirectories(perTask.resolve("notes"));
+        assertThat(Models.checkpointDirs(perTask)).containsExactly(Map.entry("goemotions", perTask.resolve("goemotions")),
+                Map.entry("mfrc", perTask.resolve("mfrc")));
+        assertThat(Models.checkpointDirs(dir.resolve("missing"))).isEmpty();
+    }
+
+    @Test
     void taskFilesAreLoadedAndAnUnusableFileIsKeptWithItsReason(@TempDir Path dir) throws Exception {
         TaskFiles.write(dir.resolve("good.json"), TestSupport.task());
         Files.writeString(dir.resolve("broken.json"), "{\"name\": \"broken\", \"labels\": []}");
