@@ -114,7 +114,8 @@ public final class Main {
                 .withEpochs(Integer.parseInt(o.getOrDefault("epochs", "2")))
                 .withBatchSize(Integer.parseInt(o.getOrDefault("batch", ge ? "128" : "64")))
                 .withPeakLr(Float.parseFloat(o.getOrDefault("lr", "3e-3")))
-                .withSeed(Long.parseLong(o.getOrDefault("seed", "1234")));
+                .withSeed(Long.parseLong(o.getOrDefault("seed", "1234")))
+                .withMaxSkippedSteps(Integer.parseInt(o.getOrDefault("max-skipped-steps", "3")));
         long t0 = System.nanoTime();
         List<DemoData.Doc> train = DemoTasks.train(taskName, data, DATA_SEED);
         if (limit > 0 && limit < train.size()) {
