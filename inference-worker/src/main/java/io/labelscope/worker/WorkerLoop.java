@@ -100,15 +100,14 @@ public final class WorkerLoop implements Runnable {
             long firstAt = 0;
             while (running) {
                 long now = System.currentTimeMillis();
-                long wait = pending.isEmpty() ? 500 : Math.max(0, firstAt + lingerMillis - now);
+                long wait = pending.isEmpty() ? 500 : Math.max(10, firstAt + lingerMillis - now);
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(wait));
                 if (pending.isEmpty() && !records.isEmpty()) {
                     firstAt = System.currentTimeMillis();
                 }
                 records.forEach(pending::add);
                 tasks.refresh();
-                if (!pending.isEmpty() && (pending.size() >= batchSize
-                        || System.currentTimeMillis() >= firstAt + lingerMillis)) {
+                if (!pending.isEmpty() && due(firstAt)) {
                     List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>(pending);
                     pending.clear();
                     processBatch(batch);
@@ -127,6 +126,31 @@ public final class WorkerLoop implements Runnable {
             closeQuietly();
             stopped.countDown();
         }
+    }
+
+    /**
+     * A batch is due when it is full, or when its first record has waited the linger and no more records are known to
+     * wait on the broker (after a long decode the consumer may hold only part of a backlog: keep fetching, up to
+     * four lingers or half a second, so that a backlog is decoded in full batches).
+     */
+    private boolean due(long firstAt) {
+        if (pending.size() >= batchSize) {
+            return true;
+        }
+        long waited = System.currentTimeMillis() - firstAt;
+        if (waited < lingerMillis) {
+            return false;
+        }
+        return waited >= Math.max(4 * lingerMillis, 500) || knownLag() == 0;
+    }
+
+    /** Records on the broker beyond the consumer's position, as of the last fetch responses (no request). */
+    private long knownLag() {
+        long lag = 0;
+        for (TopicPartition tp : consumer.assignment()) {
+            lag += consumer.currentLag(tp).orElse(0);
+        }
+        return lag;
     }
 
     private void processBatch(List<ConsumerRecord<byte[], byte[]>> batch) {
@@ -206,11 +230,7 @@ public final class WorkerLoop implements Runnable {
     }
 
     private void updateLag() {
-        long lag = 0;
-        for (TopicPartition tp : consumer.assignment()) {
-            lag += consumer.currentLag(tp).orElse(0);
-        }
-        metrics.lag(lag);
+        metrics.lag(knownLag() + pending.size());
     }
 
     private void pause(Duration d) {
