@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Unmatched;
 
 /**
  * {@code labelscope bench runtime|worker|aggregator}: runs a component's benchmark command from this checkout. The
@@ -49,7 +50,8 @@ final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "COMPONENT", description = "runtime, worker or aggregator")
     Benchmark benchmark;
 
-    @Parameters(index = "1..*", paramLabel = "ARG", description = "Arguments for the benchmark.")
+    /** Everything after the component goes to the benchmark, options included. */
+    @Unmatched
     List<String> arguments = new ArrayList<>();
 
     @Override
