@@ -25,9 +25,6 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 import io.labelscope.platform.TopicDefinition;
 import io.labelscope.platform.testing.TestPlatform;
-import io.labelscope.runtime.bench.RandomCheckpoint;
-import io.labelscope.runtime.task.Demo;
-import io.labelscope.runtime.task.OutputFormat;
 import io.labelscope.runtime.task.TaskDefinition;
 import io.labelscope.runtime.task.TaskFiles;
 import io.labelscope.schemas.Document;
@@ -35,7 +32,7 @@ import io.labelscope.schemas.Topics;
 import io.labelscope.schemas.serde.AvroSerdeConfig;
 import io.labelscope.schemas.serde.Decoded;
 
-/** Real parts for the worker's tests: a small random checkpoint, a registered task, producers and readers. */
+/** Real parts for the worker's tests: the committed demo model and task, real texts, producers and readers. */
 final class TestSupport {
     static final String TASK = "emotions-test";
     /** Text marker the tests configure as labelscope.worker.fault-injection-fail-text. */
@@ -43,40 +40,28 @@ final class TestSupport {
 
     private TestSupport() {}
 
-    /**
-     * A random Llama (2 layers, hidden 64, byte-level tokenizer whose 259 ids are the whole vocabulary, 2048-token
-     * context), written once per build:
-     * real runtime, real model, random weights. Switch to the demo model by pointing labelscope.worker.model.path
-     * at models/demo once it is committed.
-     */
-    static synchronized Path model() throws Exception {
-        Path dir = Path.of("target", "test-model").toAbsolutePath();
+    /** The committed GoEmotions demo checkpoint (models/demo/goemotions): a real model, trained by demo-model. */
+    static Path model() {
+        Path dir = Path.of("..", "models", "demo", "goemotions").toAbsolutePath().normalize();
         if (!Files.isRegularFile(dir.resolve("model.safetensors"))) {
-            Path tmp = Files.createTempDirectory(dir.getParent(), "test-model");
-            RandomCheckpoint.write(tmp, new RandomCheckpoint.Sizes(259, 64, 128, 2, 4, 2, true), 8);
-            try {
-                Files.move(tmp, dir);
-            } catch (java.nio.file.FileAlreadyExistsException e) {
-                // another JVM wrote it first
-            }
+            throw new IllegalStateException("the demo model is missing at " + dir);
         }
         return dir;
     }
 
     /**
      * The demo layout, one checkpoint per task named after it: {@code target/test-models/<TASK>} and
-     * {@code target/test-models/spare-task}, both copies of {@link #model()}.
+     * {@code target/test-models/spare-task}, both copies of the demo checkpoint {@link #model()}.
      */
     static synchronized Path perTaskModels() throws Exception {
         Path root = Path.of("target", "test-models").toAbsolutePath();
         for (String task : new String[] {TASK, "spare-task"}) {
             Path dir = root.resolve(task);
-            if (!Files.isRegularFile(dir.resolve("model.safetensors"))) {
-                Files.createDirectories(dir);
-                try (var files = Files.list(model())) {
-                    for (Path f : files.toList()) {
-                        Files.copy(f, dir.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                    }
+            // Copied every run, so a changed checkpoint never leaves a stale copy behind.
+            Files.createDirectories(dir);
+            try (var files = Files.list(model())) {
+                for (Path f : files.toList()) {
+                    Files.copy(f, dir.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 }
             }
         }
@@ -92,16 +77,17 @@ final class TestSupport {
     }
 
     /**
-     * The test task. A comma-list answer makes every label token on the answer's first line a label step, so even a
-     * random model produces steps: with this checkpoint (seed 8) about 8 of the 20 texts of {@link #text} start their
-     * answer with a label's first token (the runtime counts a step only where a list element starts).
+     * The test task: the committed GoEmotions task definition (zero-shot, JSON answer list, the 7 clusters), the one
+     * the demo model was trained on, under the test's own name.
      */
     static TaskDefinition task() {
-        List<Demo> pool = List.of(new Demo("What a lovely day, thank you!", List.of("joy")),
-                new Demo("I am scared and annoyed.", List.of("fear", "irritation")),
-                new Demo("Nothing to say here.", List.of()));
-        return TaskDefinition.defaults(TASK, List.of("joy", "fear", "irritation", "sadness"), pool, 2, 3)
-                .withFormat(OutputFormat.COMMA_LIST).withMaxNewTokens(12);
+        try {
+            TaskDefinition t = TaskFiles.read(Path.of("..", "tasks", "goemotions.json"));
+            return new TaskDefinition(TASK, t.labels(), t.instructionTemplate(), t.demoTemplate(), t.queryTemplate(),
+                    t.format(), t.k(), t.seed(), t.demoPool(), t.extraVariants(), t.compatCode(), t.maxNewTokens());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     static void ensureTopics(TestPlatform p, String documentsTopic, int partitions) {
@@ -143,17 +129,19 @@ final class TestSupport {
         return Document.newBuilder().setId(id).setTask(TASK).setText(text).setSubmittedAt(Instant.now()).build();
     }
 
-    /** Deterministic, varied short texts. */
+    /** Real GoEmotions dev comments (data/goemotions/dev.tsv), in file order. */
     static String text(int i) {
-        String[] words = {"happy", "scared", "furious", "lonely", "sunny", "storm", "friends", "loss", "win", "dark"};
-        StringBuilder sb = new StringBuilder("Note " + i + ":");
-        for (int j = 0; j < 3 + i % 5; j++) {
-            sb.append(' ').append(words[(i * 7 + j * 3) % words.length]);
+        return DEV_TEXTS.get(i % DEV_TEXTS.size());
+    }
+
+    private static final List<String> DEV_TEXTS = devTexts();
+
+    private static List<String> devTexts() {
+        try (var lines = Files.lines(Path.of("..", "data", "goemotions", "dev.tsv"))) {
+            return lines.limit(500).map(l -> l.split("\t", -1)[0]).filter(t -> !t.isBlank()).toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
-        // Ending words whose last letter starts a label (s: sadness, a: anger, f: fear, j: joy) or none: a random
-        // model with tied embeddings tends to repeat the last token, so these texts make label steps.
-        String[] endings = {"friends", "idea", "leaf", "Taj", "done"};
-        return sb.append(' ').append(endings[i % endings.length]).toString();
     }
 
     /** All records of a topic whose key starts with a prefix, read until {@code done} holds or the time is up. */

@@ -45,7 +45,7 @@ class WorkerPipelineTest {
 
     private static final Duration WAIT = Duration.ofSeconds(120);
     /** The model directory serving the test task: {@code <model.name>/<task>}. */
-    private static final String MODEL = "random-test-llama/" + TestSupport.TASK;
+    private static final String MODEL = "demo/" + TestSupport.TASK;
 
     @Test
     void everyDocumentGetsItsStepsAndOneGenerationMatchingTheOfflineRuntime() throws Exception {
@@ -73,7 +73,7 @@ class WorkerPipelineTest {
                 l -> l.size() >= totalSteps);
         Map<String, List<LabelStep>> stepsById = steps.stream().map(ConsumerRecord::value)
                 .collect(Collectors.groupingBy(s -> s.getDocumentId().toString()));
-        assertThat(totalSteps).as("a random model still writes label tokens on a comma-list answer; answers: "
+        assertThat(totalSteps).as("the demo model writes label steps; answers: "
                 + genById.values().stream().map(l -> l.get(0).getRawOutput().toString()).limit(6).toList()).isPositive();
         assertThat(steps).hasSize(totalSteps);
 
@@ -156,7 +156,7 @@ class WorkerPipelineTest {
                     case "empty_text" -> avro.send(new ProducerRecord<>(WorkerTestResource.DOCUMENTS, id,
                             TestSupport.doc(id, poison[1])));
                     case "too_long" -> avro.send(new ProducerRecord<>(WorkerTestResource.DOCUMENTS, id,
-                            TestSupport.doc(id, "long ".repeat(500))));
+                            TestSupport.doc(id, "a very long comment, ".repeat(300))));
                     case "model_failure" -> avro.send(new ProducerRecord<>(WorkerTestResource.DOCUMENTS, id,
                             poison[1].equals("no-model")
                                     ? io.labelscope.schemas.Document.newBuilder(TestSupport.doc(id, "fine text"))
@@ -194,7 +194,7 @@ class WorkerPipelineTest {
                 case "undecodable" -> assertThat(reason).containsAnyOf("not Confluent-format Avro", "unknown schema id");
                 case "unknown_task" -> assertThat(reason).contains("no-such-task").contains("not registered");
                 case "empty_text" -> assertThat(reason).contains("nothing to classify");
-                case "too_long" -> assertThat(reason).contains("context window of 2048");
+                case "too_long" -> assertThat(reason).contains("context window of 512");
                 case "model_failure" -> assertThat(reason).satisfiesAnyOf(
                         r -> assertThat(r).contains("model failed").contains("injected"),
                         r -> assertThat(r).contains("no model serves task 'task-without-model'"));

@@ -46,7 +46,7 @@ class WorkerProcessIT {
         c.put("kafka.bootstrap.servers", platform.bootstrapServers());
         c.put("labelscope.registry.url", platform.registryUrl());
         c.put("labelscope.worker.model.path", TestSupport.model().toString());
-        c.put("labelscope.worker.model.name", "random-test-llama");
+        c.put("labelscope.worker.model.name", "demo");
         c.put("labelscope.worker.model.threads", "1");
         c.put("labelscope.worker.instance-id", instance);
         c.put("labelscope.worker.group-id", group);

@@ -23,7 +23,7 @@ public final class WorkerTestResource implements QuarkusTestResourceLifecycleMan
             Map<String, String> c = new HashMap<>();
             // The per-task layout of models/demo: one checkpoint per task, named after it.
             c.put("labelscope.worker.model.path", TestSupport.perTaskModels().toString());
-            c.put("labelscope.worker.model.name", "random-test-llama");
+            c.put("labelscope.worker.model.name", "demo");
             c.put("labelscope.worker.model.threads", "1");
             c.put("labelscope.worker.documents-topic", DOCUMENTS);
             c.put("labelscope.worker.group-id", "quarkus-test-workers");
