@@ -107,6 +107,10 @@ class DeploymentConsistencyTest {
         List<String> command = new ArrayList<>();
         services.at("/topics/command").forEach(c -> command.add(c.asText()));
         assertThat(command).startsWith("topics", "ensure");
+        // The labelscope command line itself must accept the job's arguments.
+        picocli.CommandLine.ParseResult parsed = io.labelscope.cli.Labelscope.commandLine()
+                .parseArgs(command.toArray(String[]::new));
+        assertThat(parsed.subcommand().subcommand().commandSpec().name()).isEqualTo("ensure");
         for (String name : SERVICES.keySet()) {
             assertThat(services.at("/" + name + "/depends_on/topics/condition").asText())
                     .as(name + " waits for the topics").isEqualTo("service_completed_successfully");
