@@ -182,14 +182,10 @@ final class LocalServices {
     }
 
     private static int port(String variable, int fallback) {
-        String value = System.getenv(variable);
-        if (value == null || value.isBlank()) {
-            return fallback;
-        }
         try {
-            return Integer.parseInt(value.trim());
-        } catch (NumberFormatException e) {
-            throw new Labelscope.UserError(variable + "=" + value + " is not a port", 2);
+            return PlatformSettings.port(System.getenv(), variable, fallback);
+        } catch (IllegalArgumentException e) {
+            throw new Labelscope.UserError(e.getMessage(), 2);
         }
     }
 

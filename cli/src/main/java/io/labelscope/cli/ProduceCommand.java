@@ -155,6 +155,16 @@ final class ProduceCommand {
             }
         }
 
+        /** The row's {@code task} column, else the {@code --task} given. */
+        static String taskOf(InputRows.Row row, String defaultTask, List<String> problems) {
+            String rowTask = row.text("task");
+            String taskName = rowTask != null && !rowTask.isBlank() ? rowTask.strip() : defaultTask;
+            if (taskName == null) {
+                problems.add("no task (add a task column or --task)");
+            }
+            return taskName;
+        }
+
         static String required(InputRows.Row row, String column, List<String> problems) {
             String value = row.text(column);
             if (value == null || value.isBlank()) {
@@ -191,11 +201,7 @@ final class ProduceCommand {
             List<String> problems = new ArrayList<>();
             String id = required(row, "id", problems);
             String text = required(row, "text", problems);
-            String rowTask = row.text("task");
-            String taskName = rowTask != null && !rowTask.isBlank() ? rowTask.strip() : task;
-            if (taskName == null) {
-                problems.add("no task (add a task column or --task)");
-            }
+            String taskName = taskOf(row, task, problems);
             if (id != null && !seen.add(id)) {
                 problems.add("id " + id + " appears earlier in the file");
             }
@@ -239,11 +245,7 @@ final class ProduceCommand {
             List<String> problems = new ArrayList<>();
             String documentId = required(row, "document_id", problems);
             String annotatorId = required(row, "annotator_id", problems);
-            String rowTask = row.text("task");
-            String taskName = rowTask != null && !rowTask.isBlank() ? rowTask.strip() : task;
-            if (taskName == null) {
-                problems.add("no task (add a task column or --task)");
-            }
+            String taskName = taskOf(row, task, problems);
             List<String> labels = null;
             if (!row.fields().containsKey("labels")) {
                 problems.add("missing labels column");

@@ -1,7 +1,6 @@
 package io.labelscope.worker;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,6 +15,8 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import io.labelscope.platform.testing.ChildProcesses;
 
 /**
  * The packaged worker ({@code target/quarkus-app/quarkus-run.jar}) as a child process, started under a small shell
@@ -39,7 +40,7 @@ final class WorkerProcess implements AutoCloseable {
         if (!Files.isRegularFile(Path.of(jar))) {
             throw new IllegalStateException(jar + " is missing: run `mvn package` first (failsafe runs after it)");
         }
-        int port = freePort();
+        int port = ChildProcesses.freePort();
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.add("-Xmx384m");
@@ -48,19 +49,11 @@ final class WorkerProcess implements AutoCloseable {
         properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.add("-jar");
         cmd.add(Path.of(jar).toAbsolutePath().toString());
-        StringBuilder quoted = new StringBuilder();
-        for (String part : cmd) {
-            quoted.append('\'').append(part.replace("'", "'\\''")).append("' ");
-        }
-        long parent = ProcessHandle.current().pid();
-        String script = quoted + "& child=$!; "
-                + "(while kill -0 " + parent + " 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done; "
-                + "kill -9 $child 2>/dev/null) & wait $child";
         Path logs = Path.of("target", "it-logs");
         Files.createDirectories(logs);
         Path log = Files.createTempFile(logs, name + "-", ".log");
-        Process p = new ProcessBuilder("sh", "-c", script).redirectErrorStream(true).redirectOutput(log.toFile())
-                .start();
+        Process p = new ProcessBuilder(ChildProcesses.watchedByThisJvm(cmd)).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
         WorkerProcess w = new WorkerProcess(name, p, log, port);
         Runtime.getRuntime().addShutdownHook(new Thread(w::close));
         return w;
@@ -150,9 +143,4 @@ final class WorkerProcess implements AutoCloseable {
         shell.destroyForcibly();
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 }

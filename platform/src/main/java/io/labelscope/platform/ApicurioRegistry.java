@@ -53,13 +53,18 @@ public final class ApicurioRegistry {
         return command;
     }
 
-    /** Waits until the registry answers, or fails with the last lines of its log. */
-    public static void awaitReady(RegistryClient client, Process process, Path log, long timeoutMillis) {
+    /**
+     * Waits until the registry answers, or fails with the last lines of its log.
+     *
+     * @param alive whether the registry's process still runs (a dead one will never answer)
+     */
+    public static void awaitReady(RegistryClient client, java.util.function.BooleanSupplier alive, Path log,
+            long timeoutMillis) {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         while (System.currentTimeMillis() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("schema registry exited with code " + process.exitValue()
-                        + " during start-up; log " + log + ":\n" + tail(log));
+            if (!alive.getAsBoolean()) {
+                throw new IllegalStateException("schema registry exited during start-up; log " + log + ":\n"
+                        + tail(log));
             }
             if (client.answers()) {
                 return;

@@ -70,7 +70,7 @@ public final class LocalPlatform {
 
         awaitPort(KAFKA, settings.host(), settings.kafkaPort(), 90_000);
         RegistryClient registry = new RegistryClient(settings.registryUrl());
-        awaitRegistry(registry, 120_000);
+        ApicurioRegistry.awaitReady(registry, () -> alivePid(REGISTRY).isPresent(), log(REGISTRY), 120_000);
         registry.setGlobalCompatibility("BACKWARD");
         progress.accept("creating topics and registering schemas …");
         List<String> created = TopicAdmin.ensure(settings.bootstrapServers(), Map.of(), registry, topics,
@@ -184,21 +184,6 @@ public final class LocalPlatform {
         }
         throw new IllegalStateException(name + " did not open " + host + ":" + port + " within "
                 + timeoutMillis / 1000 + " s; log " + log(name));
-    }
-
-    private void awaitRegistry(RegistryClient client, long timeoutMillis) {
-        long deadline = System.currentTimeMillis() + timeoutMillis;
-        while (System.currentTimeMillis() < deadline) {
-            if (alivePid(REGISTRY).isEmpty()) {
-                throw new IllegalStateException("schema registry exited during start-up; log " + log(REGISTRY)
-                        + ":\n" + ApicurioRegistry.tail(log(REGISTRY)));
-            }
-            if (client.answers()) {
-                return;
-            }
-            ApicurioRegistry.sleep(250);
-        }
-        throw new IllegalStateException("schema registry did not answer within " + timeoutMillis / 1000 + " s");
     }
 
     static boolean portAnswers(String host, int port) {

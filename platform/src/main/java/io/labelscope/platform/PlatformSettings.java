@@ -43,7 +43,8 @@ public record PlatformSettings(Path home, String host, int kafkaPort, int contro
         return "http://" + host + ":" + registryPort;
     }
 
-    private static int port(Map<String, String> env, String name, int fallback) {
+    /** A port from the environment variable {@code name}, or the fallback; a value that is no port is an error. */
+    public static int port(Map<String, String> env, String name, int fallback) {
         int port = integer(env, name, fallback);
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException(name + "=" + port + " is not a TCP port (1-65535)");

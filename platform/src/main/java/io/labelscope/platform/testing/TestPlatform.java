@@ -1,10 +1,8 @@
 package io.labelscope.platform.testing;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -84,15 +82,16 @@ public final class TestPlatform {
             home = Files.createTempDirectory("labelscope-test-platform");
             kafka = TestBroker.start(home);
 
-            int port = freePort();
+            int port = ChildProcesses.freePort();
             String url = "http://127.0.0.1:" + port;
             Path log = home.resolve("registry.log");
-            registry = new ProcessBuilder(watchedByThisJvm(ApicurioRegistry.command("127.0.0.1", port)))
+            registry = new ProcessBuilder(ChildProcesses.watchedByThisJvm(ApicurioRegistry.command("127.0.0.1", port)))
                     .redirectErrorStream(true)
                     .redirectOutput(log.toFile())
                     .start();
             RegistryClient client = new RegistryClient(url);
-            ApicurioRegistry.awaitReady(client, registry, log, 120_000);
+            Process started = registry;
+            ApicurioRegistry.awaitReady(client, started::isAlive, log, 120_000);
             client.setGlobalCompatibility("BACKWARD");
             return new TestPlatform(kafka, registry, url, home);
         } catch (Exception e) {
@@ -107,37 +106,11 @@ public final class TestPlatform {
         }
     }
 
-    /**
-     * Runs the command under {@code sh}, beside a loop that kills it once this JVM is gone. The shell execs
-     * nothing, so {@link #stop()} can end both by killing the shell's descendants.
-     */
-    private static List<String> watchedByThisJvm(List<String> command) {
-        StringBuilder quoted = new StringBuilder();
-        for (String part : command) {
-            quoted.append('\'').append(part.replace("'", "'\\''")).append("' ");
-        }
-        long parent = ProcessHandle.current().pid();
-        String script = quoted + "& child=$!; "
-                + "(while kill -0 " + parent + " 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done; "
-                + "kill $child 2>/dev/null) & wait $child";
-        List<String> wrapped = new ArrayList<>();
-        wrapped.add("sh");
-        wrapped.add("-c");
-        wrapped.add(script);
-        return wrapped;
-    }
-
     private synchronized void stop() {
         registryProcess.descendants().forEach(ProcessHandle::destroy);
         registryProcess.destroy();
         kafka.close();
         deleteQuietly(home);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 
     private static void deleteQuietly(Path dir) {
