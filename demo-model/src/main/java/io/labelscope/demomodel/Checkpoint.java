@@ -37,23 +37,9 @@ public final class Checkpoint {
 
     /** Tensor names and shapes in checkpoint order. */
     public static Map<String, long[]> shapes(Spec s) {
-        int d = s.hidden() / s.heads();
-        Map<String, long[]> m = new LinkedHashMap<>();
-        m.put("model.embed_tokens.weight", new long[] {s.vocab(), s.hidden()});
-        for (int i = 0; i < s.layers(); i++) {
-            String p = "model.layers." + i + ".";
-            m.put(p + "input_layernorm.weight", new long[] {s.hidden()});
-            m.put(p + "self_attn.q_proj.weight", new long[] {(long) s.heads() * d, s.hidden()});
-            m.put(p + "self_attn.k_proj.weight", new long[] {(long) s.kvHeads() * d, s.hidden()});
-            m.put(p + "self_attn.v_proj.weight", new long[] {(long) s.kvHeads() * d, s.hidden()});
-            m.put(p + "self_attn.o_proj.weight", new long[] {s.hidden(), (long) s.heads() * d});
-            m.put(p + "post_attention_layernorm.weight", new long[] {s.hidden()});
-            m.put(p + "mlp.gate_proj.weight", new long[] {s.inter(), s.hidden()});
-            m.put(p + "mlp.up_proj.weight", new long[] {s.inter(), s.hidden()});
-            m.put(p + "mlp.down_proj.weight", new long[] {s.hidden(), s.inter()});
-        }
-        m.put("model.norm.weight", new long[] {s.hidden()});
-        return m;
+        // Tied embeddings: the same layout the runtime's random checkpoints use, without lm_head.
+        return io.labelscope.runtime.bench.RandomCheckpoint.llamaShapes(new io.labelscope.runtime.bench.RandomCheckpoint
+                .Sizes(s.vocab(), s.hidden(), s.inter(), s.layers(), s.heads(), s.kvHeads(), true));
     }
 
     /**

@@ -32,6 +32,33 @@ public final class RandomCheckpoint {
         }
     }
 
+    /**
+     * The tensors of a Hugging Face Llama checkpoint with these sizes, in file order: the names and shapes the
+     * runtime's {@code CausalLm} reads ({@code lm_head.weight} only without tied embeddings).
+     */
+    public static Map<String, long[]> llamaShapes(Sizes s) {
+        int d = s.hidden() / s.heads();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put("model.embed_tokens.weight", new long[] {s.vocab(), s.hidden()});
+        for (int i = 0; i < s.layers(); i++) {
+            String p = "model.layers." + i + ".";
+            shapes.put(p + "input_layernorm.weight", new long[] {s.hidden()});
+            shapes.put(p + "self_attn.q_proj.weight", new long[] {(long) s.heads() * d, s.hidden()});
+            shapes.put(p + "self_attn.k_proj.weight", new long[] {(long) s.kvHeads() * d, s.hidden()});
+            shapes.put(p + "self_attn.v_proj.weight", new long[] {(long) s.kvHeads() * d, s.hidden()});
+            shapes.put(p + "self_attn.o_proj.weight", new long[] {s.hidden(), (long) s.heads() * d});
+            shapes.put(p + "post_attention_layernorm.weight", new long[] {s.hidden()});
+            shapes.put(p + "mlp.gate_proj.weight", new long[] {s.inter(), s.hidden()});
+            shapes.put(p + "mlp.up_proj.weight", new long[] {s.inter(), s.hidden()});
+            shapes.put(p + "mlp.down_proj.weight", new long[] {s.hidden(), s.inter()});
+        }
+        shapes.put("model.norm.weight", new long[] {s.hidden()});
+        if (!s.tie()) {
+            shapes.put("lm_head.weight", new long[] {s.vocab(), s.hidden()});
+        }
+        return shapes;
+    }
+
     public static void write(Path dir, Sizes s, long seed) throws IOException {
         Files.createDirectories(dir);
         Map<String, Object> c = new LinkedHashMap<>();
@@ -53,25 +80,7 @@ public final class RandomCheckpoint {
         ObjectMapper om = new ObjectMapper();
         om.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), c);
         writeTokenizer(dir.resolve("tokenizer.json"));
-        int d = s.hidden() / s.heads();
-        Map<String, long[]> shapes = new LinkedHashMap<>();
-        shapes.put("model.embed_tokens.weight", new long[] {s.vocab(), s.hidden()});
-        for (int i = 0; i < s.layers(); i++) {
-            String p = "model.layers." + i + ".";
-            shapes.put(p + "input_layernorm.weight", new long[] {s.hidden()});
-            shapes.put(p + "self_attn.q_proj.weight", new long[] {(long) s.heads() * d, s.hidden()});
-            shapes.put(p + "self_attn.k_proj.weight", new long[] {(long) s.kvHeads() * d, s.hidden()});
-            shapes.put(p + "self_attn.v_proj.weight", new long[] {(long) s.kvHeads() * d, s.hidden()});
-            shapes.put(p + "self_attn.o_proj.weight", new long[] {s.hidden(), (long) s.heads() * d});
-            shapes.put(p + "post_attention_layernorm.weight", new long[] {s.hidden()});
-            shapes.put(p + "mlp.gate_proj.weight", new long[] {s.inter(), s.hidden()});
-            shapes.put(p + "mlp.up_proj.weight", new long[] {s.inter(), s.hidden()});
-            shapes.put(p + "mlp.down_proj.weight", new long[] {s.hidden(), s.inter()});
-        }
-        shapes.put("model.norm.weight", new long[] {s.hidden()});
-        if (!s.tie()) {
-            shapes.put("lm_head.weight", new long[] {s.vocab(), s.hidden()});
-        }
+        Map<String, long[]> shapes = llamaShapes(s);
         Map<String, Object> header = new LinkedHashMap<>();
         long off = 0;
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
