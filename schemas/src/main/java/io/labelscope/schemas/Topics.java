@@ -15,6 +15,8 @@ public final class Topics {
     public static final String ANNOTATIONS = "annotations";
     public static final String LABEL_STEPS = "label-steps";
     public static final String GENERATIONS = "generations";
+    public static final String UNARY_PROBES = "unary-probes";
+    public static final String BINARY_PROBES = "binary-probes";
     public static final String DISTRIBUTIONS = "distributions";
     public static final String ALIGNMENT_METRICS = "alignment-metrics";
     public static final String SPIKINESS_METRICS = "spikiness-metrics";
@@ -37,6 +39,10 @@ public final class Topics {
                     "worker output: the label distribution at each label generation step"),
             new TopicSpec(GENERATIONS, Generation.getClassSchema(), false,
                     "worker output: one decoded answer per document"),
+            new TopicSpec(UNARY_PROBES, UnaryProbes.getClassSchema(), false,
+                    "worker output (tasks with the unary method): 'is the label reasonable' logits per label"),
+            new TopicSpec(BINARY_PROBES, BinaryProbes.getClassSchema(), false,
+                    "worker output (tasks with the binary method): option logits per label pair"),
             new TopicSpec(DISTRIBUTIONS, DocumentDistribution.getClassSchema(), true,
                     "the product: per-document distributions by method, aligned to annotators"),
             new TopicSpec(ALIGNMENT_METRICS, AlignmentMetric.getClassSchema(), true,

@@ -42,7 +42,19 @@ final class SampleRecords {
                 .setDocumentId("d1").setTask("goemotions").setModel("demo").setRunId("r1")
                 .setRawOutput("{\"label\": [\"joy\", \"surprise\"]}").setParsedLabels(List.of("joy", "surprise"))
                 .setStepsTotal(2).setPromptTokens(120).setOutputTokens(12).setLatencyMs(35).setStopReason("eos")
-                .setProducedAt(NOW).setLabels(LABELS).build());
+                .setProducedAt(NOW).setLabels(LABELS).setMethods(List.of("generate", "unary", "binary")).build());
+        records.put(Topics.UNARY_PROBES, UnaryProbes.newBuilder()
+                .setDocumentId("d1").setTask("goemotions").setModel("demo").setRunId("r1").setLabels(LABELS)
+                .setProbes(Map.of("joy", new UnaryLogits(12.5, 9.0), "surprise", new UnaryLogits(8.0, 11.0),
+                        "none", new UnaryLogits(7.5, 13.25)))
+                .setMethods(List.of("generate", "unary", "binary")).setPromptTokens(140).setLatencyMs(20)
+                .setProducedAt(NOW).build());
+        records.put(Topics.BINARY_PROBES, BinaryProbes.newBuilder()
+                .setDocumentId("d1").setTask("goemotions").setModel("demo").setRunId("r1").setLabels(LABELS)
+                .setPairs(List.of(new PairLogits("joy", "surprise", 14.0, 10.5),
+                        new PairLogits("joy", "none", 13.0, 9.0), new PairLogits("surprise", "none", 9.5, 11.0)))
+                .setMethods(List.of("generate", "unary", "binary")).setPromptTokens(160).setLatencyMs(30)
+                .setProducedAt(NOW).build());
         records.put(Topics.DISTRIBUTIONS, DocumentDistribution.newBuilder()
                 .setDocumentId("d1").setTask("goemotions").setModel("demo").setRunId("r1").setLabels(LABELS)
                 .setHuman(Map.of("joy", 1.0, "surprise", 0.5)).setAnnotators(2)

@@ -111,6 +111,35 @@ class WireContractTest {
     }
 
     @Test
+    void changedRecordsStayBackwardCompatibleWithTheirReleasedVersions() throws Exception {
+        // The registry (BACKWARD) must accept today's schema after the released one: consumers built on
+        // today's classes read everything written before, and the new fields have defaults.
+        RegistryClient registry = platform.registry();
+        String subject = "released-generations-" + UUID.randomUUID() + "-value";
+        String released;
+        try (var in = WireContractTest.class.getResourceAsStream("/released/Generation.avsc")) {
+            released = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        registry.register(subject, released);
+        registry.register(subject, Generation.getClassSchema().toString());
+
+        // An old producer's record, read with today's class, gets the default method set.
+        Schema old = new Schema.Parser().parse(released);
+        GenericRecord oldRecord = new org.apache.avro.generic.GenericRecordBuilder(old)
+                .set("document_id", "d1").set("task", "t").set("model", "m").set("run_id", "r")
+                .set("raw_output", "[]").set("parsed_labels", List.of()).set("steps_total", 0)
+                .set("prompt_tokens", 1).set("output_tokens", 1).set("latency_ms", 1L).set("stop_reason", "eos")
+                .set("produced_at", 0L).build();
+        var out = new java.io.ByteArrayOutputStream();
+        var encoder = org.apache.avro.io.EncoderFactory.get().binaryEncoder(out, null);
+        new org.apache.avro.generic.GenericDatumWriter<GenericRecord>(old).write(oldRecord, encoder);
+        encoder.flush();
+        Generation read = new org.apache.avro.specific.SpecificDatumReader<Generation>(old,
+                Generation.getClassSchema()).read(null, DecoderFactory.get().binaryDecoder(out.toByteArray(), null));
+        assertThat(read.getMethods()).containsExactly("generate");
+    }
+
+    @Test
     void backwardCompatibleChangeRegistersAndIncompatibleChangeIsRejected() throws Exception {
         RegistryClient registry = platform.registry();
         String subject = "compat-" + UUID.randomUUID() + "-value";
