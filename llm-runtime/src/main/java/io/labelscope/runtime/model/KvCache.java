@@ -124,6 +124,31 @@ public final class KvCache implements AutoCloseable {
         batch = rows.length;
     }
 
+    /**
+     * Repeats row {@code i} {@code counts[i]} times, rows in order (a document's prefix becomes one row per probe of
+     * that document). Copies each layer's keys and values once.
+     */
+    public void repeatRows(int[] counts) {
+        if (counts.length != batch) {
+            throw new IllegalArgumentException(counts.length + " counts for a cache of " + batch + " rows");
+        }
+        int total = 0;
+        for (int c : counts) {
+            if (c < 0) {
+                throw new IllegalArgumentException("negative repeat count " + c);
+            }
+            total += c;
+        }
+        int[] rows = new int[total];
+        int at = 0;
+        for (int i = 0; i < counts.length; i++) {
+            for (int j = 0; j < counts[i]; j++) {
+                rows[at++] = i;
+            }
+        }
+        keepRows(rows);
+    }
+
     private NDArray select(NDArray a, NDArray index) {
         NDArray n = a.get(new ai.djl.ndarray.index.NDIndex("{}", index));
         n.attach(manager);

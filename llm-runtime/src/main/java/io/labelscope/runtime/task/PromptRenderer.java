@@ -35,17 +35,21 @@ public final class PromptRenderer {
      * label); a short bucket is topped up from the other. Order shuffled with the same seed.
      */
     static List<Demo> sampleDemos(TaskDefinition t) {
-        Random r = new Random(t.seed());
+        return sampleDemos(t.demoPool(), t.k(), t.seed());
+    }
+
+    static List<Demo> sampleDemos(List<Demo> pool, int k, long seed) {
+        Random r = new Random(seed);
         List<Demo> multi = new ArrayList<>();
         List<Demo> single = new ArrayList<>();
-        for (Demo d : t.demoPool()) {
+        for (Demo d : pool) {
             (d.labels().size() >= 2 ? multi : single).add(d);
         }
         Collections.shuffle(multi, r);
         Collections.shuffle(single, r);
-        int wantMulti = Math.min(multi.size(), (t.k() + 1) / 2);
-        int wantSingle = Math.min(single.size(), t.k() - wantMulti);
-        wantMulti = Math.min(multi.size(), t.k() - wantSingle);
+        int wantMulti = Math.min(multi.size(), (k + 1) / 2);
+        int wantSingle = Math.min(single.size(), k - wantMulti);
+        wantMulti = Math.min(multi.size(), k - wantSingle);
         List<Demo> out = new ArrayList<>(multi.subList(0, wantMulti));
         out.addAll(single.subList(0, wantSingle));
         Collections.shuffle(out, r);

@@ -15,6 +15,7 @@ import java.util.Objects;
  * @param compatCode reproduce the authors' code: only a label's first occurrence makes a step, only the in-prompt
  *     token form counts
  * @param maxNewTokens generation limit per document
+ * @param breakdown the methods run per document and the breakdown prompts (default: generate only)
  */
 public record TaskDefinition(
         String name,
@@ -28,7 +29,8 @@ public record TaskDefinition(
         List<Demo> demoPool,
         Map<String, List<String>> extraVariants,
         boolean compatCode,
-        int maxNewTokens) {
+        int maxNewTokens,
+        Breakdown breakdown) {
 
     public static final String NONE = "none";
     public static final String DEFAULT_INSTRUCTION = "Classify the following inputs into none, one, or multiple the "
@@ -65,6 +67,19 @@ public record TaskDefinition(
         if (maxNewTokens < 1) {
             throw new IllegalArgumentException("maxNewTokens must be >= 1");
         }
+        Objects.requireNonNull(breakdown, "breakdown");
+        if (breakdown.k() > demoPool.size()) {
+            throw new IllegalArgumentException("breakdown k=" + breakdown.k() + " demos requested, pool has "
+                    + demoPool.size());
+        }
+    }
+
+    /** A generate-only task (the definition before breakdown methods existed). */
+    public TaskDefinition(String name, List<String> labels, String instructionTemplate, String demoTemplate,
+                          String queryTemplate, OutputFormat format, int k, long seed, List<Demo> demoPool,
+                          Map<String, List<String>> extraVariants, boolean compatCode, int maxNewTokens) {
+        this(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed, demoPool, extraVariants,
+                compatCode, maxNewTokens, Breakdown.defaults());
     }
 
     /** The authors' GoEmotions defaults: JSON list, default templates, no extra variants. */
@@ -75,22 +90,32 @@ public record TaskDefinition(
 
     public TaskDefinition withFormat(OutputFormat f) {
         return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, f, k, seed,
-                demoPool, extraVariants, compatCode, maxNewTokens);
+                demoPool, extraVariants, compatCode, maxNewTokens, breakdown);
     }
 
     public TaskDefinition withCompatCode(boolean c) {
         return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed,
-                demoPool, extraVariants, c, maxNewTokens);
+                demoPool, extraVariants, c, maxNewTokens, breakdown);
     }
 
     public TaskDefinition withMaxNewTokens(int n) {
         return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed,
-                demoPool, extraVariants, compatCode, n);
+                demoPool, extraVariants, compatCode, n, breakdown);
     }
 
     public TaskDefinition withExtraVariants(Map<String, List<String>> v) {
         return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed,
-                demoPool, v, compatCode, maxNewTokens);
+                demoPool, v, compatCode, maxNewTokens, breakdown);
+    }
+
+    public TaskDefinition withBreakdown(Breakdown b) {
+        return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed,
+                demoPool, extraVariants, compatCode, maxNewTokens, b);
+    }
+
+    /** The methods run per document ({@code generate} unless the task says otherwise). */
+    public List<TaskMethod> methods() {
+        return breakdown.methods();
     }
 
     /** Labels then {@code none}: the order of every step's logits and probabilities. */

@@ -33,16 +33,34 @@ import java.util.Set;
  *   "demos": [{"text": "...", "labels": ["joy"]}, ...],   default []
  *   "variants": {"joy": ["Joyful"]},            extra surface forms per label; default {}
  *   "compat": "paper" | "code",                 default paper
- *   "max_new_tokens": 48                        default 48
+ *   "max_new_tokens": 48,                       default 48
+ *   "methods": ["generate", "unary", "binary"], what runs per document; default ["generate"]
+ *   "unary": {                                  the unary breakdown prompt; every key optional
+ *     "instruction": "...",                     default Breakdown.DEFAULT_UNARY_INSTRUCTION
+ *     "template": "... {text} ... {label} ... {answer}\n\n",   default Breakdown.DEFAULT_UNARY_TEMPLATE
+ *     "options": ["reasonable", "unreasonable"] the two answer words (yes first)
+ *   },
+ *   "binary": {                                 the binary breakdown prompt; every key optional
+ *     "instruction": "...",                     default Breakdown.DEFAULT_BINARY_INSTRUCTION
+ *     "template": "... {text} ... {a} ... {b} ... {answer}\n\n", default Breakdown.DEFAULT_BINARY_TEMPLATE
+ *     "options": ["a", "b"],                    the answer words naming the first and the second label shown
+ *     "pair_order": "none_first" | "labels_first"   which item of a pair is shown first; default none_first
+ *   },
+ *   "breakdown_k": 0                            demo blocks per breakdown prompt (from "demos", with "seed")
  * }
  * }</pre>
  * Unknown keys are an error (a typo must not silently fall back to a default). Writing and reading back gives an
- * equal {@link TaskDefinition}.
+ * equal {@link TaskDefinition}. The breakdown keys are written only when they matter (a breakdown method runs, or
+ * they differ from the defaults), so a generate-only task has the same canonical JSON, and the same run ids, as
+ * before they existed.
  */
 public final class TaskFiles {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final Set<String> KEYS = Set.of("name", "labels", "instruction", "demo_template", "query_template",
-            "format", "k", "seed", "demos", "variants", "compat", "max_new_tokens");
+            "format", "k", "seed", "demos", "variants", "compat", "max_new_tokens", "methods", "unary", "binary",
+            "breakdown_k");
+    private static final Set<String> UNARY_KEYS = Set.of("instruction", "template", "options");
+    private static final Set<String> BINARY_KEYS = Set.of("instruction", "template", "options", "pair_order");
 
     private TaskFiles() {}
 
@@ -74,12 +92,7 @@ public final class TaskFiles {
         if (root == null || !root.isObject()) {
             throw new IllegalArgumentException("a task definition is a JSON object");
         }
-        for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
-            String k = it.next();
-            if (!KEYS.contains(k)) {
-                throw new IllegalArgumentException("unknown key '" + k + "' (known: " + new java.util.TreeSet<>(KEYS) + ")");
-            }
-        }
+        checkKeys(root, KEYS, "");
         String name = text(root, "name", null);
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("'name' is required");
@@ -131,7 +144,65 @@ public final class TaskFiles {
                 text(root, "demo_template", TaskDefinition.DEFAULT_DEMO),
                 text(root, "query_template", TaskDefinition.DEFAULT_QUERY),
                 format, (int) integer(root, "k", 0), integer(root, "seed", 0), demos, variants, compatCode,
-                (int) integer(root, "max_new_tokens", 48));
+                (int) integer(root, "max_new_tokens", 48), breakdown(root));
+    }
+
+    private static void checkKeys(JsonNode node, Set<String> known, String where) {
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!known.contains(k)) {
+                throw new IllegalArgumentException("unknown key '" + where + k + "' (known: "
+                        + new java.util.TreeSet<>(known) + ")");
+            }
+        }
+    }
+
+    private static Breakdown breakdown(JsonNode root) {
+        Breakdown d = Breakdown.defaults();
+        List<TaskMethod> methods = d.methods();
+        if (root.hasNonNull("methods")) {
+            methods = new ArrayList<>();
+            for (String m : strings(root.get("methods"), "methods")) {
+                methods.add(TaskMethod.fromWireName(m));
+            }
+        }
+        JsonNode u = object(root, "unary", UNARY_KEYS);
+        JsonNode b = object(root, "binary", BINARY_KEYS);
+        String[] uo = options(u, "unary.options", d.reasonable(), d.unreasonable());
+        String[] bo = options(b, "binary.options", d.optionA(), d.optionB());
+        PairOrder order = switch (text(b, "pair_order", d.pairOrder().wireName()).toLowerCase(Locale.ROOT)) {
+            case "none_first" -> PairOrder.NONE_FIRST;
+            case "labels_first" -> PairOrder.LABELS_FIRST;
+            default -> throw new IllegalArgumentException("'binary.pair_order' must be none_first or labels_first, got "
+                    + b.get("pair_order"));
+        };
+        return new Breakdown(methods, text(u, "instruction", d.unaryInstruction()), text(u, "template", d.unaryTemplate()),
+                uo[0], uo[1], text(b, "instruction", d.binaryInstruction()), text(b, "template", d.binaryTemplate()),
+                bo[0], bo[1], order, (int) integer(root, "breakdown_k", d.k()));
+    }
+
+    /** A nested settings object (absent = empty), its keys checked. */
+    private static JsonNode object(JsonNode root, String key, Set<String> known) {
+        JsonNode n = root.get(key);
+        if (n == null || n.isNull()) {
+            return JSON.createObjectNode();
+        }
+        if (!n.isObject()) {
+            throw new IllegalArgumentException("'" + key + "' must be an object with keys " + new java.util.TreeSet<>(known));
+        }
+        checkKeys(n, known, key + ".");
+        return n;
+    }
+
+    private static String[] options(JsonNode n, String what, String first, String second) {
+        if (!n.hasNonNull("options")) {
+            return new String[] {first, second};
+        }
+        List<String> o = strings(n.get("options"), what);
+        if (o.size() != 2) {
+            throw new IllegalArgumentException("'" + what + "' must list exactly two answer words, got " + o);
+        }
+        return new String[] {o.get(0), o.get(1)};
     }
 
     /** The canonical JSON of a task (every key written, fixed key order): equal tasks give equal text. */
@@ -160,10 +231,42 @@ public final class TaskFiles {
         });
         n.put("compat", t.compatCode() ? "code" : "paper");
         n.put("max_new_tokens", t.maxNewTokens());
+        writeBreakdown(n, t.breakdown());
         try {
             return JSON.writeValueAsString(n);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** Only what matters: see the class comment (generate-only tasks keep their canonical JSON). */
+    private static void writeBreakdown(ObjectNode n, Breakdown b) {
+        Breakdown d = Breakdown.defaults();
+        if (!b.methods().equals(d.methods())) {
+            ArrayNode m = n.putArray("methods");
+            b.methodNames().forEach(m::add);
+        }
+        boolean unaryMatters = b.runs(TaskMethod.UNARY) || !b.unaryInstruction().equals(d.unaryInstruction())
+                || !b.unaryTemplate().equals(d.unaryTemplate()) || !b.reasonable().equals(d.reasonable())
+                || !b.unreasonable().equals(d.unreasonable());
+        if (unaryMatters) {
+            ObjectNode u = n.putObject("unary");
+            u.put("instruction", b.unaryInstruction());
+            u.put("template", b.unaryTemplate());
+            u.putArray("options").add(b.reasonable()).add(b.unreasonable());
+        }
+        boolean binaryMatters = b.runs(TaskMethod.BINARY) || !b.binaryInstruction().equals(d.binaryInstruction())
+                || !b.binaryTemplate().equals(d.binaryTemplate()) || !b.optionA().equals(d.optionA())
+                || !b.optionB().equals(d.optionB()) || b.pairOrder() != d.pairOrder();
+        if (binaryMatters) {
+            ObjectNode o = n.putObject("binary");
+            o.put("instruction", b.binaryInstruction());
+            o.put("template", b.binaryTemplate());
+            o.putArray("options").add(b.optionA()).add(b.optionB());
+            o.put("pair_order", b.pairOrder().wireName());
+        }
+        if (unaryMatters || binaryMatters || b.k() != d.k()) {
+            n.put("breakdown_k", b.k());
         }
     }
 
