@@ -11,6 +11,7 @@ const METHOD_COLORS = {
   first_step: '#a78bfa',
   unary_breakdown: '#ec4899',
   binary_breakdown: '#14b8a6',
+  binary_outcome: '#0ea5e9',
 };
 const FALLBACK = ['#22c55e', '#eab308', '#06b6d4', '#f97316', '#8b5cf6', '#84cc16'];
 const METHOD_NAMES = {
@@ -18,6 +19,9 @@ const METHOD_NAMES = {
   compare_to_none: 'compare to none',
   hard_predictions: 'hard predictions',
   first_step: 'first-step softmax',
+  unary_breakdown: 'unary breakdown',
+  binary_breakdown: 'binary breakdown (Bradley–Terry)',
+  binary_outcome: 'binary outcome (0/1 wins)',
 };
 const HUMAN_COLOR = '#10b981';
 const INTERMEDIATE_COLOR = '#4f9cf9';
@@ -393,6 +397,17 @@ $('doc-close').addEventListener('click', () => {
 });
 $('doc-run').addEventListener('change', (e) => { state.run = e.target.value; refreshNow(); });
 
+// What a pending run still waits for: its steps when it generates, and the probe records of its other methods.
+function pendingText(run) {
+  const methods = run.run_methods || ['generate'];
+  const parts = [];
+  if (methods.includes('generate')) parts.push(`${run.steps.length}/${run.steps_total ?? '?'} steps`);
+  for (const m of ['unary', 'binary']) {
+    if (methods.includes(m) && !run[`${m}_received`]) parts.push(`no ${m} probes yet`);
+  }
+  return `pending (${parts.join(', ')})`;
+}
+
 function renderDocument(d) {
   if (!d) {
     $('doc-meta').textContent = 'no record of this document (yet)';
@@ -420,7 +435,7 @@ function renderDocument(d) {
   const withNone = labels.concat(['none']);
   const annotators = d.annotators || [];
   $('doc-meta').textContent = `task ${d.task || '–'} · ${labels.length} labels · ${annotators.length} annotator${annotators.length === 1 ? '' : 's'}`
-    + (run ? ` · ${run.complete ? 'complete' : `pending (${run.steps.length}/${run.steps_total ?? '?'} steps)`}` + (run.parsed_labels ? ` · answer [${run.parsed_labels.join(', ')}]` : '') : ' · no model run yet');
+    + (run ? ` · ${run.complete ? 'complete' : pendingText(run)}` + (run.parsed_labels ? ` · answer [${run.parsed_labels.join(', ')}]` : '') : ' · no model run yet');
 
   const datasets = [];
   if (run) {

@@ -5,6 +5,7 @@ import io.labelscope.aggregator.metrics.AlignmentTally;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.aggregator.metrics.SpikinessTally;
 import io.labelscope.aggregator.state.AnnotationEntry;
+import io.labelscope.aggregator.state.BinaryEntry;
 import io.labelscope.aggregator.state.DistributionView;
 import io.labelscope.aggregator.state.DocumentState;
 import io.labelscope.aggregator.state.Emitted;
@@ -12,6 +13,8 @@ import io.labelscope.aggregator.state.GenerationEntry;
 import io.labelscope.aggregator.state.MethodView;
 import io.labelscope.aggregator.state.RunState;
 import io.labelscope.aggregator.state.StepEntry;
+import io.labelscope.aggregator.state.UnaryEntry;
+import io.labelscope.math.BinaryBreakdown;
 import io.labelscope.math.Conventions;
 import io.labelscope.math.DocumentAnalysis;
 import io.labelscope.math.GenerationDynamics;
@@ -22,8 +25,12 @@ import io.labelscope.math.Method;
 import io.labelscope.math.Moments;
 import io.labelscope.math.StepShape;
 import io.labelscope.schemas.Annotation;
+import io.labelscope.schemas.BinaryProbes;
 import io.labelscope.schemas.Generation;
 import io.labelscope.schemas.LabelStep;
+import io.labelscope.schemas.PairLogits;
+import io.labelscope.schemas.UnaryLogits;
+import io.labelscope.schemas.UnaryProbes;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -59,6 +66,10 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
 
     static final String STORE = "documents";
 
+    /** The distributions that come from the generate method (steps and answer). */
+    private static final Set<Method> GENERATION_METHODS = java.util.EnumSet.of(Method.MAX_OVER_GENERATIONS,
+            Method.COMPARE_TO_NONE, Method.HARD_PREDICTIONS, Method.FIRST_STEP);
+
     private final Conventions conventions;
     private ProcessorContext<String, Assembled> context;
     private KeyValueStore<String, DocumentState> store;
@@ -91,6 +102,10 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
             onStep(state, s, now);
         } else if (event instanceof DocumentEvent.GenerationArrived g) {
             onGeneration(state, g, now);
+        } else if (event instanceof DocumentEvent.UnaryArrived u) {
+            onUnary(state, u, now);
+        } else if (event instanceof DocumentEvent.BinaryArrived b) {
+            onBinary(state, b, now);
         } else if (event instanceof DocumentEvent.AnnotationArrived a) {
             onAnnotation(state, a, now);
         }
@@ -116,8 +131,46 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
             return;
         }
         RunState run = state.run(g.getModel(), g.getRunId());
+        run.methods = List.copyOf(g.getMethods());
         run.generation = new GenerationEntry(List.copyOf(g.getParsedLabels()), g.getStepsTotal(),
                 g.getProducedAt().toEpochMilli());
+        emitIfComplete(state, run, now);
+    }
+
+    private void onUnary(DocumentState state, DocumentEvent.UnaryArrived event, long now) {
+        UnaryProbes u = event.probes();
+        if (!adoptLabelSet(state, u.getTask(), u.getLabels(), event.source(), now)) {
+            return;
+        }
+        Map<String, UnaryLogits> byLabel = new HashMap<>();
+        u.getProbes().forEach((k, v) -> byLabel.put(Labels.normalize(k), v));
+        int items = state.labels.size() + 1;
+        double[] reasonable = new double[items];
+        double[] unreasonable = new double[items];
+        for (int k = 0; k < items; k++) {
+            UnaryLogits z = byLabel.get(Labels.nameAt(state.labels, k));
+            reasonable[k] = z.getReasonable();
+            unreasonable[k] = z.getUnreasonable();
+        }
+        RunState run = state.run(u.getModel(), u.getRunId());
+        run.methods = List.copyOf(u.getMethods());
+        run.unary = new UnaryEntry(reasonable, unreasonable, u.getProducedAt().toEpochMilli());
+        emitIfComplete(state, run, now);
+    }
+
+    private void onBinary(DocumentState state, DocumentEvent.BinaryArrived event, long now) {
+        BinaryProbes b = event.probes();
+        if (!adoptLabelSet(state, b.getTask(), b.getLabels(), event.source(), now)) {
+            return;
+        }
+        List<BinaryEntry.Pair> pairs = new ArrayList<>(b.getPairs().size());
+        for (PairLogits p : b.getPairs()) {
+            pairs.add(new BinaryEntry.Pair(Labels.indexWithNone(state.labels, Labels.normalize(p.getA())),
+                    Labels.indexWithNone(state.labels, Labels.normalize(p.getB())), p.getLogitA(), p.getLogitB()));
+        }
+        RunState run = state.run(b.getModel(), b.getRunId());
+        run.methods = List.copyOf(b.getMethods());
+        run.binary = new BinaryEntry(pairs, b.getProducedAt().toEpochMilli());
         emitIfComplete(state, run, now);
     }
 
@@ -214,10 +267,12 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
             return;
         }
         long version = run.emitted == null ? 1 : run.emitted.distribution().version() + 1;
-        DistributionView view = view(state, run, report, now, version);
-        AlignmentTallies alignment = alignment(report);
-        SpikinessTallies spikiness = spikiness(report);
-        long generationTime = run.generation.producedAt();
+        Map<Method, DocumentAnalysis.MethodResult> methods = methodsOf(run, report);
+        DistributionView view = view(state, run, report, methods, now, version);
+        AlignmentTallies alignment = alignment(methods);
+        // Spikiness is about the generation steps: nothing from a run that did not generate.
+        SpikinessTallies spikiness = run.has(RunState.GENERATE) ? spikiness(report) : SpikinessTallies.empty();
+        long generationTime = run.time();
         Emitted old = run.emitted;
         if (old != null && old.generationTime() == generationTime && sameContent(old.distribution(), view)
                 && old.spikiness().equals(spikiness)) {
@@ -262,29 +317,60 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
                 && java.util.Objects.equals(a.human(), b.human()) && a.methods().equals(b.methods());
     }
 
+    /** The run's inputs of the methods it has (a run without generate has no steps and no answer). */
     private DocumentAnalysis.DocumentInput input(DocumentState state, RunState run) {
         List<String> labels = state.labels;
         List<DocumentAnalysis.StepInput> steps = new ArrayList<>();
-        for (int i = 0; i < run.generation.stepsTotal(); i++) {
-            StepEntry s = run.steps.get(i);
-            double[] z = new double[labels.size() + 1];
-            for (int k = 0; k <= labels.size(); k++) {
-                z[k] = s.logits().get(Labels.nameAt(labels, k));
+        List<String> answer = List.of();
+        if (run.has(RunState.GENERATE)) {
+            for (int i = 0; i < run.generation.stepsTotal(); i++) {
+                StepEntry s = run.steps.get(i);
+                double[] z = new double[labels.size() + 1];
+                for (int k = 0; k <= labels.size(); k++) {
+                    z[k] = s.logits().get(Labels.nameAt(labels, k));
+                }
+                steps.add(new DocumentAnalysis.StepInput(z, s.generated()));
             }
-            steps.add(new DocumentAnalysis.StepInput(z, s.generated()));
+            answer = run.generation.parsedLabels();
+        }
+        DocumentAnalysis.UnaryInput unary = null;
+        if (run.has(RunState.UNARY)) {
+            // The breakdown is over the labels; the none probe (last) is kept in the state but not used.
+            unary = new DocumentAnalysis.UnaryInput(Arrays.copyOf(run.unary.reasonable(), labels.size()),
+                    Arrays.copyOf(run.unary.unreasonable(), labels.size()));
+        }
+        List<BinaryBreakdown.PairLogits> binary = null;
+        if (run.has(RunState.BINARY)) {
+            binary = new ArrayList<>();
+            for (BinaryEntry.Pair p : run.binary.pairs()) {
+                binary.add(new BinaryBreakdown.PairLogits(p.a(), p.b(), p.logitA(), p.logitB()));
+            }
         }
         List<List<String>> annotators = new ArrayList<>();
         for (AnnotationEntry a : state.annotations.values()) {
             annotators.add(a.labels());
         }
-        return new DocumentAnalysis.DocumentInput(state.documentId, labels, steps, run.generation.parsedLabels(),
-                annotators, null, null, null);
+        return new DocumentAnalysis.DocumentInput(state.documentId, labels, steps, answer, annotators, null, unary,
+                binary);
+    }
+
+    /**
+     * The report's methods this run has: paper-math always computes the four generation methods (from no steps
+     * when there are none), but a run that did not generate has no such distributions to show or score.
+     */
+    private static Map<Method, DocumentAnalysis.MethodResult> methodsOf(RunState run, DocumentAnalysis.Report report) {
+        Map<Method, DocumentAnalysis.MethodResult> methods = new java.util.EnumMap<>(report.methods());
+        if (!run.has(RunState.GENERATE)) {
+            methods.keySet().removeAll(GENERATION_METHODS);
+        }
+        return methods;
     }
 
     private static DistributionView view(DocumentState state, RunState run, DocumentAnalysis.Report report,
-                                         long now, long version) {
+                                         Map<Method, DocumentAnalysis.MethodResult> results, long now,
+                                         long version) {
         Map<String, MethodView> methods = new LinkedHashMap<>();
-        for (Map.Entry<Method, DocumentAnalysis.MethodResult> e : report.methods().entrySet()) {
+        for (Map.Entry<Method, DocumentAnalysis.MethodResult> e : results.entrySet()) {
             DocumentAnalysis.MethodResult m = e.getValue();
             methods.put(e.getKey().wireName(), new MethodView(labelMap(state.labels, m.distribution()),
                     m.predictedLabels(), m.scores() == null ? null : m.scores().nll(),
@@ -305,9 +391,9 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
     }
 
     /** This document's contribution to the alignment means: its scores per method (nothing without annotators). */
-    static AlignmentTallies alignment(DocumentAnalysis.Report report) {
+    static AlignmentTallies alignment(Map<Method, DocumentAnalysis.MethodResult> methods) {
         Map<String, AlignmentTally> byMethod = new TreeMap<>();
-        report.methods().forEach((method, result) -> byMethod.put(method.wireName(),
+        methods.forEach((method, result) -> byMethod.put(method.wireName(),
                 AlignmentTally.of(result.scores())));
         return new AlignmentTallies(byMethod);
     }

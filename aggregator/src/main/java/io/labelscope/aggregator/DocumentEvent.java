@@ -2,14 +2,16 @@ package io.labelscope.aggregator;
 
 import io.labelscope.aggregator.state.SourceRef;
 import io.labelscope.schemas.Annotation;
+import io.labelscope.schemas.BinaryProbes;
 import io.labelscope.schemas.DeadLetter;
 import io.labelscope.schemas.Generation;
 import io.labelscope.schemas.LabelStep;
+import io.labelscope.schemas.UnaryProbes;
 
 /**
- * An input record after decoding and the checks that need no state: one of the three inputs, or a rejection
- * on its way to the dead letters. The three input topics are merged as this type, so one processor sees a
- * document's steps, generations and annotations in arrival order.
+ * An input record after decoding and the checks that need no state: one of the five inputs, or a rejection
+ * on its way to the dead letters. The input topics are merged as this type, so one processor sees a
+ * document's steps, generations, probes and annotations in arrival order.
  */
 public sealed interface DocumentEvent {
 
@@ -17,6 +19,12 @@ public sealed interface DocumentEvent {
     }
 
     record GenerationArrived(Generation generation, SourceRef source) implements DocumentEvent {
+    }
+
+    record UnaryArrived(UnaryProbes probes, SourceRef source) implements DocumentEvent {
+    }
+
+    record BinaryArrived(BinaryProbes probes, SourceRef source) implements DocumentEvent {
     }
 
     record AnnotationArrived(Annotation annotation, SourceRef source) implements DocumentEvent {

@@ -2,9 +2,14 @@ package io.labelscope.aggregator;
 
 import io.labelscope.aggregator.state.SourceRef;
 import io.labelscope.math.Labels;
+import io.labelscope.aggregator.state.RunState;
 import io.labelscope.schemas.Annotation;
+import io.labelscope.schemas.BinaryProbes;
 import io.labelscope.schemas.Generation;
 import io.labelscope.schemas.LabelStep;
+import io.labelscope.schemas.PairLogits;
+import io.labelscope.schemas.UnaryLogits;
+import io.labelscope.schemas.UnaryProbes;
 import io.labelscope.schemas.serde.Decoded;
 import io.labelscope.schemas.serde.DeadLetters;
 import io.labelscope.schemas.serde.FailSafeAvroDeserializer;
@@ -14,6 +19,7 @@ import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -70,6 +76,12 @@ final class InputDecoder<T> implements FixedKeyProcessor<String, byte[], Documen
         }
         if (value instanceof Generation g) {
             return checkGeneration(g, source);
+        }
+        if (value instanceof UnaryProbes u) {
+            return checkUnary(u, source);
+        }
+        if (value instanceof BinaryProbes b) {
+            return checkBinary(b, source);
         }
         Annotation a = (Annotation) value;
         if (!a.getDocumentId().equals(source.key())) {
@@ -128,7 +140,126 @@ final class InputDecoder<T> implements FixedKeyProcessor<String, byte[], Documen
         if (g.getStepsTotal() < 0) {
             return reject(source, "invalid_step", "steps_total is negative: " + g.getStepsTotal());
         }
+        String methodsProblem = methodsProblem(g.getMethods(), RunState.GENERATE);
+        if (methodsProblem != null) {
+            return reject(source, "invalid_methods", methodsProblem);
+        }
         return new DocumentEvent.GenerationArrived(g, source);
+    }
+
+    /** Unary probes: one (reasonable, unreasonable) pair of finite logits for every label and none, nothing else. */
+    private DocumentEvent checkUnary(UnaryProbes u, SourceRef source) {
+        if (!u.getDocumentId().equals(source.key())) {
+            return keyMismatch(source, u.getDocumentId());
+        }
+        String labelProblem = labelSetProblem(u.getLabels());
+        if (labelProblem != null) {
+            return reject(source, "invalid_label_set", labelProblem);
+        }
+        String methodsProblem = methodsProblem(u.getMethods(), RunState.UNARY);
+        if (methodsProblem != null) {
+            return reject(source, "invalid_methods", methodsProblem);
+        }
+        List<String> labels = Labels.normalizeLabelSet(u.getLabels());
+        Set<String> expected = new HashSet<>(labels);
+        expected.add(Labels.NONE);
+        Set<String> seen = new HashSet<>();
+        for (Map.Entry<String, UnaryLogits> e : u.getProbes().entrySet()) {
+            String name = Labels.normalize(e.getKey());
+            if (!expected.contains(name)) {
+                return reject(source, "unknown_label", "unary probe for '" + e.getKey()
+                        + "', which is not a label of task " + u.getTask() + " " + labels + " nor none");
+            }
+            if (!seen.add(name)) {
+                return reject(source, "duplicate_probe", "two unary probes for '" + name + "'");
+            }
+            UnaryLogits z = e.getValue();
+            if (!Double.isFinite(z.getReasonable()) || !Double.isFinite(z.getUnreasonable())) {
+                return reject(source, "invalid_logit", "unary probe of '" + e.getKey() + "' has logits "
+                        + z.getReasonable() + ", " + z.getUnreasonable());
+            }
+        }
+        expected.removeAll(seen);
+        if (!expected.isEmpty()) {
+            return reject(source, "missing_probe", "no unary probe for " + expected
+                    + " (every label and none are needed)");
+        }
+        return new DocumentEvent.UnaryArrived(u, source);
+    }
+
+    /** Binary probes: every unordered pair of labels ∪ {none} exactly once, with finite logits. */
+    private DocumentEvent checkBinary(BinaryProbes b, SourceRef source) {
+        if (!b.getDocumentId().equals(source.key())) {
+            return keyMismatch(source, b.getDocumentId());
+        }
+        String labelProblem = labelSetProblem(b.getLabels());
+        if (labelProblem != null) {
+            return reject(source, "invalid_label_set", labelProblem);
+        }
+        String methodsProblem = methodsProblem(b.getMethods(), RunState.BINARY);
+        if (methodsProblem != null) {
+            return reject(source, "invalid_methods", methodsProblem);
+        }
+        List<String> items = new ArrayList<>(Labels.normalizeLabelSet(b.getLabels()));
+        items.add(Labels.NONE);
+        Set<String> seen = new HashSet<>();
+        for (PairLogits p : b.getPairs()) {
+            String a = Labels.normalize(p.getA());
+            String c = Labels.normalize(p.getB());
+            for (String item : List.of(a, c)) {
+                if (!items.contains(item)) {
+                    return reject(source, "unknown_label", "binary pair (" + p.getA() + ", " + p.getB() + ") names '"
+                            + item + "', which is not a label of task " + b.getTask() + " " + items.subList(0,
+                            items.size() - 1) + " nor none");
+                }
+            }
+            if (a.equals(c)) {
+                return reject(source, "invalid_pair", "binary pair compares '" + a + "' with itself");
+            }
+            if (!seen.add(pairKey(a, c))) {
+                return reject(source, "duplicate_pair", "binary pair {" + a + ", " + c + "} occurs twice");
+            }
+            if (!Double.isFinite(p.getLogitA()) || !Double.isFinite(p.getLogitB())) {
+                return reject(source, "invalid_logit", "binary pair (" + a + ", " + c + ") has logits "
+                        + p.getLogitA() + ", " + p.getLogitB());
+            }
+        }
+        List<String> missing = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            for (int j = i + 1; j < items.size(); j++) {
+                if (!seen.contains(pairKey(items.get(i), items.get(j)))) {
+                    missing.add("{" + items.get(i) + ", " + items.get(j) + "}");
+                }
+            }
+        }
+        if (!missing.isEmpty()) {
+            return reject(source, "missing_pair", "no binary probe for " + missing
+                    + " (every unordered pair of labels and none is needed)");
+        }
+        return new DocumentEvent.BinaryArrived(b, source);
+    }
+
+    private static String pairKey(String a, String b) {
+        return a.compareTo(b) < 0 ? a + "\u0000" + b : b + "\u0000" + a;
+    }
+
+    /**
+     * The run's method set: known names only, and the record's own method among them (a generation of a run
+     * that does not generate would leave the aggregator waiting for the wrong records).
+     */
+    private static String methodsProblem(List<String> methods, String own) {
+        if (methods == null || methods.isEmpty()) {
+            return "record lists no methods (field 'methods' is empty)";
+        }
+        for (String m : methods) {
+            if (!RunState.METHODS.contains(m)) {
+                return "unknown method '" + m + "' (known: " + RunState.METHODS + ")";
+            }
+        }
+        if (!methods.contains(own)) {
+            return "a " + own + " record of a run whose methods " + methods + " do not include " + own;
+        }
+        return null;
     }
 
     /** The label set travels with steps and generations; without it nothing can be scored. */

@@ -4,9 +4,11 @@ import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.math.Conventions;
 import io.labelscope.schemas.Annotation;
+import io.labelscope.schemas.BinaryProbes;
 import io.labelscope.schemas.Generation;
 import io.labelscope.schemas.LabelStep;
 import io.labelscope.schemas.Topics;
+import io.labelscope.schemas.UnaryProbes;
 import io.labelscope.schemas.serde.AvroSerdeConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
@@ -36,7 +38,7 @@ import java.util.Map;
 
 /**
  * The aggregator's Kafka Streams topology, top to bottom in data-flow order:
- * decode the three inputs → assemble each document (state store {@code documents}) → distributions and dead
+ * decode the five inputs → assemble each document (state store {@code documents}) → distributions and dead
  * letters out → alignment and spikiness changes summed per task/model, all-time and per window → metrics out.
  */
 @ApplicationScoped
@@ -89,10 +91,12 @@ public class TopologyProducer {
         // 1. Inputs, decoded and checked; anything malformed becomes a Rejected event.
         KStream<String, DocumentEvent> steps = decoded(builder, serdes, Topics.LABEL_STEPS, LabelStep.class);
         KStream<String, DocumentEvent> generations = decoded(builder, serdes, Topics.GENERATIONS, Generation.class);
+        KStream<String, DocumentEvent> unary = decoded(builder, serdes, Topics.UNARY_PROBES, UnaryProbes.class);
+        KStream<String, DocumentEvent> binary = decoded(builder, serdes, Topics.BINARY_PROBES, BinaryProbes.class);
         KStream<String, DocumentEvent> annotations = decoded(builder, serdes, Topics.ANNOTATIONS, Annotation.class);
 
-        // 2. One processor per document id sees all three inputs in arrival order (co-partitioned by id).
-        KStream<String, Assembled> assembled = steps.merge(generations).merge(annotations)
+        // 2. One processor per document id sees all five inputs in arrival order (co-partitioned by id).
+        KStream<String, Assembled> assembled = steps.merge(generations).merge(unary).merge(binary).merge(annotations)
                 .process(() -> new DocumentAssembler(conventions), Named.as("assemble-documents"),
                         DocumentAssembler.STORE);
 

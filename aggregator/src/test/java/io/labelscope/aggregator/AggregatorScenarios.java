@@ -89,6 +89,70 @@ abstract class AggregatorScenarios {
         assertDist(d.getMethods().get("first_step"), 0.6, 0.2, 0.1);
     }
 
+    static final List<String> ALL_METHODS = List.of("generate", "unary", "binary");
+    static final Set<String> GENERATION_METHODS = Set.of("max_over_generations", "compare_to_none",
+            "hard_predictions", "first_step");
+    static final Set<String> BINARY_METHODS = Set.of("binary_breakdown", "binary_outcome");
+
+    void unary(String model, String doc, List<String> methods) {
+        send(Topics.UNARY_PROBES, doc, Records.unary(model, doc, methods));
+    }
+
+    void binary(String model, String doc, List<String> methods) {
+        send(Topics.BINARY_PROBES, doc, Records.binary(model, doc, methods));
+    }
+
+    /** The unary breakdown of {@link Records#unary}: σ(z_r − z_u) = [3/4, 2/5, 1/5]. */
+    static void assertUnary(MethodResult m) {
+        assertDist(m, 0.75, 0.4, 0.2);
+        assertThat(m.getPredicted()).containsExactly("joy");
+    }
+
+    /**
+     * The binary breakdowns of {@link Records#binary}, checked by the optimality condition of SPEC §3 rather than
+     * by a second solver: with d_l = logit(p_l) = s_l − s_none and Σ s = 0 (the pair terms of the gradient cancel
+     * in the sum, so 2λ·Σ s = 0 at the optimum), the scores are fixed by the reported p; at the minimum of
+     * Σ BCE(p_ab, σ(s_a − s_b)) + λ Σ s² every gradient entry is 0.
+     */
+    static void assertBradleyTerryOptimum(MethodResult m, boolean outcome) {
+        int n = LABELS.size();
+        double[] s = new double[n + 1];
+        double sumD = 0;
+        for (int i = 0; i < n; i++) {
+            double p = m.getDistribution().get(LABELS.get(i));
+            s[i] = Math.log(p / (1 - p));
+            sumD += s[i];
+        }
+        double none = -sumD / (n + 1);
+        for (int i = 0; i < n; i++) {
+            s[i] += none;
+        }
+        s[n] = none;
+        double lambda = 0.01;
+        double[] g = new double[n + 1];
+        for (int i = 0; i <= n; i++) {
+            g[i] = 2 * lambda * s[i];
+        }
+        for (Object[] pair : Records.PAIRS) {
+            int a = item((String) pair[0]);
+            int b = item((String) pair[1]);
+            double p = 1 / (1 + Math.exp(-((Double) pair[2] - (Double) pair[3])));
+            if (outcome) {
+                p = Math.rint(p);
+            }
+            double r = 1 / (1 + Math.exp(-(s[a] - s[b]))) - p;
+            g[a] += r;
+            g[b] -= r;
+        }
+        for (double gi : g) {
+            assertThat(gi).isCloseTo(0.0, within(1e-9));
+        }
+    }
+
+    private static int item(String name) {
+        return "none".equals(name) ? LABELS.size() : LABELS.indexOf(name);
+    }
+
     // ---- scenarios ----------------------------------------------------------------------------------------
 
     @Test
@@ -291,5 +355,140 @@ abstract class AggregatorScenarios {
         assertThat(out.get(0).getHuman()).isEqualTo(Map.of("joy", 0.0, "fear", 1.0, "anger", 0.0));
         assertThat(out.get(0).getMethods().get("max_over_generations").getNll())
                 .isCloseTo(maxNll(0, 1, 0), within(TOL));
+    }
+
+    // ---- unary and binary breakdowns (issue 8) ---------------------------------------------------------------
+
+    @Test
+    void probesBeforeSteps() {
+        String model = "m-probes-first";
+        String doc = "probes-first";
+        annotate(doc, "ann-1", "joy");
+        annotate(doc, "ann-2", "joy", "fear");          // H = [1, .5, 0], Y = {joy, fear}
+        unary(model, doc, ALL_METHODS);
+        binary(model, doc, ALL_METHODS);
+        step0(model, doc);
+        step1(model, doc);
+        assertThat(pipeline().distributions(doc, 0)).as("the generation is still missing").isEmpty();
+        send(Topics.GENERATIONS, doc, Records.generation(model, doc, ALL_METHODS, 2, T0, "joy", "fear"));
+
+        List<DocumentDistribution> out = pipeline().distributions(doc, 1);
+        assertThat(out).hasSize(1);
+        DocumentDistribution d = out.get(0);
+        assertThat(d.getMethods().keySet()).containsExactlyInAnyOrder("max_over_generations", "compare_to_none",
+                "hard_predictions", "first_step", "unary_breakdown", "binary_breakdown", "binary_outcome");
+        assertTheDocumentsMethods(d);
+        MethodResult unary = d.getMethods().get("unary_breakdown");
+        assertUnary(unary);
+        // NLL = −(ln .75 + .5 ln .4 + .5 ln .6 + ln .8); L1 = .25 + .1 + .2 = .55; Ŷ = {joy}, Y = {joy, fear} → 2/3
+        double unaryNll = -(Math.log(0.75) + 0.5 * Math.log(0.4) + 0.5 * Math.log(0.6) + Math.log(0.8));
+        assertThat(unary.getNll()).isCloseTo(unaryNll, within(TOL));
+        assertThat(unary.getL1()).isCloseTo(0.55, within(TOL));
+        assertThat(unary.getExampleF1()).isCloseTo(2.0 / 3, within(TOL));
+        assertBradleyTerryOptimum(d.getMethods().get("binary_breakdown"), false);
+        assertBradleyTerryOptimum(d.getMethods().get("binary_outcome"), true);
+        // joy wins every comparison it is in: the highest score, above none.
+        assertThat(d.getMethods().get("binary_outcome").getPredicted()).contains("joy");
+
+        AlignmentMetric a = pipeline().alignment(model, "unary_breakdown", m -> m.getDocuments() == 1);
+        assertThat(a.getMeanNll()).isCloseTo(unaryNll, within(TOL));
+        assertThat(a.getMeanL1()).isCloseTo(0.55, within(TOL));
+        assertThat(pipeline().alignment(model, "binary_outcome", m -> m.getDocuments() == 1).getDocuments())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void probesAfterSteps() {
+        String model = "m-probes-last";
+        String doc = "probes-last";
+        List<String> methods = List.of("generate", "unary");
+        step0(model, doc);
+        step1(model, doc);
+        send(Topics.GENERATIONS, doc, Records.generation(model, doc, methods, 2, T0, "joy", "fear"));
+        assertThat(pipeline().distributions(doc, 0)).as("the unary probes are still missing").isEmpty();
+        unary(model, doc, methods);
+        unary(model, doc, methods);                      // a duplicate: replaces, changes nothing
+
+        List<DocumentDistribution> out = pipeline().distributions(doc, 1);
+        assertThat(out).hasSize(1);
+        assertThat(out.get(0).getMethods().keySet()).containsExactlyInAnyOrder("max_over_generations",
+                "compare_to_none", "hard_predictions", "first_step", "unary_breakdown");
+        assertTheDocumentsMethods(out.get(0));
+        assertUnary(out.get(0).getMethods().get("unary_breakdown"));
+        // Spikiness still comes from the generation: one sample per step cell.
+        SpikinessMetric s0 = pipeline().spikiness(model, "intermediate", 0, m -> m.getTop1().getN() == 1);
+        assertThat(s0.getTop1().getN()).isEqualTo(1);
+    }
+
+    @Test
+    void runWithUnaryOnly() {
+        String model = "m-unary-only";
+        String doc = "unary-only";
+        annotate(doc, "ann-1", "joy");                   // H = [1, 0, 0], Y = {joy}
+        unary(model, doc, List.of("unary"));
+
+        List<DocumentDistribution> out = pipeline().distributions(doc, 1);
+        assertThat(out).hasSize(1);
+        DocumentDistribution d = out.get(0);
+        assertThat(d.getMethods().keySet()).containsExactly("unary_breakdown");
+        assertUnary(d.getMethods().get("unary_breakdown"));
+        // NLL = −(ln .75 + ln .6 + ln .8); L1 = .25 + .4 + .2 = .85; Ŷ = Y = {joy} → 1
+        double nll = -(Math.log(0.75) + Math.log(0.6) + Math.log(0.8));
+        assertThat(d.getMethods().get("unary_breakdown").getNll()).isCloseTo(nll, within(TOL));
+        assertThat(d.getMethods().get("unary_breakdown").getL1()).isCloseTo(0.85, within(TOL));
+        assertThat(d.getMethods().get("unary_breakdown").getExampleF1()).isEqualTo(1.0);
+        AlignmentMetric a = pipeline().alignment(model, "unary_breakdown", m -> m.getDocuments() == 1);
+        assertThat(a.getMeanNll()).isCloseTo(nll, within(TOL));
+
+        annotate(doc, "ann-2", "fear");                  // H = [.5, .5, 0]: re-emitted, the mean follows
+        out = pipeline().distributions(doc, 2);
+        assertThat(out).hasSize(2);
+        assertThat(out.get(1).getVersion()).isEqualTo(2);
+        assertThat(out.get(1).getMethods().get("unary_breakdown").getL1()).isCloseTo(0.25 + 0.1 + 0.2, within(TOL));
+        a = pipeline().alignment(model, "unary_breakdown",
+                m -> m.getMeanL1() != null && Math.abs(m.getMeanL1() - 0.55) < 1e-9);
+        assertThat(a.getDocuments()).isEqualTo(1);
+        assertThat(a.getMeanL1()).isCloseTo(0.55, within(TOL));
+    }
+
+    @Test
+    void malformedProbesGoToDeadLetters() {
+        String model = "m-bad-probes";
+        String doc = "bad-probes";
+        List<String> methods = List.of("unary", "binary");
+        var unknown = Records.unary(model, doc, methods);
+        unknown.getProbes().put("surprise", new io.labelscope.schemas.UnaryLogits(1.0, 0.0));
+        send(Topics.UNARY_PROBES, doc, unknown);
+        var noNone = Records.unary(model, doc, methods);
+        noNone.getProbes().remove("none");
+        send(Topics.UNARY_PROBES, doc, noNone);
+        var unknownPair = Records.binary(model, doc, methods);
+        unknownPair.getPairs().set(0, new io.labelscope.schemas.PairLogits("joy", "rage", 1.0, 0.0));
+        send(Topics.BINARY_PROBES, doc, unknownPair);
+        var missingPair = Records.binary(model, doc, methods);
+        missingPair.getPairs().remove(5);
+        send(Topics.BINARY_PROBES, doc, missingPair);
+        send(Topics.UNARY_PROBES, doc, Records.unary(model, doc, List.of("generate")));  // not its own method
+        unary(model, doc, methods);
+        binary(model, doc, methods);
+
+        List<DeadLetter> dead = pipeline().deadLetters(doc, 5);
+        assertThat(dead).extracting(x -> x.getSourceTopic() + ":" + x.getErrorType()).containsExactlyInAnyOrder(
+                "unary-probes:unknown_label", "unary-probes:missing_probe", "binary-probes:unknown_label",
+                "binary-probes:missing_pair", "unary-probes:invalid_methods");
+        assertThat(dead).filteredOn(x -> x.getReason().contains("surprise")).hasSize(1);
+        assertThat(dead).filteredOn(x -> x.getErrorType().equals("missing_probe")).singleElement()
+                .satisfies(x -> assertThat(x.getReason()).contains("none"));
+        assertThat(dead).filteredOn(x -> x.getErrorType().equals("missing_pair")).singleElement()
+                .satisfies(x -> assertThat(x.getReason()).contains("{anger, none}"));
+        assertThat(dead).allSatisfy(x -> assertThat(x.getValue()).isNotNull());
+
+        // Nothing stalled: the valid probes complete the run.
+        List<DocumentDistribution> out = pipeline().distributions(doc, 1);
+        assertThat(out).hasSize(1);
+        assertThat(out.get(0).getMethods().keySet()).containsExactlyInAnyOrder("unary_breakdown",
+                "binary_breakdown", "binary_outcome");
+        assertUnary(out.get(0).getMethods().get("unary_breakdown"));
+        assertBradleyTerryOptimum(out.get(0).getMethods().get("binary_breakdown"), false);
     }
 }

@@ -48,11 +48,15 @@ class TopologyDriverTest extends AggregatorScenarios {
     }
 
     private AlignmentTally window(String model, Instant start) {
+        return window(model, start, "max_over_generations");
+    }
+
+    private AlignmentTally window(String model, Instant start, String method) {
         WindowStore<String, AlignmentTallies> store = pipeline.driver.getWindowStore(
                 TopologyProducer.alignmentWindowStore(MINUTE));
         try (var it = store.fetch(Keys.taskModel(Records.TASK, model), start, start)) {
             assertThat(it.hasNext()).as("a window starting at " + start).isTrue();
-            return it.next().value.byMethod().get("max_over_generations");
+            return it.next().value.byMethod().get(method);
         }
     }
 
@@ -114,5 +118,26 @@ class TopologyDriverTest extends AggregatorScenarios {
         assertThat(a.getMeanNll()).isCloseTo((maxNll(1, 0, 0) + maxNll(0, 1, 0)) / 2, within(TOL));
         // F1: d1 Ŷ = {joy, fear}, Y = {joy} → 2/3; d2 Y = {fear} → 2/3
         assertThat(a.getMeanExampleF1()).isCloseTo(2.0 / 3, within(TOL));
+    }
+
+    @Test
+    void runWithoutGenerateAddsNoSpikiness() {
+        // Spikiness statistics are about generation steps and answers: a probe-only run contributes none, and its
+        // alignment is counted under its own methods only.
+        String model = "m-probes-only";
+        annotate("probes-only", "ann-1", "joy");
+        pipeline.send(Topics.UNARY_PROBES, "probes-only", Records.unary(model, "probes-only",
+                List.of("unary", "binary")), T0);
+        assertThat(pipeline.distributions).isEmpty();
+        pipeline.send(Topics.BINARY_PROBES, "probes-only", Records.binary(model, "probes-only",
+                List.of("unary", "binary")), T0);
+        assertThat(pipeline.distributions).hasSize(1);
+        assertThat(pipeline.spikiness).noneMatch(m -> m.getModel().equals(model));
+        assertThat(pipeline.alignment).filteredOn(m -> m.getModel().equals(model))
+                .extracting(AlignmentMetric::getMethod).containsOnly("unary_breakdown", "binary_breakdown",
+                        "binary_outcome");
+        // windows are on the probes' time when there is no generation
+        assertThat(window(model, Instant.parse("2026-11-26T10:00:00Z"), "unary_breakdown").documents())
+                .isEqualTo(1);
     }
 }

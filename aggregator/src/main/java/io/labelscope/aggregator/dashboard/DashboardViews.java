@@ -92,6 +92,9 @@ final class DashboardViews {
         m.put("model", run.model);
         m.put("run_id", run.runId);
         m.put("complete", run.emitted != null);
+        m.put("run_methods", run.methods);
+        m.put("unary_received", run.unary != null);
+        m.put("binary_received", run.binary != null);
         m.put("steps_total", run.generation == null ? null : run.generation.stepsTotal());
         m.put("parsed_labels", run.generation == null ? null : run.generation.parsedLabels());
         List<Map<String, Object>> steps = new ArrayList<>();

@@ -144,9 +144,12 @@ public class QueryResource {
                 Map<String, Object> p = new LinkedHashMap<>();
                 p.put("model", run.model);
                 p.put("run_id", run.runId);
+                p.put("methods", run.methods);
                 p.put("steps_received", run.steps.size());
                 p.put("steps_total", run.generation == null ? null : run.generation.stepsTotal());
                 p.put("generation_received", run.generation != null);
+                p.put("unary_received", run.unary != null);
+                p.put("binary_received", run.binary != null);
                 pending.add(p);
             }
         }
