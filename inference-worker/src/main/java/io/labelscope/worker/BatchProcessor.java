@@ -18,10 +18,17 @@ import org.jboss.logging.Logger;
 import io.labelscope.runtime.decode.GenerationResult;
 import io.labelscope.runtime.decode.LabelDecoder;
 import io.labelscope.runtime.decode.LabelStepRecord;
+import io.labelscope.runtime.decode.ProbeScorer;
+import io.labelscope.runtime.task.ProbePrompts;
+import io.labelscope.runtime.task.TaskMethod;
 import io.labelscope.runtime.decode.StopReason;
 import io.labelscope.runtime.task.TaskDefinition;
 import io.labelscope.schemas.Document;
+import io.labelscope.schemas.BinaryProbes;
 import io.labelscope.schemas.Generation;
+import io.labelscope.schemas.PairLogits;
+import io.labelscope.schemas.UnaryLogits;
+import io.labelscope.schemas.UnaryProbes;
 import io.labelscope.schemas.LabelStep;
 import io.labelscope.schemas.Topics;
 import io.labelscope.schemas.serde.DeadLetters;
@@ -29,8 +36,9 @@ import io.labelscope.schemas.serde.Decoded;
 import io.labelscope.schemas.serde.FailSafeAvroDeserializer;
 
 /**
- * Turns a batch of consumed document records into the records to produce: for each valid document its label steps
- * and one generation (decoded together per task, with the task's shared-prefix cache), for each rejected one a
+ * Turns a batch of consumed document records into the records to produce: for each valid document the outputs of
+ * its task's methods (generate: its label steps and one generation; unary / binary: one probes record each), all
+ * computed together per task with the task's shared-prefix caches; for each rejected one a
  * dead letter with the original bytes and a reason. Never throws for a bad document; only infrastructure failures
  * (none here: producing happens in the loop) stop a batch. Owned by one thread.
  */
@@ -47,11 +55,12 @@ public final class BatchProcessor implements AutoCloseable {
 
     /** What one document became. */
     public record DocumentOutcome(String documentId, String task, long submittedAtMillis, int steps,
-                                  int promptTokens, int generatedTokens) {}
+                                  int promptTokens, int generatedTokens, int unaryProbes, int binaryProbes,
+                                  int probePromptTokens) {}
 
     /** The records to produce for a batch, in input order, and what happened to each input. */
     public record Result(List<ProducerRecord<byte[], SpecificRecord>> records, List<DocumentOutcome> processed,
-                         Map<String, Integer> deadLetters, long decodeNanos) {}
+                         Map<String, Integer> deadLetters, long decodeNanos, Map<String, Long> methodNanos) {}
 
     private final Models models;
     private final OptionalInt maxNewTokens;
@@ -61,7 +70,22 @@ public final class BatchProcessor implements AutoCloseable {
     private final Optional<String> failText;
     private final Map<String, Bound> decoders = new HashMap<>();
 
-    private record Bound(TaskDefinition task, Models.Served model, LabelDecoder decoder) {}
+    /** A task bound to its model: the generate decoder and the probe scorer, each only if the task runs it. */
+    private record Bound(TaskDefinition task, Models.Served model, LabelDecoder decoder, ProbeScorer scorer)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                if (decoder != null) {
+                    decoder.close();
+                }
+            } finally {
+                if (scorer != null) {
+                    scorer.close();
+                }
+            }
+        }
+    }
 
     private record Valid(int index, ConsumerRecord<byte[], byte[]> record, Document doc, TaskDefinition task) {}
 
@@ -117,13 +141,14 @@ public final class BatchProcessor implements AutoCloseable {
             byTask.computeIfAbsent(task.name(), k -> new ArrayList<>()).add(new Valid(i, r, doc, task));
         }
         long decodeStart = System.nanoTime();
+        Map<String, Long> methodNanos = new LinkedHashMap<>();
         for (List<Valid> group : byTask.values()) {
-            decodeGroup(group, out, processed, dead);
+            decodeGroup(group, out, processed, dead, methodNanos);
         }
         long decodeNanos = System.nanoTime() - decodeStart;
         List<ProducerRecord<byte[], SpecificRecord>> flat = new ArrayList<>();
         out.forEach(flat::addAll);
-        return new Result(flat, processed, dead, decodeNanos);
+        return new Result(flat, processed, dead, decodeNanos, methodNanos);
     }
 
     private TaskDefinition effective(TaskDefinition t) {
@@ -137,7 +162,7 @@ public final class BatchProcessor implements AutoCloseable {
     }
 
     private void decodeGroup(List<Valid> group, List<List<ProducerRecord<byte[], SpecificRecord>>> out,
-                             List<DocumentOutcome> processed, Map<String, Integer> dead) {
+                             List<DocumentOutcome> processed, Map<String, Integer> dead, Map<String, Long> methodNanos) {
         TaskDefinition task = group.get(0).task();
         Optional<Models.Served> served = models.forTask(task.name());
         if (served.isEmpty()) {
@@ -149,25 +174,25 @@ public final class BatchProcessor implements AutoCloseable {
         }
         String modelName = served.get().name();
         int contextTokens = served.get().contextTokens();
-        LabelDecoder decoder;
+        Bound bound;
         try {
-            decoder = decoder(task, served.get());
+            bound = bound(task, served.get());
         } catch (RuntimeException e) {
             LOG.errorf(e, "cannot prepare task '%s' on the model", task.name());
             for (Valid v : group) {
                 reject(out.get(v.index()), dead, v.record(), MODEL_FAILURE, "the model could not prepare task '"
-                        + task.name() + "' (instruction and demos): " + describe(e));
+                        + task.name() + "' (instruction, demos and answer words): " + describe(e));
             }
             return;
         }
-        // Context window policy: reject, never truncate (a cut text is a different document).
+        // Context window policy: reject, never truncate (a cut text is a different document). Every method's
+        // longest prompt must fit.
         List<Valid> fit = new ArrayList<>();
         for (Valid v : group) {
-            int prompt = decoder.promptIds(v.doc().getText()).length;
-            if (prompt + task.maxNewTokens() > contextTokens) {
+            String tooLong = tooLong(bound, task, v.doc().getText(), contextTokens);
+            if (tooLong != null) {
                 reject(out.get(v.index()), dead, v.record(), TOO_LONG, "document '" + v.doc().getId() + "' needs "
-                        + prompt + " prompt tokens + " + task.maxNewTokens() + " new tokens = "
-                        + (prompt + task.maxNewTokens()) + ", more than the model's context window of " + contextTokens
+                        + tooLong + ", more than the model's context window of " + contextTokens
                         + " tokens (task '" + task.name() + "', model '" + modelName + "'); documents are never truncated");
             } else {
                 fit.add(v);
@@ -176,9 +201,9 @@ public final class BatchProcessor implements AutoCloseable {
         if (fit.isEmpty()) {
             return;
         }
-        List<GenerationResult> results = null;
+        Outputs results = null;
         try {
-            results = classify(decoder, fit.stream().map(v -> v.doc().getText()).toList());
+            results = run(bound, fit.stream().map(v -> v.doc().getText()).toList(), methodNanos);
         } catch (RuntimeException e) {
             LOG.warnf("batch of %d '%s' documents failed in the model (%s); decoding them one by one", fit.size(),
                     task.name(), describe(e));
@@ -186,12 +211,14 @@ public final class BatchProcessor implements AutoCloseable {
         }
         for (int j = 0; j < fit.size(); j++) {
             Valid v = fit.get(j);
-            GenerationResult g;
+            Outputs one;
+            int at = j;
             if (results != null) {
-                g = results.get(j);
+                one = results;
             } else {
                 try {
-                    g = classify(decoder(task, served.get()), List.of(v.doc().getText())).get(0);
+                    one = run(bound(task, served.get()), List.of(v.doc().getText()), methodNanos);
+                    at = 0;
                 } catch (RuntimeException e) {
                     dropDecoder(task.name());
                     LOG.warnf("document '%s' failed in the model: %s", v.doc().getId(), describe(e));
@@ -200,74 +227,161 @@ public final class BatchProcessor implements AutoCloseable {
                     continue;
                 }
             }
-            out.get(v.index()).addAll(records(v.doc(), task, modelName, g));
+            GenerationResult g = one.generations() == null ? null : one.generations().get(at);
+            ProbeScorer.UnaryResult u = one.unary() == null ? null : one.unary().get(at);
+            ProbeScorer.BinaryResult b = one.binary() == null ? null : one.binary().get(at);
+            out.get(v.index()).addAll(records(v.doc(), task, modelName, g, u, b));
             processed.add(new DocumentOutcome(v.doc().getId(), task.name(), v.doc().getSubmittedAt().toEpochMilli(),
-                    g.steps().size(), g.promptTokens(), g.generatedTokens()));
+                    g == null ? 0 : g.steps().size(), g == null ? 0 : g.promptTokens(),
+                    g == null ? 0 : g.generatedTokens(), u == null ? 0 : u.items().size(),
+                    b == null ? 0 : b.pairs().size(), (u == null ? 0 : u.promptTokens()) + (b == null ? 0 : b.promptTokens())));
         }
     }
 
-    private List<GenerationResult> classify(LabelDecoder decoder, List<String> texts) {
+    /** What a task's document needs beyond the context window, in words, or null when every method fits. */
+    private static String tooLong(Bound bound, TaskDefinition task, String text, int contextTokens) {
+        if (bound.decoder() != null) {
+            int prompt = bound.decoder().promptIds(text).length;
+            if (prompt + task.maxNewTokens() > contextTokens) {
+                return prompt + " prompt tokens + " + task.maxNewTokens() + " new tokens = "
+                        + (prompt + task.maxNewTokens());
+            }
+        }
+        for (TaskMethod m : new TaskMethod[] {TaskMethod.UNARY, TaskMethod.BINARY}) {
+            if (bound.scorer() != null && task.methods().contains(m)) {
+                int probe = bound.scorer().longestProbeTokens(m, text);
+                if (probe > contextTokens) {
+                    return probe + " tokens for its longest " + m.wireName() + " probe";
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The per-method results of a list of documents (null for a method the task does not run). */
+    private record Outputs(List<GenerationResult> generations, List<ProbeScorer.UnaryResult> unary,
+                           List<ProbeScorer.BinaryResult> binary) {}
+
+    private Outputs run(Bound bound, List<String> texts, Map<String, Long> methodNanos) {
         if (failText.isPresent() && texts.stream().anyMatch(t -> t.contains(failText.get()))) {
             throw new IllegalStateException("injected model failure (labelscope.worker.fault-injection-fail-text)");
         }
-        return decoder.classify(texts);
+        List<TaskMethod> methods = bound.task().methods();
+        List<GenerationResult> g = null;
+        List<ProbeScorer.UnaryResult> u = null;
+        List<ProbeScorer.BinaryResult> b = null;
+        for (TaskMethod m : methods) {
+            long t0 = System.nanoTime();
+            switch (m) {
+                case GENERATE -> g = bound.decoder().classify(texts);
+                case UNARY -> u = bound.scorer().unary(texts);
+                case BINARY -> b = bound.scorer().binary(texts);
+            }
+            methodNanos.merge(m.wireName(), System.nanoTime() - t0, Long::sum);
+        }
+        return new Outputs(g, u, b);
     }
 
-    private LabelDecoder decoder(TaskDefinition task, Models.Served model) {
+    private Bound bound(TaskDefinition task, Models.Served model) {
         Bound b = decoders.get(task.name());
         if (b != null && b.task().equals(task) && b.model() == model) {
-            return b.decoder();
+            return b;
         }
         if (b != null) {
             LOG.infof("task '%s' changed; rebuilding its prompt prefix", task.name());
-            b.decoder().close();
+            b.close();
             decoders.remove(task.name());
         }
-        LabelDecoder d = new LabelDecoder(model.model(), task, reusePrefix);
-        decoders.put(task.name(), new Bound(task, model, d));
-        return d;
+        LabelDecoder d = task.methods().contains(TaskMethod.GENERATE)
+                ? new LabelDecoder(model.model(), task, reusePrefix) : null;
+        ProbeScorer s = null;
+        try {
+            if (task.methods().contains(TaskMethod.UNARY) || task.methods().contains(TaskMethod.BINARY)) {
+                // Prefix sharing is what makes the breakdowns affordable; reuse-prefix=false still gives equal
+                // logits, at the cost of one full prompt per probe.
+                s = new ProbeScorer(model.model(), task, reusePrefix);
+            }
+        } catch (RuntimeException e) {
+            if (d != null) {
+                d.close();
+            }
+            throw e;
+        }
+        Bound nb = new Bound(task, model, d, s);
+        decoders.put(task.name(), nb);
+        return nb;
     }
 
     private void dropDecoder(String task) {
         Bound b = decoders.remove(task);
         if (b != null) {
             try {
-                b.decoder().close();
+                b.close();
             } catch (RuntimeException e) {
                 LOG.debugf(e, "closing the decoder of '%s'", task);
             }
         }
     }
 
-    /** The label steps (in step order) then the generation of one document. */
+    /**
+     * Every record of one document's run, all with the same run id and the run's method set: its label steps (in
+     * step order) and generation, its unary probes, its binary probes (each only if the task runs that method).
+     */
     static List<ProducerRecord<byte[], SpecificRecord>> records(Document doc, TaskDefinition task, String modelName,
-                                                                GenerationResult g) {
+                                                                GenerationResult g, ProbeScorer.UnaryResult u,
+                                                                ProbeScorer.BinaryResult b) {
         String runId = RunIds.of(doc.getId(), modelName, task);
+        List<String> methods = new ArrayList<>(task.breakdown().methodNames());
         byte[] key = doc.getId().getBytes(StandardCharsets.UTF_8);
         Instant now = Instant.now();
-        List<String> scored = g.scoredLabels();
-        List<ProducerRecord<byte[], SpecificRecord>> recs = new ArrayList<>(g.steps().size() + 1);
-        for (LabelStepRecord s : g.steps()) {
-            Map<String, Double> logits = new LinkedHashMap<>();
-            Map<String, Double> probs = new LinkedHashMap<>();
-            for (int i = 0; i < scored.size(); i++) {
-                logits.put(scored.get(i), s.rawLogits()[i]);
-                probs.put(scored.get(i), s.probabilities()[i]);
+        List<ProducerRecord<byte[], SpecificRecord>> recs = new ArrayList<>();
+        if (g != null) {
+            List<String> scored = g.scoredLabels();
+            for (LabelStepRecord s : g.steps()) {
+                Map<String, Double> logits = new LinkedHashMap<>();
+                Map<String, Double> probs = new LinkedHashMap<>();
+                for (int i = 0; i < scored.size(); i++) {
+                    logits.put(scored.get(i), s.rawLogits()[i]);
+                    probs.put(scored.get(i), s.probabilities()[i]);
+                }
+                LabelStep step = LabelStep.newBuilder()
+                        .setDocumentId(doc.getId()).setTask(task.name()).setModel(modelName).setRunId(runId)
+                        .setStep(s.step()).setStepsTotal(g.steps().size()).setGeneratedLabel(s.generatedLabel())
+                        .setLogits(logits).setProbabilities(probs).setTokenIndex(s.tokenIndex()).setProducedAt(now)
+                        .setLabels(task.labels()).build();
+                recs.add(new ProducerRecord<>(Topics.LABEL_STEPS, key, step));
             }
-            LabelStep step = LabelStep.newBuilder()
+            Generation gen = Generation.newBuilder()
                     .setDocumentId(doc.getId()).setTask(task.name()).setModel(modelName).setRunId(runId)
-                    .setStep(s.step()).setStepsTotal(g.steps().size()).setGeneratedLabel(s.generatedLabel())
-                    .setLogits(logits).setProbabilities(probs).setTokenIndex(s.tokenIndex()).setProducedAt(now)
-                    .setLabels(task.labels()).build();
-            recs.add(new ProducerRecord<>(Topics.LABEL_STEPS, key, step));
+                    .setRawOutput(g.answer()).setParsedLabels(g.parsedLabels()).setStepsTotal(g.steps().size())
+                    .setPromptTokens(g.promptTokens()).setOutputTokens(g.generatedTokens())
+                    .setLatencyMs(g.latencyNanos() / 1_000_000).setStopReason(stopReason(g.stopReason()))
+                    .setProducedAt(now).setLabels(task.labels()).setMethods(methods).build();
+            recs.add(new ProducerRecord<>(Topics.GENERATIONS, key, gen));
         }
-        Generation gen = Generation.newBuilder()
-                .setDocumentId(doc.getId()).setTask(task.name()).setModel(modelName).setRunId(runId)
-                .setRawOutput(g.answer()).setParsedLabels(g.parsedLabels()).setStepsTotal(g.steps().size())
-                .setPromptTokens(g.promptTokens()).setOutputTokens(g.generatedTokens())
-                .setLatencyMs(g.latencyNanos() / 1_000_000).setStopReason(stopReason(g.stopReason()))
-                .setProducedAt(now).setLabels(task.labels()).build();
-        recs.add(new ProducerRecord<>(Topics.GENERATIONS, key, gen));
+        if (u != null) {
+            Map<String, UnaryLogits> probes = new LinkedHashMap<>();
+            for (int i = 0; i < u.items().size(); i++) {
+                probes.put(u.items().get(i), new UnaryLogits(u.reasonable()[i], u.unreasonable()[i]));
+            }
+            recs.add(new ProducerRecord<>(Topics.UNARY_PROBES, key, UnaryProbes.newBuilder()
+                    .setDocumentId(doc.getId()).setTask(task.name()).setModel(modelName).setRunId(runId)
+                    .setLabels(new ArrayList<>(task.labels())).setProbes(probes).setMethods(methods)
+                    .setPromptTokens(u.promptTokens()).setLatencyMs(u.latencyNanos() / 1_000_000).setProducedAt(now)
+                    .build()));
+        }
+        if (b != null) {
+            List<PairLogits> pairs = new ArrayList<>(b.pairs().size());
+            for (int i = 0; i < b.pairs().size(); i++) {
+                ProbePrompts.Pair p = b.pairs().get(i);
+                pairs.add(new PairLogits(b.items().get(p.a()), b.items().get(p.b()), b.logitA()[i], b.logitB()[i]));
+            }
+            recs.add(new ProducerRecord<>(Topics.BINARY_PROBES, key, BinaryProbes.newBuilder()
+                    .setDocumentId(doc.getId()).setTask(task.name()).setModel(modelName).setRunId(runId)
+                    .setLabels(new ArrayList<>(task.labels())).setPairs(pairs).setMethods(methods)
+                    .setPromptTokens(b.promptTokens()).setLatencyMs(b.latencyNanos() / 1_000_000).setProducedAt(now)
+                    .build()));
+        }
         return recs;
     }
 
@@ -294,7 +408,7 @@ public final class BatchProcessor implements AutoCloseable {
 
     @Override
     public void close() {
-        decoders.values().forEach(b -> b.decoder().close());
+        decoders.values().forEach(Bound::close);
         decoders.clear();
     }
 }

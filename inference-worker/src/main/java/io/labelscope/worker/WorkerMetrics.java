@@ -26,6 +26,10 @@ public final class WorkerMetrics {
     private final Timer batch;
     private final Timer endToEnd;
     private final AtomicLong lag = new AtomicLong();
+    private final Map<String, Timer> methodTime = new java.util.HashMap<>();
+    private final Counter unaryProbes;
+    private final Counter binaryProbes;
+    private final Counter probeTokens;
 
     public WorkerMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -54,6 +58,17 @@ public final class WorkerMetrics {
                 .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(10))
                 .register(registry);
         registry.gauge("labelscope.worker.consumer.lag", lag);
+        for (String m : new String[] {"generate", "unary", "binary"}) {
+            methodTime.put(m, Timer.builder("labelscope.worker.method").tag("method", m)
+                    .description("model time per batch spent on one method (generate, unary, binary)")
+                    .publishPercentileHistogram().register(registry));
+        }
+        unaryProbes = Counter.builder("labelscope.worker.probes").tag("method", "unary")
+                .description("breakdown probes scored and committed").register(registry);
+        binaryProbes = Counter.builder("labelscope.worker.probes").tag("method", "binary")
+                .description("breakdown probes scored and committed").register(registry);
+        probeTokens = Counter.builder("labelscope.worker.tokens").tag("kind", "probe")
+                .description("tokens of committed documents").register(registry);
         // Reasons appear as they happen; register the known ones so dashboards show zeros.
         for (String t : new String[] {BatchProcessor.UNDECODABLE, BatchProcessor.UNKNOWN_TASK,
                 BatchProcessor.EMPTY_TEXT, BatchProcessor.TOO_LONG, BatchProcessor.MODEL_FAILURE}) {
@@ -71,8 +86,17 @@ public final class WorkerMetrics {
         batchSize.record(records);
         decode.record(Duration.ofNanos(r.decodeNanos()));
         batch.record(Duration.ofNanos(batchNanos));
+        r.methodNanos().forEach((m, nanos) -> {
+            Timer t = methodTime.get(m);
+            if (t != null) {
+                t.record(Duration.ofNanos(nanos));
+            }
+        });
         for (BatchProcessor.DocumentOutcome d : r.processed()) {
             documents.increment();
+            unaryProbes.increment(d.unaryProbes());
+            binaryProbes.increment(d.binaryProbes());
+            probeTokens.increment(d.probePromptTokens());
             promptTokens.increment(d.promptTokens());
             generatedTokens.increment(d.generatedTokens());
             labelSteps.increment(d.steps());

@@ -27,6 +27,7 @@ import io.labelscope.platform.TopicDefinition;
 import io.labelscope.platform.testing.TestPlatform;
 import io.labelscope.runtime.task.TaskDefinition;
 import io.labelscope.runtime.task.TaskFiles;
+import io.labelscope.runtime.task.TaskMethod;
 import io.labelscope.schemas.Document;
 import io.labelscope.schemas.Topics;
 import io.labelscope.schemas.serde.AvroSerdeConfig;
@@ -35,6 +36,8 @@ import io.labelscope.schemas.serde.Decoded;
 /** Real parts for the worker's tests: the committed demo model and task, real texts, producers and readers. */
 final class TestSupport {
     static final String TASK = "emotions-test";
+    /** The test task with every method: generate, unary and binary breakdowns. */
+    static final String BREAKDOWN_TASK = "emotions-breakdown-test";
     /** Text marker the tests configure as labelscope.worker.fault-injection-fail-text. */
     static final String FAIL_TEXT = "<<model-failure-please>>";
 
@@ -55,7 +58,7 @@ final class TestSupport {
      */
     static synchronized Path perTaskModels() throws Exception {
         Path root = Path.of("target", "test-models").toAbsolutePath();
-        for (String task : new String[] {TASK, "spare-task"}) {
+        for (String task : new String[] {TASK, BREAKDOWN_TASK, "spare-task"}) {
             Path dir = root.resolve(task);
             // Copied every run, so a changed checkpoint never leaves a stale copy behind.
             Files.createDirectories(dir);
@@ -88,6 +91,15 @@ final class TestSupport {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** {@link #task()} under {@link #BREAKDOWN_TASK}, running generate, unary and binary (the paper's prompts). */
+    static TaskDefinition breakdownTask() {
+        TaskDefinition t = task();
+        return new TaskDefinition(BREAKDOWN_TASK, t.labels(), t.instructionTemplate(), t.demoTemplate(),
+                t.queryTemplate(), t.format(), t.k(), t.seed(), t.demoPool(), t.extraVariants(), t.compatCode(),
+                t.maxNewTokens(), t.breakdown().withMethods(List.of(TaskMethod.GENERATE, TaskMethod.UNARY,
+                        TaskMethod.BINARY)));
     }
 
     static void ensureTopics(TestPlatform p, String documentsTopic, int partitions) {
@@ -126,7 +138,11 @@ final class TestSupport {
     }
 
     static Document doc(String id, String text) {
-        return Document.newBuilder().setId(id).setTask(TASK).setText(text).setSubmittedAt(Instant.now()).build();
+        return doc(id, TASK, text);
+    }
+
+    static Document doc(String id, String task, String text) {
+        return Document.newBuilder().setId(id).setTask(task).setText(text).setSubmittedAt(Instant.now()).build();
     }
 
     /** Real GoEmotions dev comments (data/goemotions/dev.tsv), in file order. */

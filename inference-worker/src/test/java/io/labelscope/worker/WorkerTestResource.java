@@ -20,6 +20,7 @@ public final class WorkerTestResource implements QuarkusTestResourceLifecycleMan
             TestSupport.ensureTopics(p, DOCUMENTS, 3);
             TestSupport.registerTask(p, TestSupport.task());
             TestSupport.registerTask(p, TestSupport.taskWithoutModel());
+            TestSupport.registerTask(p, TestSupport.breakdownTask());
             Map<String, String> c = new HashMap<>();
             // The per-task layout of models/demo: one checkpoint per task, named after it.
             c.put("labelscope.worker.model.path", TestSupport.perTaskModels().toString());

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.labelscope.runtime.task.TaskDefinition;
 import io.labelscope.runtime.task.TaskFiles;
+import io.labelscope.runtime.task.TaskMethod;
 
 /** The worker's pure parts: run ids, client settings, task files. */
 class WorkerUnitsTest {
@@ -25,6 +26,12 @@ class WorkerUnitsTest {
         assertThat(RunIds.of("doc-1", "m2", t)).isNotEqualTo(id);
         assertThat(RunIds.of("doc-1", "m", t.withMaxNewTokens(13))).isNotEqualTo(id);
         assertThat(RunIds.of("ab", "c", "x")).isNotEqualTo(RunIds.of("a", "bc", "x"));
+        // The method set and the breakdown prompts are part of the run: another set is another run.
+        assertThat(RunIds.of("doc-1", "m", t.withBreakdown(t.breakdown().withMethods(
+                java.util.List.of(TaskMethod.GENERATE, TaskMethod.UNARY))))).isNotEqualTo(id);
+        assertThat(RunIds.of("doc-1", "m", TestSupport.breakdownTask()))
+                .isNotEqualTo(RunIds.of("doc-1", "m", t.withBreakdown(t.breakdown().withPairOrder(
+                        io.labelscope.runtime.task.PairOrder.LABELS_FIRST))));
     }
 
     @Test
