@@ -10,7 +10,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Unmatched;
 
 /**
- * {@code labelscope bench runtime|worker|aggregator}: runs a component's benchmark command from this checkout. The
+ * {@code labelscope bench runtime|worker|aggregator|breakdown}: runs a component's benchmark command from this checkout. The
  * benchmarks live beside the code they measure (the runtime's in its main sources, the services' in their test
  * sources, since they start a real broker and registry the way the tests do); this builds their class path with
  * Maven and runs them, and each rewrites its report under docs/.
@@ -28,7 +28,9 @@ final class BenchCommand implements Callable<Integer> {
         worker("inference-worker", "test-compile", "test", "target/test-classes:target/classes",
                 "io.labelscope.worker.WorkerBenchmark", "docs/benchmarks-worker.md"),
         aggregator("aggregator", "test-compile", "test", "target/test-classes:target/classes",
-                "io.labelscope.aggregator.bench.AggregatorBenchmark", "printed; docs/benchmarks.md keeps the last run");
+                "io.labelscope.aggregator.bench.AggregatorBenchmark", "printed; docs/benchmarks.md keeps the last run"),
+        breakdown("cli", "compile", "runtime", "target/classes", "io.labelscope.cli.BreakdownBenchmark",
+                "docs/benchmarks-breakdown.md");
 
         final String module;
         final String phase;
@@ -59,7 +61,7 @@ final class BenchCommand implements Callable<Integer> {
         Path root = LocalServices.checkoutRoot();
         String module = benchmark.module;
         List<String> args = new ArrayList<>(arguments);
-        if (benchmark == Benchmark.worker && !args.contains("--out")) {
+        if ((benchmark == Benchmark.worker || benchmark == Benchmark.breakdown) && !args.contains("--out")) {
             // Its default is relative to the module directory; this runs from the checkout's root.
             args.addAll(List.of("--out", benchmark.report));
         }

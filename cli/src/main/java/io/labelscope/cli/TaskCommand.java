@@ -45,7 +45,9 @@ import picocli.CommandLine.Spec;
                 "",
                 "File format: see tasks/goemotions.json; keys name, labels (required), instruction, demo_template, "
                         + "query_template, format (json_list|comma_list), k, seed, demos, variants, compat "
-                        + "(paper|code), max_new_tokens."},
+                        + "(paper|code), max_new_tokens, methods (generate|unary|binary, default generate), unary "
+                        + "{instruction, template, options}, binary {instruction, template, options, pair_order}, "
+                        + "breakdown_k."},
         subcommands = {TaskCommand.Register.class, TaskCommand.ListTasks.class, TaskCommand.Remove.class})
 final class TaskCommand {
 
