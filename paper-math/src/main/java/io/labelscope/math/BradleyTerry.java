@@ -24,6 +24,8 @@ public final class BradleyTerry {
     }
 
     private static final int MAX_ITERATIONS = 200;
+    /** Newton decrement g·H⁻¹g below which the full step is taken without a line search (see fit). */
+    private static final double PURE_NEWTON_DECREMENT = 1e-10;
 
     private BradleyTerry() {
     }
@@ -61,8 +63,18 @@ public final class BradleyTerry {
                 break;
             }
             double[] step = solve(h, g);
-            // Pure Newton converges here in a handful of steps; halving only guards against an overshoot on
-            // extreme inputs and keeps the iteration monotone (still deterministic).
+            if (dot(g, step) < PURE_NEWTON_DECREMENT) {
+                // Near the optimum the predicted decrease (g·step / 2) falls to the objective's own float64
+                // rounding, so comparing objectives can no longer accept a step; f is smooth and strictly
+                // convex, so here the full Newton step converges quadratically and the gradient test ends it.
+                for (int i = 0; i < itemCount; i++) {
+                    s[i] -= step[i];
+                }
+                objective = objective(s, comparisons, lambda);
+                continue;
+            }
+            // Far from the optimum, halving guards against an overshoot on extreme inputs and keeps the
+            // iteration monotone (still deterministic).
             double t = 1.0;
             double[] candidate = new double[itemCount];
             double candidateObjective;
@@ -75,7 +87,7 @@ public final class BradleyTerry {
                 t /= 2;
             } while (candidateObjective > objective && ++halvings < 40);
             if (halvings >= 40) {
-                break; // no further decrease representable in float64
+                break; // no decrease representable in float64
             }
             s = candidate.clone();
             objective = candidateObjective;
@@ -99,6 +111,14 @@ public final class BradleyTerry {
 
     private static double logSigmoid(double x) {
         return x >= 0 ? -Math.log1p(Math.exp(-x)) : x - Math.log1p(Math.exp(x));
+    }
+
+    private static double dot(double[] a, double[] b) {
+        double sum = 0;
+        for (int i = 0; i < a.length; i++) {
+            sum += a[i] * b[i];
+        }
+        return sum;
     }
 
     private static double maxAbs(double[] v) {
