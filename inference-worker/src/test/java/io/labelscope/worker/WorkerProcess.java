@@ -40,6 +40,11 @@ final class WorkerProcess implements AutoCloseable {
         if (!Files.isRegularFile(Path.of(jar))) {
             throw new IllegalStateException(jar + " is missing: run `mvn package` first (failsafe runs after it)");
         }
+        return start(name, Path.of(jar), properties);
+    }
+
+    /** Any packaged Quarkus service of this repository (e.g. the aggregator's quarkus-run.jar), watched the same way. */
+    static WorkerProcess start(String name, Path jar, Map<String, String> properties) throws IOException {
         int port = ChildProcesses.freePort();
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
@@ -48,7 +53,7 @@ final class WorkerProcess implements AutoCloseable {
         cmd.add("-Dquarkus.http.port=" + port);
         properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.add("-jar");
-        cmd.add(Path.of(jar).toAbsolutePath().toString());
+        cmd.add(jar.toAbsolutePath().toString());
         Path logs = Path.of("target", "it-logs");
         Files.createDirectories(logs);
         Path log = Files.createTempFile(logs, name + "-", ".log");
