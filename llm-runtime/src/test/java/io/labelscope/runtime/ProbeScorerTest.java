@@ -109,13 +109,21 @@ class ProbeScorerTest {
     void documentsScoredTogetherEqualDocumentsScoredAloneAndWithoutSharing() {
         TaskDefinition t = task();
         try (ProbeScorer s = new ProbeScorer(model, t);
-             ProbeScorer naive = new ProbeScorer(model, t, false)) {
+             ProbeScorer naive = new ProbeScorer(model, t, false);
+             ProbeScorer small = new ProbeScorer(model, t, true, 7)) {
             List<ProbeScorer.UnaryResult> together = s.unary(DOCS);
             List<ProbeScorer.BinaryResult> togetherB = s.binary(DOCS);
+            // 7 rows per forward: one document per chunk (6 unary probes; 15 binary probes, more than 7, still
+            // run together) gives the same logits.
+            List<ProbeScorer.UnaryResult> chunkedU = small.unary(DOCS);
+            List<ProbeScorer.BinaryResult> chunkedB = small.binary(DOCS);
             List<ProbeScorer.UnaryResult> independent = naive.unary(DOCS);
             List<ProbeScorer.BinaryResult> independentB = naive.binary(DOCS);
             for (int d = 0; d < DOCS.size(); d++) {
                 ProbeScorer.UnaryResult alone = s.unary(List.of(DOCS.get(d))).get(0);
+                assertThat(chunkedU.get(d).reasonable()).containsExactly(alone.reasonable(), within(1e-5));
+                assertThat(chunkedB.get(d).logitA()).containsExactly(togetherB.get(d).logitA(), within(1e-5));
+                assertThat(chunkedB.get(d).logitB()).containsExactly(togetherB.get(d).logitB(), within(1e-5));
                 assertThat(together.get(d).reasonable()).containsExactly(alone.reasonable(), within(1e-5));
                 assertThat(together.get(d).unreasonable()).containsExactly(alone.unreasonable(), within(1e-5));
                 assertThat(independent.get(d).reasonable()).containsExactly(alone.reasonable(), within(1e-4));

@@ -26,9 +26,10 @@ import java.util.List;
  * independent full prompt (the cost this avoids, for benchmarks and as a test reference). Both tokenise prefix,
  * document part and suffix separately, so their token ids, and up to rounding their logits, are equal.
  *
- * <p>Rows per forward: at most {@link io.labelscope.runtime.RuntimeConfig#maxBatchSize()} probes, but never less
- * than one document's probes (a document's probes always run together). One call at a time; close it to free the
- * prefix caches.
+ * <p>Rows per forward: at most {@code maxRows} probes (default {@link #ROWS_PER_BATCH} ×
+ * {@link io.labelscope.runtime.RuntimeConfig#maxBatchSize()}: a probe row is a handful of suffix tokens, not a whole
+ * decode, so more of them fit the work of one decoding batch), but never less than one document's probes (a
+ * document's probes always run together). One call at a time; close it to free the prefix caches.
  */
 public final class ProbeScorer implements AutoCloseable {
 
@@ -68,10 +69,14 @@ public final class ProbeScorer implements AutoCloseable {
     /** One document's token ids: its part and one suffix per probe. */
     private record Tokens(long[] document, List<long[]> suffixes) {}
 
+    /** Default probe rows per forward, in units of the runtime's decoding batch size. */
+    public static final int ROWS_PER_BATCH = 4;
+
     private final LlmModel model;
     private final TaskDefinition task;
     private final ProbePrompts prompts;
     private final boolean share;
+    private final int maxRows;
     private final Side unary;
     private final Side binary;
 
@@ -81,6 +86,15 @@ public final class ProbeScorer implements AutoCloseable {
 
     /** Prepares the task's breakdown methods (those of {@code task.methods()}); bad option words fail here. */
     public ProbeScorer(LlmModel model, TaskDefinition task, boolean sharePrefix) {
+        this(model, task, sharePrefix, ROWS_PER_BATCH * model.runtime().maxBatchSize());
+    }
+
+    /** @param maxRows probe rows per forward (at least one document's probes run together regardless) */
+    public ProbeScorer(LlmModel model, TaskDefinition task, boolean sharePrefix, int maxRows) {
+        if (maxRows < 1) {
+            throw new IllegalArgumentException("maxRows must be >= 1, got " + maxRows);
+        }
+        this.maxRows = maxRows;
         this.model = model;
         this.task = task;
         this.prompts = new ProbePrompts(task);
@@ -225,7 +239,7 @@ public final class ProbeScorer implements AutoCloseable {
     /** Per document, its probes' option logits as [probe][option] flattened. */
     private List<float[]> score(Side side, List<Tokens> docs) {
         List<float[]> out = new ArrayList<>(docs.size());
-        int budget = model.runtime().maxBatchSize();
+        int budget = maxRows;
         if (share) {
             int from = 0;
             while (from < docs.size()) {

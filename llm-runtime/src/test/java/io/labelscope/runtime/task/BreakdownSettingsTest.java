@@ -31,6 +31,14 @@ class BreakdownSettingsTest {
     }
 
     @Test
+    void theExampleBreakdownTaskIsTheDemoTaskWithEveryMethod() throws Exception {
+        TaskDefinition demo = TaskFiles.read(Path.of("..", "tasks", "goemotions.json"));
+        TaskDefinition example = TaskFiles.read(Path.of("..", "tasks", "examples", "goemotions-breakdown.json"));
+        assertThat(example.methods()).containsExactly(TaskMethod.GENERATE, TaskMethod.UNARY, TaskMethod.BINARY);
+        assertThat(example).isEqualTo(demo.withBreakdown(Breakdown.defaults().withMethods(example.methods())));
+    }
+
+    @Test
     void breakdownSettingsRoundTripAndDefaultToThePapersPrompts() {
         TaskDefinition t = TaskFiles.parse(ALL);
         // Canonical order whatever the file's order.
