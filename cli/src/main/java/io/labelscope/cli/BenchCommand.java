@@ -29,8 +29,8 @@ final class BenchCommand implements Callable<Integer> {
                 "io.labelscope.worker.WorkerBenchmark", "docs/benchmarks-worker.md"),
         aggregator("aggregator", "test-compile", "test", "target/test-classes:target/classes",
                 "io.labelscope.aggregator.bench.AggregatorBenchmark", "printed; docs/benchmarks.md keeps the last run"),
-        breakdown("cli", "compile", "runtime", "target/classes", "io.labelscope.cli.BreakdownBenchmark",
-                "docs/benchmarks-breakdown.md");
+        breakdown("inference-worker", "test-compile", "test", "target/test-classes:target/classes",
+                "io.labelscope.worker.BreakdownBenchmark", "docs/benchmarks-breakdown.md");
 
         final String module;
         final String phase;

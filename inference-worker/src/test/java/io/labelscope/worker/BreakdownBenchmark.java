@@ -1,7 +1,6 @@
-package io.labelscope.cli;
+package io.labelscope.worker;
 
 import java.io.IOException;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,10 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-
-import com.fasterxml.jackson.databind.MappingIterator;
-import com.fasterxml.jackson.dataformat.csv.CsvMapper;
-import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 
 import io.labelscope.math.Alignment;
 import io.labelscope.math.BinaryBreakdown;
@@ -44,7 +39,11 @@ import io.labelscope.runtime.task.TaskMethod;
  * <pre>
  * ./labelscope bench breakdown [--rounds 5] [--threads 1] [--out docs/benchmarks-breakdown.md]
  * </pre>
- * Run from the repository root (the model, task and data paths are relative to it; see --model, --task, --data).
+ * (or, from inference-worker/: {@code java -cp target/test-classes:target/classes:<test class path>
+ * io.labelscope.worker.BreakdownBenchmark}). Paths (--model, --task, --data, --out) are relative to the repository
+ * root; run from a module directory, they resolve against its parent. Lives in the worker's test sources because the
+ * command line deliberately has no model runtime on its class path, and the worker's tests have the runtime and
+ * paper-math.
  */
 public final class BreakdownBenchmark {
 
@@ -67,18 +66,18 @@ public final class BreakdownBenchmark {
             Method.HARD_PREDICTIONS, Method.UNARY_BREAKDOWN, Method.BINARY_BREAKDOWN, Method.BINARY_OUTCOME);
 
     public static void main(String[] args) throws Exception {
-        Path modelDir = Path.of("models/demo/goemotions");
-        Path taskFile = Path.of("tasks/goemotions.json");
-        Path data = Path.of("data/goemotions/goemotions_demos.csv");
-        Path out = Path.of("docs/benchmarks-breakdown.md");
+        Path modelDir = inRepository("models/demo/goemotions");
+        Path taskFile = inRepository("tasks/goemotions.json");
+        Path data = inRepository("data/goemotions/goemotions_demos.csv");
+        Path out = inRepository("docs/benchmarks-breakdown.md");
         int rounds = 5;
         int threads = 1;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--model" -> modelDir = Path.of(args[++i]);
-                case "--task" -> taskFile = Path.of(args[++i]);
-                case "--data" -> data = Path.of(args[++i]);
-                case "--out" -> out = Path.of(args[++i]);
+                case "--model" -> modelDir = inRepository(args[++i]);
+                case "--task" -> taskFile = inRepository(args[++i]);
+                case "--data" -> data = inRepository(args[++i]);
+                case "--out" -> out = inRepository(args[++i]);
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
@@ -144,6 +143,7 @@ public final class BreakdownBenchmark {
             }
             Conventions conv = Conventions.paper();
             Map<Method, double[]> sums = new EnumMap<>(Method.class);
+            List<DocumentAnalysis.Report> reports = new ArrayList<>();
             int labels = task.labels().size();
             double genTokens = 0;
             double unaryTokens = 0;
@@ -171,12 +171,15 @@ public final class BreakdownBenchmark {
                 DocumentAnalysis.Report rep = DocumentAnalysis.analyse(new DocumentAnalysis.DocumentInput(
                         docs.get(d).id(), task.labels(), steps, g.parsedLabels(), docs.get(d).annotators(), null, ui,
                         pairs), conv);
+                reports.add(rep);
                 for (Method m : METHODS) {
                     Alignment.Scores s = rep.methods().get(m).scores();
-                    double[] acc = sums.computeIfAbsent(m, k -> new double[3]);
+                    double[] acc = sums.computeIfAbsent(m, k -> new double[5]);
                     acc[0] += s.nll();
                     acc[1] += s.l1();
                     acc[2] += s.exampleF1();
+                    acc[3] += rep.methods().get(m).predictedLabels().isEmpty() ? 1 : 0;
+                    acc[4] += rep.methods().get(m).predictedLabels().size();
                 }
                 genTokens += g.promptTokens() + g.generatedTokens();
                 unaryTokens += u.promptTokens();
@@ -191,7 +194,7 @@ public final class BreakdownBenchmark {
             int n = docs.size();
 
             md.append("# Breakdown methods: cost and alignment\n\n");
-            md.append("Written by `io.labelscope.cli.BreakdownBenchmark` (").append(started).append(", ")
+            md.append("Written by `io.labelscope.worker.BreakdownBenchmark` (").append(started).append(", ")
                     .append(Runtime.getRuntime().availableProcessors()).append(" CPUs visible, load average ")
                     .append(loadBefore).append(" before, ").append(loadAverage()).append(" after; libtorch threads: ")
                     .append(threads).append(").\n\n");
@@ -231,12 +234,19 @@ public final class BreakdownBenchmark {
                     genTokens / n, unaryTokens / n, unaryNaiveTokens / n, binaryTokens / n, binaryNaiveTokens / n,
                     maxDiff, n * shared.prompts().pairs().size()));
             md.append("## Alignment with the annotators (means over the ").append(n).append(" documents)\n\n");
-            md.append("| method | NLL | L1 | example-F1 |\n|---|---|---|---|\n");
+            md.append("| method | NLL | L1 | example-F1 | documents with no predicted label | predicted labels "
+                    + "per document |\n|---|---|---|---|---|---|\n");
             for (Method m : METHODS) {
                 double[] s = sums.get(m);
-                md.append(String.format(Locale.ROOT, "| %s | %.3f | %.3f | %.3f |%n", m.wireName(), s[0] / n,
-                        s[1] / n, s[2] / n));
+                md.append(String.format(Locale.ROOT, "| %s | %.3f | %.3f | %.3f | %d | %.2f |%n", m.wireName(),
+                        s[0] / n, s[1] / n, s[2] / n, (int) s[3], s[4] / n));
             }
+            int noMajority = 0;
+            for (DocumentAnalysis.Report r : reports) {
+                noMajority += r.goldLabels() != null && r.goldLabels().isEmpty() ? 1 : 0;
+            }
+            md.append(String.format(Locale.ROOT, "%n%d of the %d documents have no label held by half of their "
+                    + "annotators (their gold set is empty).%n", noMajority, n));
             md.append("\nThe demo model was trained only on the generate format (instruction + `Input:` + JSON "
                     + "answer list); it never saw a breakdown prompt, so its answers to them say little: the numbers "
                     + "above measure the machinery (and its cost), not what the breakdowns achieve with an "
@@ -254,29 +264,81 @@ public final class BreakdownBenchmark {
         System.out.println("wrote " + out);
     }
 
+    /** A path relative to the repository root, found from the root or from a module directory. */
+    static Path inRepository(String path) {
+        Path p = Path.of(path);
+        if (p.isAbsolute() || Files.exists(p) || !Files.isDirectory(Path.of("..", "models"))) {
+            return p;
+        }
+        return Path.of("..").resolve(p);
+    }
+
     /**
      * The authors' per-annotator CSV ({@code id,text,label,cot}; id = {@code <comment>__<rater>}, label a
      * Python-list string); the {@code __aggregate} rows are their majority vote, not a person, and are skipped.
      */
     static List<Doc> annotatorSet(Path csv) throws IOException {
+        List<List<String>> rows = csv(Files.readString(csv, StandardCharsets.UTF_8));
+        List<String> header = rows.get(0);
+        int id = header.indexOf("id");
+        int text = header.indexOf("text");
+        int label = header.indexOf("label");
         Map<String, String> texts = new LinkedHashMap<>();
         Map<String, List<List<String>>> raters = new LinkedHashMap<>();
-        try (Reader reader = Files.newBufferedReader(csv, StandardCharsets.UTF_8);
-             MappingIterator<Map<String, String>> rows = new CsvMapper().readerForMapOf(String.class)
-                     .with(CsvSchema.emptySchema().withHeader()).readValues(reader)) {
-            while (rows.hasNext()) {
-                Map<String, String> row = rows.next();
-                String[] idRater = row.get("id").split("__", 2);
-                texts.putIfAbsent(idRater[0], row.get("text").strip());
-                List<List<String>> a = raters.computeIfAbsent(idRater[0], k -> new ArrayList<>());
-                if (!idRater[1].equals("aggregate")) {
-                    a.add(labels(row.get("label")));
-                }
+        for (List<String> row : rows.subList(1, rows.size())) {
+            String[] idRater = row.get(id).split("__", 2);
+            texts.putIfAbsent(idRater[0], row.get(text).strip());
+            List<List<String>> a = raters.computeIfAbsent(idRater[0], k -> new ArrayList<>());
+            if (!idRater[1].equals("aggregate")) {
+                a.add(labels(row.get(label)));
             }
         }
         List<Doc> docs = new ArrayList<>();
-        texts.forEach((id, text) -> docs.add(new Doc(id, text, List.copyOf(raters.get(id)))));
+        texts.forEach((i, t) -> docs.add(new Doc(i, t, List.copyOf(raters.get(i)))));
         return docs;
+    }
+
+    /** RFC 4180 CSV: fields in double quotes may hold commas, line breaks and doubled quotes. Empty lines skipped. */
+    static List<List<String>> csv(String s) {
+        List<List<String>> rows = new ArrayList<>();
+        List<String> row = new ArrayList<>();
+        StringBuilder field = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (quoted) {
+                if (c == '"' && i + 1 < s.length() && s.charAt(i + 1) == '"') {
+                    field.append('"');
+                    i++;
+                } else if (c == '"') {
+                    quoted = false;
+                } else {
+                    field.append(c);
+                }
+            } else if (c == '"') {
+                quoted = true;
+            } else if (c == ',') {
+                row.add(field.toString());
+                field.setLength(0);
+            } else if (c == '\n' || c == '\r') {
+                if (c == '\r' && i + 1 < s.length() && s.charAt(i + 1) == '\n') {
+                    i++;
+                }
+                row.add(field.toString());
+                field.setLength(0);
+                if (!(row.size() == 1 && row.get(0).isEmpty())) {
+                    rows.add(row);
+                }
+                row = new ArrayList<>();
+            } else {
+                field.append(c);
+            }
+        }
+        if (field.length() > 0 || !row.isEmpty()) {
+            row.add(field.toString());
+            rows.add(row);
+        }
+        return rows;
     }
 
     /** {@code ['joy', 'fear']} → [joy, fear]; {@code []} → []. */
