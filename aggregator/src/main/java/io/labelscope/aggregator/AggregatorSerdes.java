@@ -1,6 +1,6 @@
 package io.labelscope.aggregator;
 
-import io.apicurio.registry.serde.avro.AvroSerde;
+import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.aggregator.state.DocumentState;
@@ -16,8 +16,9 @@ import java.util.Map;
 
 /**
  * Every serde of the topology, declared once: Confluent-format Avro through the registry for the public output
- * topics, JSON for our own state and repartition topics. Inputs are read as bytes and decoded by
- * {@link InputDecoder}, so a bad record is dead-lettered instead of failing the stream thread.
+ * topics, a compact binary format ({@link BinarySerde}, layouts in {@link StateCodecs}) for our own state and
+ * repartition topics. Inputs are read as bytes and decoded by {@link InputDecoder}, so a bad record is
+ * dead-lettered instead of failing the stream thread.
  */
 final class AggregatorSerdes {
 
@@ -29,9 +30,11 @@ final class AggregatorSerdes {
     final Serde<SpikinessMetric> spikinessMetric;
     final Serde<DeadLetter> deadLetter;
 
-    final Serde<DocumentState> documentState = new JsonSerde<>(DocumentState.class);
-    final Serde<AlignmentTallies> alignmentTallies = new JsonSerde<>(AlignmentTallies.class);
-    final Serde<SpikinessTallies> spikinessTallies = new JsonSerde<>(SpikinessTallies.class);
+    final Serde<DocumentState> documentState = new BinarySerde<>(DocumentState.class, StateCodecs.DOCUMENT);
+    final Serde<AlignmentTallies> alignmentTallies = new BinarySerde<>(AlignmentTallies.class, StateCodecs.ALIGNMENT);
+    final Serde<SpikinessTallies> spikinessTallies = new BinarySerde<>(SpikinessTallies.class, StateCodecs.SPIKINESS);
+    final Serde<Assembled.MetricsChange> metricsChange = new BinarySerde<>(Assembled.MetricsChange.class,
+            StateCodecs.METRICS_CHANGE);
 
     /** Registry and serde settings (see {@code AvroSerdeConfig.registry}), also used to decode the inputs. */
     final Map<String, Object> avroConfig;
@@ -44,9 +47,12 @@ final class AggregatorSerdes {
         this.deadLetter = avro(avroConfig);
     }
 
+    /** Output topics are only written here: a serializer that asks the registry once per topic (see there). */
     private static <T extends SpecificRecord> Serde<T> avro(Map<String, Object> config) {
-        AvroSerde<T> serde = new AvroSerde<>();
-        serde.configure(config, false);
-        return serde;
+        SchemaIdCachingSerializer<T> serializer = new SchemaIdCachingSerializer<>();
+        serializer.configure(config, false);
+        AvroKafkaDeserializer<T> deserializer = new AvroKafkaDeserializer<>();
+        deserializer.configure(config, false);
+        return Serdes.serdeFrom(serializer, deserializer);
     }
 }

@@ -184,8 +184,9 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
             return;
         }
         AnnotationEntry previous = state.annotations.get(a.getAnnotatorId());
+        // The original record is kept only while it may still have to be dead-lettered (label set unknown).
         AnnotationEntry entry = new AnnotationEntry(a.getAnnotatorId(), List.copyOf(a.getLabels()),
-                a.getAnnotatedAt().toEpochMilli(), checked, event.source());
+                a.getAnnotatedAt().toEpochMilli(), checked, checked ? null : event.source());
         state.annotations.put(a.getAnnotatorId(), entry);
         if (previous != null && previous.checked() && sameLabels(state, previous.labels(), entry.labels())) {
             return; // the same vote again: H is unchanged, nothing to re-emit
@@ -225,7 +226,7 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
             AnnotationEntry a = it.next().getValue();
             if (!a.checked() && !rejectUnknownLabels(state, a.labels(), a.source(), now)) {
                 accepted.put(a.annotatorId(), new AnnotationEntry(a.annotatorId(), a.labels(), a.annotatedAt(),
-                        true, a.source()));
+                        true, null));
             } else if (a.checked()) {
                 accepted.put(a.annotatorId(), a);
             }
@@ -304,11 +305,10 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
      */
     private void forwardChange(String key, AlignmentTallies alignment, SpikinessTallies spikiness, long time,
                                boolean first) {
-        if (first || alignment.byMethod().values().stream().anyMatch(t -> !t.isEmpty())) {
-            context.forward(new Record<>(key, new Assembled.AlignmentChange(alignment), time));
-        }
-        if (!spikiness.isEmpty()) {
-            context.forward(new Record<>(key, new Assembled.SpikinessChange(spikiness), time));
+        boolean sendAlignment = first || alignment.byMethod().values().stream().anyMatch(t -> !t.isEmpty());
+        if (sendAlignment || !spikiness.isEmpty()) {
+            context.forward(new Record<>(key, new Assembled.MetricsChange(sendAlignment ? alignment : null,
+                    spikiness.isEmpty() ? null : spikiness), time));
         }
     }
 

@@ -10,8 +10,8 @@ import org.apache.kafka.common.serialization.Serializer;
 import java.io.IOException;
 
 /**
- * JSON serde for the aggregator's internal state and repartition values. Internal topics are ours alone, so
- * they need no registry; JSON keeps changelogs readable when debugging.
+ * JSON serde of the aggregator's internal state and repartition values as written by versions before issue #6.
+ * Only read now, by {@link BinarySerde}, so state and changelogs written as JSON survive an upgrade.
  */
 final class JsonSerde<T> implements Serde<T> {
 

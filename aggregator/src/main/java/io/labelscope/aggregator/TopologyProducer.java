@@ -23,6 +23,7 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
@@ -85,8 +86,11 @@ public class TopologyProducer {
     public static Topology build(Map<String, Object> avroConfig, Conventions conventions, List<WindowSpec> windows) {
         AggregatorSerdes serdes = new AggregatorSerdes(avroConfig);
         StreamsBuilder builder = new StreamsBuilder();
+        // Cached: a document's records mostly arrive close together, so within a commit interval its state is
+        // written to RocksDB and the changelog once instead of once per record.
         builder.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(DocumentAssembler.STORE), serdes.key, serdes.documentState));
+                Stores.persistentKeyValueStore(DocumentAssembler.STORE), serdes.key, serdes.documentState)
+                .withCachingEnabled());
 
         // 1. Inputs, decoded and checked; anything malformed becomes a Rejected event.
         KStream<String, DocumentEvent> steps = decoded(builder, serdes, Topics.LABEL_STEPS, LabelStep.class);
@@ -110,11 +114,18 @@ public class TopologyProducer {
                         dead.getSourcePartition(), dead.getSourceOffset(), key, dead.getErrorType(), dead.getReason()))
                 .to(Topics.DEAD_LETTERS, Produced.with(serdes.key, serdes.deadLetter));
 
-        // 4. Alignment: changes summed per task/model, all time and per window of generation time.
-        KGroupedStream<String, AlignmentTallies> alignment = assembled
-                .filter((key, out) -> out instanceof Assembled.AlignmentChange)
-                .mapValues(out -> ((Assembled.AlignmentChange) out).change())
-                .groupByKey(Grouped.with("alignment-by-task-model", serdes.key, serdes.alignmentTallies));
+        // 4. Metric changes, re-keyed by task/model in the assembler, cross to the partition that owns the
+        //    task/model once, through one repartition topic carrying both alignment and spikiness.
+        KStream<String, Assembled.MetricsChange> changes = assembled
+                .filter((key, out) -> out instanceof Assembled.MetricsChange)
+                .mapValues(out -> (Assembled.MetricsChange) out)
+                .repartition(Repartitioned.with(serdes.key, serdes.metricsChange).withName("metrics-by-task-model"));
+
+        // 5. Alignment: changes summed per task/model, all time and per window of generation time.
+        KGroupedStream<String, AlignmentTallies> alignment = changes
+                .filter((key, change) -> change.alignment() != null)
+                .mapValues(Assembled.MetricsChange::alignment)
+                .groupByKey(Grouped.with(serdes.key, serdes.alignmentTallies));
         alignment.aggregate(AlignmentTallies::empty, (key, change, sum) -> sum.plus(change),
                         Materialized.<String, AlignmentTallies, KeyValueStore<Bytes, byte[]>>as(ALIGNMENT_STORE)
                                 .withKeySerde(serdes.key).withValueSerde(serdes.alignmentTallies))
@@ -132,11 +143,11 @@ public class TopologyProducer {
                     .to(Topics.ALIGNMENT_METRICS, Produced.with(serdes.key, serdes.alignmentMetric));
         }
 
-        // 5. Spikiness (SPEC §5): the same, per step cell and per answer.
-        KGroupedStream<String, SpikinessTallies> spikiness = assembled
-                .filter((key, out) -> out instanceof Assembled.SpikinessChange)
-                .mapValues(out -> ((Assembled.SpikinessChange) out).change())
-                .groupByKey(Grouped.with("spikiness-by-task-model", serdes.key, serdes.spikinessTallies));
+        // 6. Spikiness (SPEC §5): the same, per step cell and per answer.
+        KGroupedStream<String, SpikinessTallies> spikiness = changes
+                .filter((key, change) -> change.spikiness() != null)
+                .mapValues(Assembled.MetricsChange::spikiness)
+                .groupByKey(Grouped.with(serdes.key, serdes.spikinessTallies));
         spikiness.aggregate(SpikinessTallies::empty, (key, change, sum) -> sum.plus(change),
                         Materialized.<String, SpikinessTallies, KeyValueStore<Bytes, byte[]>>as(SPIKINESS_STORE)
                                 .withKeySerde(serdes.key).withValueSerde(serdes.spikinessTallies))

@@ -31,6 +31,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -55,7 +57,15 @@ public final class AggregatorBenchmark {
     static final List<String> LABELS = List.of("joy", "optimism", "admiration", "surprise", "fear", "sadness",
             "anger");
 
+    static final Set<String> THREAD_METRICS = Set.of("process-ratio", "commit-ratio", "poll-ratio",
+            "punctuate-ratio", "commit-latency-avg", "poll-records-avg", "process-records-avg", "commit-rate");
+
     public static void main(String[] args) throws Exception {
+        // Outside Quarkus nothing configures the log manager, and its root logger then accepts every level: Kafka
+        // Streams formatted a trace message per record (12% of the stream thread). The service runs at INFO.
+        org.jboss.logmanager.LogContext.getSystemLogContext().getLogger("").setLevel(java.util.logging.Level.INFO);
+        System.out.println("kafka trace logging enabled: "
+                + org.slf4j.LoggerFactory.getLogger("org.apache.kafka.streams").isTraceEnabled());
         Map<String, String> opts = new HashMap<>();
         for (int i = 0; i + 1 < args.length; i += 2) {
             opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
@@ -63,6 +73,8 @@ public final class AggregatorBenchmark {
         int documents = Integer.parseInt(opts.getOrDefault("documents", "3000"));
         int steps = Integer.parseInt(opts.getOrDefault("steps", "3"));
         int latencyDocuments = Integer.parseInt(opts.getOrDefault("latency-documents", "300"));
+        int commitIntervalMs = Integer.parseInt(opts.getOrDefault("commit-interval-ms", "100"));
+        int threads = Integer.parseInt(opts.getOrDefault("threads", "1"));
         String bootstrap = opts.get("bootstrap");
         String registry = opts.get("registry");
         if (bootstrap == null) {
@@ -97,7 +109,7 @@ public final class AggregatorBenchmark {
             watcher.start();
             KafkaStreams streams = new KafkaStreams(TopologyProducer.build(AvroSerdeConfig.registry(registry),
                     Conventions.paper(), WindowSpecs.parse(List.of("PT1M", "PT15M/PT5M"), Duration.ofMinutes(1),
-                            Duration.ofDays(1))), streamsProps(bootstrap, run));
+                            Duration.ofDays(1))), streamsProps(bootstrap, run, commitIntervalMs, threads));
             long[] running = new long[1];
             streams.setStateListener((now, before) -> {
                 if (now == KafkaStreams.State.RUNNING && running[0] == 0) {
@@ -117,6 +129,14 @@ public final class AggregatorBenchmark {
             // last distribution committed; the start-up (rebalance, internal topics) is reported separately.
             double topologySeconds = (done - running[0]) / 1e9;
             double startupSeconds = (running[0] - t1) / 1e9;
+            // Where the stream thread's time went while it worked through the backlog (Kafka Streams' own metrics).
+            Map<String, Object> thread = new TreeMap<>();
+            streams.metrics().forEach((name, metric) -> {
+                if (name.group().equals("stream-thread-metrics") && THREAD_METRICS.contains(name.name())
+                        && metric.metricValue() instanceof Double v) {
+                    thread.put(name.name(), Math.round(v * 1000) / 1000.0);
+                }
+            });
 
             // 4. latency, one document at a time
             List<Double> latencies = new ArrayList<>();
@@ -142,12 +162,15 @@ public final class AggregatorBenchmark {
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("documents", documents);
             result.put("steps_per_document", steps);
+            result.put("commit_interval_ms", commitIntervalMs);
+            result.put("stream_threads", threads);
             result.put("input_records", inputRecords);
             result.put("plain_consumer_records_read", read);
             result.put("plain_consumer_step_events_per_s", Math.round(consumerRate));
             result.put("topology_step_events_per_s", Math.round(topologyRate));
             result.put("ratio_topology_to_consumer", Math.round(topologyRate / consumerRate * 1000) / 1000.0);
             result.put("topology_startup_s", Math.round(startupSeconds * 10) / 10.0);
+            result.put("stream_thread", thread);
             result.put("latency_documents", latencies.size());
             result.put("latency_p50_ms", percentile(latencies, 0.50));
             result.put("latency_p99_ms", percentile(latencies, 0.99));
@@ -219,13 +242,13 @@ public final class AggregatorBenchmark {
         return read;
     }
 
-    private static Properties streamsProps(String bootstrap, String run) throws Exception {
+    private static Properties streamsProps(String bootstrap, String run, int commitIntervalMs, int threads) throws Exception {
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, "aggregator-" + run);
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
-        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitIntervalMs);
         p.put(StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("aggregator-bench").toString());
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);

@@ -1,0 +1,76 @@
+package io.labelscope.aggregator;
+
+import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Serializer;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Writes one Avro record type in the Confluent format (magic byte 0, 4-byte schema id, Avro binary), asking the
+ * registry-aware serializer only for the first record of each topic.
+ *
+ * <p>Why: Apicurio's serializer renders the record's schema to JSON text on every call to look its id up in
+ * its cache; with several metric records per commit that was a fifth of the stream thread's time (issue #6).
+ * The type's schema is fixed, so its id on a topic is too: the header of the first record serialized by
+ * Apicurio (which registers or looks up the schema) is reused, followed by the same Avro binary encoding.
+ */
+final class SchemaIdCachingSerializer<T extends SpecificRecord> implements Serializer<T> {
+
+    /** Magic byte + 4-byte id, as {@code AvroSerdeConfig.registry} configures the wire format. */
+    static final int HEADER_BYTES = 5;
+
+    private final AvroKafkaSerializer<T> registry = new AvroKafkaSerializer<>();
+    private final Map<String, byte[]> headerByTopic = new ConcurrentHashMap<>();
+    /** Stateless once built, so shared by stream threads (a benign race builds it twice at worst). */
+    private volatile SpecificDatumWriter<T> writer;
+
+    @Override
+    public void configure(Map<String, ?> configs, boolean isKey) {
+        registry.configure(configs, isKey);
+    }
+
+    @Override
+    public byte[] serialize(String topic, T value) {
+        if (value == null) {
+            return null;
+        }
+        byte[] header = headerByTopic.get(topic);
+        if (header == null) {
+            byte[] first = registry.serialize(topic, value);
+            if (first.length < HEADER_BYTES || first[0] != 0) {
+                throw new SerializationException("expected the Confluent format (magic byte 0) on " + topic);
+            }
+            headerByTopic.put(topic, Arrays.copyOf(first, HEADER_BYTES));
+            return first;
+        }
+        SpecificDatumWriter<T> w = writer;
+        if (w == null) {
+            w = new SpecificDatumWriter<>(value.getSchema());
+            writer = w;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        out.write(header, 0, HEADER_BYTES);
+        try {
+            BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
+            w.write(value, encoder);
+            encoder.flush();
+        } catch (IOException e) {
+            throw new SerializationException("cannot write " + value.getSchema().getFullName(), e);
+        }
+        return out.toByteArray();
+    }
+
+    @Override
+    public void close() {
+        registry.close();
+    }
+}

@@ -1,0 +1,104 @@
+package io.labelscope.aggregator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.labelscope.aggregator.metrics.AlignmentTallies;
+import io.labelscope.aggregator.metrics.AlignmentTally;
+import io.labelscope.aggregator.metrics.SpikinessTallies;
+import io.labelscope.aggregator.metrics.SpikinessTally;
+import io.labelscope.aggregator.state.AnnotationEntry;
+import io.labelscope.aggregator.state.BinaryEntry;
+import io.labelscope.aggregator.state.DistributionView;
+import io.labelscope.aggregator.state.DocumentState;
+import io.labelscope.aggregator.state.Emitted;
+import io.labelscope.aggregator.state.GenerationEntry;
+import io.labelscope.aggregator.state.MethodView;
+import io.labelscope.aggregator.state.RunState;
+import io.labelscope.aggregator.state.SourceRef;
+import io.labelscope.aggregator.state.StepEntry;
+import io.labelscope.aggregator.state.UnaryEntry;
+import io.labelscope.math.Moments;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/** The binary state format keeps every field (compared through the JSON view), and JSON state still reads. */
+class BinarySerdeTest {
+
+    private final AggregatorSerdes serdes = new AggregatorSerdes(
+            io.labelscope.schemas.serde.AvroSerdeConfig.registry("http://127.0.0.1:9")); // never contacted
+
+    static DocumentState fullState() {
+        DocumentState s = new DocumentState();
+        s.documentId = "d1";
+        s.task = "emotions";
+        s.labels = List.of("joy", "fear");
+        RunState run = s.run("org/model", "run-1");
+        run.methods = List.of("generate", "unary", "binary");
+        Map<String, Double> logits = new LinkedHashMap<>();
+        logits.put("joy", 1.5);
+        logits.put("fear", -0.25);
+        logits.put("none", 0.0);
+        run.steps.put(0, new StepEntry(0, 1, null, logits, 42L));
+        run.generation = new GenerationEntry(List.of("joy"), 1, 43L);
+        run.unary = new UnaryEntry(new double[] {1, 2, 3}, new double[] {-1, Double.MIN_VALUE, 0.1}, 44L);
+        run.binary = new BinaryEntry(List.of(new BinaryEntry.Pair(0, 2, 0.5, -0.5),
+                new BinaryEntry.Pair(1, 0, 0.1, 0.2)), 45L);
+        Map<String, MethodView> methods = new LinkedHashMap<>();
+        Map<String, Double> firstStep = new LinkedHashMap<>(); // in label order, as the assembler builds them
+        firstStep.put("joy", 0.6);
+        firstStep.put("fear", 0.2);
+        methods.put("first_step", new MethodView(firstStep, List.of("joy"), 1.25, null, 0.5));
+        Map<String, Double> partial = new LinkedHashMap<>();   // not over the labels: written as a full map
+        partial.put("fear", 0.5);
+        methods.put("other", new MethodView(partial, List.of(), null, null, null));
+        Map<String, AlignmentTally> alignment = new TreeMap<>();
+        alignment.put("first_step", new AlignmentTally(new Moments(1, 1.25, 1.5625), Moments.EMPTY, Moments.of(0.5)));
+        Map<String, SpikinessTally> cells = new TreeMap<>();
+        cells.put("last/0", SpikinessTally.empty().plus(new SpikinessTally(Moments.of(0.6), Moments.of(0.2),
+                Moments.of(1.3), new long[] {0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, Moments.EMPTY, Moments.EMPTY,
+                Moments.EMPTY, 1, 2, 3, 4, 5, 6, 7, 8, 9)));
+        run.emitted = new Emitted(43L, new DistributionView("d1", "emotions", "org/model", "run-1", s.labels,
+                null, 1, methods, 46L, 3L), new AlignmentTallies(alignment), new SpikinessTallies(cells));
+        s.annotations.put("a1", new AnnotationEntry("a1", List.of("joy"), 7L, true, null));
+        s.annotations.put("a2", new AnnotationEntry("a2", List.of("rage"), 8L, false,
+                new SourceRef("annotations", 2, 99L, "d1", new byte[] {0, 1, 2})));
+        return s;
+    }
+
+    private static String json(Object value) throws Exception {
+        return JsonSerde.MAPPER.writeValueAsString(value);
+    }
+
+    @Test
+    void documentStateRoundTrips() throws Exception {
+        DocumentState s = fullState();
+        byte[] bytes = serdes.documentState.serializer().serialize("t", s);
+        assertThat(bytes[0]).isEqualTo((byte) BinarySerde.FORMAT);
+        DocumentState back = serdes.documentState.deserializer().deserialize("t", bytes);
+        assertThat(json(back)).isEqualTo(json(s));
+        // smaller than the JSON it replaces
+        assertThat(bytes.length).isLessThan(json(s).length());
+    }
+
+    @Test
+    void stateWrittenAsJsonByEarlierVersionsStillReads() throws Exception {
+        DocumentState s = fullState();
+        byte[] legacy = new JsonSerde<>(DocumentState.class).serializer().serialize("t", s);
+        assertThat(json(serdes.documentState.deserializer().deserialize("t", legacy))).isEqualTo(json(s));
+    }
+
+    @Test
+    void talliesRoundTrip() throws Exception {
+        Emitted e = fullState().runs.values().iterator().next().emitted;
+        AlignmentTallies a = serdes.alignmentTallies.deserializer().deserialize("t",
+                serdes.alignmentTallies.serializer().serialize("t", e.alignment()));
+        assertThat(json(a)).isEqualTo(json(e.alignment()));
+        SpikinessTallies s = serdes.spikinessTallies.deserializer().deserialize("t",
+                serdes.spikinessTallies.serializer().serialize("t", e.spikiness()));
+        assertThat(s).isEqualTo(e.spikiness());
+        assertThat(json(s)).isEqualTo(json(e.spikiness()));
+    }
+}
