@@ -32,7 +32,7 @@ public final class Main {
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
-            System.err.println("usage: train <goemotions|mfrc> [--out DIR] [--epochs N] ... | eval <task> --model DIR | tasks");
+            System.err.println("usage: train <goemotions|mfrc> [--out DIR] [--epochs N (fractions allowed)] [--multilabel-weight W] ... | eval <task> --model DIR | tasks");
             System.exit(2);
         }
         Map<String, String> o = options(args);
@@ -111,11 +111,12 @@ public final class Main {
         int vocab = Integer.parseInt(o.getOrDefault("vocab", "3072"));
         boolean ge = taskName.equals("goemotions");
         Trainer.Options opt = Trainer.Options.defaults()
-                .withEpochs(Integer.parseInt(o.getOrDefault("epochs", "2")))
+                .withEpochs(Double.parseDouble(o.getOrDefault("epochs", "2")))
                 .withBatchSize(Integer.parseInt(o.getOrDefault("batch", ge ? "128" : "64")))
                 .withPeakLr(Float.parseFloat(o.getOrDefault("lr", "3e-3")))
                 .withSeed(Long.parseLong(o.getOrDefault("seed", "1234")))
-                .withMaxSkippedSteps(Integer.parseInt(o.getOrDefault("max-skipped-steps", "3")));
+                .withMaxSkippedSteps(Integer.parseInt(o.getOrDefault("max-skipped-steps", "3")))
+                .withMultiLabelWeight(Double.parseDouble(o.getOrDefault("multilabel-weight", "1")));
         long t0 = System.nanoTime();
         List<DemoData.Doc> train = DemoTasks.train(taskName, data, DATA_SEED);
         if (limit > 0 && limit < train.size()) {

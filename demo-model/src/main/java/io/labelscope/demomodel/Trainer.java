@@ -38,31 +38,61 @@ import java.util.function.IntConsumer;
  */
 public final class Trainer implements AutoCloseable {
 
-    /** Schedule and batch settings. */
-    public record Options(int epochs, int batchSize, float peakLr, float warmupFraction, float minLrFraction,
-                          float clipNorm, int maxQueryTokens, long seed, int maxSkippedSteps) {
+    /**
+     * Schedule and batch settings.
+     *
+     * @param epochs passes over the training set; a fraction runs the last pass only partly (its first batches,
+     *     which are in random order), so the schedule can be sized to a time budget
+     * @param multiLabelWeight how many times, in expectation, a row whose drawn answer has two or more labels
+     *     appears per epoch (1 = as in the data; 2.5 = twice, plus a third time with probability 0.5). Greedy
+     *     decoding closes the list whenever "close" is the likelier next token, so a model trained on data where
+     *     most answers have one label almost never names two; repeating the multi-label answers raises the
+     *     probability of continuing the list where the text supports a second label.
+     */
+    public record Options(double epochs, int batchSize, float peakLr, float warmupFraction, float minLrFraction,
+                          float clipNorm, int maxQueryTokens, long seed, int maxSkippedSteps,
+                          double multiLabelWeight) {
+        public Options {
+            if (!(epochs > 0)) {
+                throw new IllegalArgumentException("epochs must be positive, got " + epochs);
+            }
+            if (!(multiLabelWeight >= 1)) {
+                throw new IllegalArgumentException("multi-label weight must be at least 1, got " + multiLabelWeight);
+            }
+        }
+
         public static Options defaults() {
-            return new Options(3, 64, 2e-3f, 0.05f, 0.1f, 1.0f, 192, 1234L, 3);
+            return new Options(3, 64, 2e-3f, 0.05f, 0.1f, 1.0f, 192, 1234L, 3, 1.0);
         }
 
         public Options withMaxSkippedSteps(int n) {
-            return new Options(epochs, batchSize, peakLr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, seed, n);
+            return new Options(epochs, batchSize, peakLr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, seed, n,
+                    multiLabelWeight);
         }
 
-        public Options withEpochs(int e) {
-            return new Options(e, batchSize, peakLr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, seed, maxSkippedSteps);
+        public Options withEpochs(double e) {
+            return new Options(e, batchSize, peakLr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, seed,
+                    maxSkippedSteps, multiLabelWeight);
         }
 
         public Options withBatchSize(int b) {
-            return new Options(epochs, b, peakLr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, seed, maxSkippedSteps);
+            return new Options(epochs, b, peakLr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, seed,
+                    maxSkippedSteps, multiLabelWeight);
         }
 
         public Options withPeakLr(float lr) {
-            return new Options(epochs, batchSize, lr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, seed, maxSkippedSteps);
+            return new Options(epochs, batchSize, lr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, seed,
+                    maxSkippedSteps, multiLabelWeight);
         }
 
         public Options withSeed(long s) {
-            return new Options(epochs, batchSize, peakLr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, s, maxSkippedSteps);
+            return new Options(epochs, batchSize, peakLr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, s,
+                    maxSkippedSteps, multiLabelWeight);
+        }
+
+        public Options withMultiLabelWeight(double w) {
+            return new Options(epochs, batchSize, peakLr, warmupFraction, minLrFraction, clipNorm, maxQueryTokens, seed,
+                    maxSkippedSteps, w);
         }
     }
 
@@ -133,18 +163,30 @@ public final class Trainer implements AutoCloseable {
         return out;
     }
 
-    /** One row per example: query ids and the answer of one annotator drawn with {@code r}. */
-    record Row(long[] query, long[] answer) {}
+    /** One training row: query ids, the drawn answer's labels and their answer ids. */
+    record Row(long[] query, List<String> labels, long[] answer) {}
 
     /**
-     * Mini-batches of one epoch: the examples shuffled, each given one annotator's answer drawn at random, then
-     * sorted by length inside windows of 32 batches (little padding) and the batches shuffled.
+     * Mini-batches of one epoch: the examples shuffled, each given one annotator's answer drawn at random (and a
+     * multi-label answer repeated as {@link Options#multiLabelWeight} says), then sorted by length inside windows
+     * of 32 batches (little padding) and the batches shuffled.
      */
     List<List<Row>> epochBatches(List<Example> ex, Random r) {
         List<Row> rows = new ArrayList<>(ex.size());
+        double weight = opt.multiLabelWeight();
+        int whole = (int) Math.floor(weight);
+        double frac = weight - whole;
         for (Example e : ex) {
             List<String> target = e.annotators().get(r.nextInt(e.annotators().size()));
-            rows.add(new Row(e.query(), answer(target)));
+            Row row = new Row(e.query(), target, answer(target));
+            int copies = 1;
+            // Draws only when oversampling is on, so weight 1 keeps the random sequence (and old runs) unchanged.
+            if (target.size() >= 2 && weight > 1) {
+                copies = whole + (frac > 0 && r.nextDouble() < frac ? 1 : 0);
+            }
+            for (int c = 0; c < copies; c++) {
+                rows.add(row);
+            }
         }
         Collections.shuffle(rows, r);
         int b = opt.batchSize();
@@ -364,7 +406,7 @@ public final class Trainer implements AutoCloseable {
         List<Row> rows = new ArrayList<>();
         for (Example e : ex) {
             for (List<String> a : e.annotators()) {
-                rows.add(new Row(e.query(), answer(a)));
+                rows.add(new Row(e.query(), a, answer(a)));
             }
         }
         rows.sort((x, y) -> Integer.compare(x.query().length, y.query().length));
@@ -389,15 +431,22 @@ public final class Trainer implements AutoCloseable {
         List<Example> ex = examples(docs);
         List<Example> devEx = dev.isEmpty() ? List.of() : examples(dev);
         Random r = new Random(opt.seed());
-        int perEpoch = (ex.size() + opt.batchSize() - 1) / opt.batchSize();
-        int total = perEpoch * opt.epochs();
+        List<List<List<Row>>> plan = plan(ex, r);
+        int epochs = plan.size();
+        int total = plan.stream().mapToInt(List::size).sum();
+        if (log != null) {
+            long rows = plan.stream().flatMap(List::stream).mapToLong(List::size).sum();
+            long multi = plan.stream().flatMap(List::stream).flatMap(List::stream)
+                    .filter(row -> row.labels().size() >= 2).count();
+            log.printf(Locale.ROOT, "%s: %d Adam steps over %s epochs, %d rows, %.2f %% with two or more labels%n",
+                    task.name(), total, opt.epochs(), rows, 100.0 * multi / rows);
+        }
         List<Float> losses = new ArrayList<>();
         long t0 = System.nanoTime();
         int done = 0;
         double ema = Double.NaN;
-        for (int epoch = 1; epoch <= opt.epochs(); epoch++) {
-            List<List<Row>> batches = epochBatches(ex, r);
-            for (List<Row> batch : batches) {
+        for (int epoch = 1; epoch <= epochs; epoch++) {
+            for (List<Row> batch : plan.get(epoch - 1)) {
                 float lr = learningRate(done, total);
                 float l = step(batch, lr);
                 losses.add(l);
@@ -407,7 +456,7 @@ public final class Trainer implements AutoCloseable {
                     double el = (System.nanoTime() - t0) / 1e9;
                     double eta = el / done * (total - done);
                     log.printf(Locale.ROOT, "\r%s epoch %d/%d %s %d/%d loss %.4f (avg %.4f) lr %.2e  %s elapsed, ETA %s   ",
-                            task.name(), epoch, opt.epochs(), bar(done, total), done, total, l, ema, lr,
+                            task.name(), epoch, epochs, bar(done, total), done, total, l, ema, lr,
                             clock(el), clock(eta));
                     log.flush();
                 }
@@ -424,6 +473,25 @@ public final class Trainer implements AutoCloseable {
             }
         }
         return losses;
+    }
+
+    /**
+     * Every epoch's batches, drawn up front so the learning-rate schedule knows the number of steps (oversampling
+     * makes an epoch's size random). A fractional last epoch keeps the first share of its (shuffled) batches.
+     * Drawing in advance consumes {@code r} exactly as drawing epoch by epoch did.
+     */
+    List<List<List<Row>>> plan(List<Example> ex, Random r) {
+        int epochs = (int) Math.ceil(opt.epochs() - 1e-9);
+        double last = opt.epochs() - (epochs - 1);
+        List<List<List<Row>>> plan = new ArrayList<>();
+        for (int e = 1; e <= epochs; e++) {
+            List<List<Row>> batches = epochBatches(ex, r);
+            if (e == epochs && last < 1) {
+                batches = batches.subList(0, Math.max(1, (int) Math.round(last * batches.size())));
+            }
+            plan.add(batches);
+        }
+        return plan;
     }
 
     static String bar(int done, int total) {

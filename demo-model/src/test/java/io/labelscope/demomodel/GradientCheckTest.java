@@ -25,7 +25,7 @@ class GradientCheckTest {
         try (Trainer tr = TrainerTest.trainer(dir, docs, TrainerTest.toyOptions(1))) {
             List<Trainer.Row> batch = new ArrayList<>();
             for (DemoData.Doc d : docs) {
-                batch.add(new Trainer.Row(tr.queryIds(d.text()), tr.answer(d.annotators().get(0))));
+                batch.add(new Trainer.Row(tr.queryIds(d.text()), d.annotators().get(0), tr.answer(d.annotators().get(0))));
             }
             try (NDManager step = tr.root.newSubManager();
                  GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {

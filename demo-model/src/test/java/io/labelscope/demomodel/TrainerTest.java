@@ -50,7 +50,7 @@ class TrainerTest {
         return new Trainer(spec, TASK, dir.resolve("tokenizer.json"), opt);
     }
 
-    static Trainer.Options toyOptions(int epochs) {
+    static Trainer.Options toyOptions(double epochs) {
         return Trainer.Options.defaults().withEpochs(epochs).withBatchSize(32).withPeakLr(1e-2f).withSeed(5);
     }
 
@@ -123,6 +123,58 @@ class TrainerTest {
                 ids[i] = (int) a[i];
             }
             assertThat(bpe.decode(ids)).isEqualTo("\n{\"label\": [\"joy\", \"fear\"]}");
+        }
+    }
+
+    static double multiLabelShare(List<List<Trainer.Row>> batches) {
+        long rows = batches.stream().mapToLong(List::size).sum();
+        long multi = batches.stream().flatMap(List::stream).filter(r -> r.labels().size() >= 2).count();
+        return (double) multi / rows;
+    }
+
+    @Test
+    void multiLabelWeightRepeatsMultiLabelAnswersDeterministically(@TempDir Path dir) throws Exception {
+        List<DemoData.Doc> docs = toyDocs(300, 8);
+        long multiDocs = docs.stream().filter(d -> d.annotators().get(0).size() >= 2).count();
+        assertThat(multiDocs).isBetween(30L, 150L);
+        try (Trainer plain = trainer(dir, docs, toyOptions(1));
+             Trainer triple = trainer(dir, docs, toyOptions(1).withMultiLabelWeight(3));
+             Trainer half = trainer(dir, docs, toyOptions(1).withMultiLabelWeight(1.5))) {
+            List<Trainer.Example> ex = plain.examples(docs);
+            List<List<Trainer.Row>> p = plain.epochBatches(ex, new Random(9));
+            List<List<Trainer.Row>> t = triple.epochBatches(ex, new Random(9));
+            // weight 3: every multi-label row three times, every other row once
+            assertThat(p.stream().mapToLong(List::size).sum()).isEqualTo(docs.size());
+            assertThat(t.stream().mapToLong(List::size).sum()).isEqualTo(docs.size() + 2 * multiDocs);
+            double share = (double) multiDocs / docs.size();
+            assertThat(multiLabelShare(p)).isCloseTo(share, org.assertj.core.data.Offset.offset(1e-12));
+            assertThat(multiLabelShare(t)).isCloseTo(3.0 * multiDocs / (docs.size() + 2 * multiDocs),
+                    org.assertj.core.data.Offset.offset(1e-12));
+            // weight 1.5: each multi-label row once or twice, about half of them twice
+            long rowsHalf = half.epochBatches(ex, new Random(9)).stream().mapToLong(List::size).sum();
+            assertThat(rowsHalf - docs.size()).isBetween(multiDocs / 4, 3 * multiDocs / 4);
+            // the same seed draws the same batches, row for row
+            List<List<Trainer.Row>> again = triple.epochBatches(ex, new Random(9));
+            assertThat(again).hasSameSizeAs(t);
+            for (int i = 0; i < t.size(); i++) {
+                assertThat(again.get(i)).containsExactlyElementsOf(t.get(i));
+            }
+        }
+        assertThatThrownBy(() -> toyOptions(1).withMultiLabelWeight(0.5)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aFractionalEpochRunsPartOfTheLastPass(@TempDir Path dir) throws Exception {
+        List<DemoData.Doc> docs = toyDocs(320, 10); // 10 batches of 32 per epoch
+        try (Trainer tr = trainer(dir, docs, toyOptions(1.5))) {
+            List<List<List<Trainer.Row>>> plan = tr.plan(tr.examples(docs), new Random(3));
+            assertThat(plan).hasSize(2);
+            assertThat(plan.get(0)).hasSize(10);
+            assertThat(plan.get(1)).hasSize(5);
+            assertThat(tr.train(docs, List.of(), null, null)).hasSize(15);
+        }
+        try (Trainer tr = trainer(dir, docs, toyOptions(2))) {
+            assertThat(tr.plan(tr.examples(docs), new Random(3)).stream().mapToInt(List::size).sum()).isEqualTo(20);
         }
     }
 }
