@@ -48,16 +48,18 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Collects each document's steps, generations and annotations (state store {@link #STORE}) and emits its
- * distributions once a run is complete, again whenever its annotations change, and the matching changes to
- * the task/model metrics. The science is {@link DocumentAnalysis} from paper-math; this class only keeps state.
+ * Collects each document's steps, generations, unary/binary probes and annotations (state store {@link #STORE})
+ * and emits its distributions once a run is complete, again whenever its annotations change, and the matching
+ * changes to the task/model metrics. The science is {@link DocumentAnalysis} from paper-math; this class only
+ * keeps state.
  *
  * <ul>
- *   <li>A run (document, model, run id) is complete when its generation and steps 0..steps_total−1 are there,
- *       in any order; a re-sent step or generation replaces the earlier one.</li>
+ *   <li>A run (document, model, run id) is complete when every method in its method set has arrived, in any
+ *       order (see {@link RunState#complete()}); a re-sent record replaces the earlier one. A run without
+ *       {@code generate} emits only its breakdowns and adds nothing to the spikiness statistics.</li>
  *   <li>Annotations: one per annotator id, a re-sent one replaces the earlier one. They are checked against the
- *       label set as soon as it is known (it travels with steps and generations); one with an unknown label is
- *       dead-lettered and the annotator's previous annotation, if any, stays.</li>
+ *       label set as soon as it is known (it travels with steps, generations and probes); one with an unknown
+ *       label is dead-lettered and the annotator's previous annotation, if any, stays.</li>
  *   <li>Every emission carries the run's previous metric contribution subtracted and the new one added, so the
  *       all-time metrics count each document once with its current annotations.</li>
  * </ul>
