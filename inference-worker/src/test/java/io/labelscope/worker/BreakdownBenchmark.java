@@ -20,6 +20,7 @@ import io.labelscope.math.DocumentAnalysis;
 import io.labelscope.math.Method;
 import io.labelscope.runtime.LlmModel;
 import io.labelscope.runtime.RuntimeConfig;
+import io.labelscope.runtime.bench.RuntimeBenchmark;
 import io.labelscope.runtime.decode.GenerationResult;
 import io.labelscope.runtime.decode.LabelDecoder;
 import io.labelscope.runtime.decode.LabelStepRecord;
@@ -89,7 +90,7 @@ public final class BreakdownBenchmark {
                 .withMethods(List.of(TaskMethod.GENERATE, TaskMethod.UNARY, TaskMethod.BINARY)));
         List<Doc> docs = annotatorSet(data);
         List<String> texts = docs.stream().map(Doc::text).toList();
-        String loadBefore = loadAverage();
+        String loadBefore = RuntimeBenchmark.loadAverage();
         Instant started = Instant.now();
 
         StringBuilder md = new StringBuilder();
@@ -196,7 +197,7 @@ public final class BreakdownBenchmark {
             md.append("# Breakdown methods: cost and alignment\n\n");
             md.append("Written by `io.labelscope.worker.BreakdownBenchmark` (").append(started).append(", ")
                     .append(Runtime.getRuntime().availableProcessors()).append(" CPUs visible, load average ")
-                    .append(loadBefore).append(" before, ").append(loadAverage()).append(" after; libtorch threads: ")
+                    .append(loadBefore).append(" before, ").append(RuntimeBenchmark.loadAverage()).append(" after; libtorch threads: ")
                     .append(threads).append(").\n\n");
             md.append("Command (repository root):\n\n```\n./labelscope bench breakdown [--rounds ").append(rounds)
                     .append("] [--threads ").append(threads).append("]\n```\n\n");
@@ -365,14 +366,5 @@ public final class BreakdownBenchmark {
 
     private static String range(double[] v) {
         return String.format(Locale.ROOT, "%.2f-%.2f", Arrays.stream(v).min().orElse(0), Arrays.stream(v).max().orElse(0));
-    }
-
-    private static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
-            return f[0] + " / " + f[1] + " / " + f[2];
-        } catch (IOException e) {
-            return "n/a";
-        }
     }
 }

@@ -11,10 +11,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
 
-import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 
 import io.labelscope.platform.testing.RealKafkaTestResource;
@@ -57,17 +54,9 @@ class BreakdownPipelineTest {
         TaskDefinition task = TestSupport.breakdownTask();
         String prefix = "breakdown-" + UUID.randomUUID() + "-";
         int n = 5;
-        List<String> ids = new ArrayList<>();
-        List<String> texts = new ArrayList<>();
-        try (KafkaProducer<String, SpecificRecord> prod = TestSupport.avroProducer(p)) {
-            for (int i = 0; i < n; i++) {
-                String id = prefix + i;
-                ids.add(id);
-                texts.add(TestSupport.text(40 + i));
-                prod.send(new ProducerRecord<>(WorkerTestResource.DOCUMENTS, id,
-                        TestSupport.doc(id, TestSupport.BREAKDOWN_TASK, texts.get(i))));
-            }
-        }
+        var sent = TestSupport.sendDocuments(p, prefix, TestSupport.BREAKDOWN_TASK, n, 40);
+        List<String> ids = new ArrayList<>(sent.keySet());
+        List<String> texts = new ArrayList<>(sent.values());
         Map<String, Generation> gens = one(TestSupport.<Generation>readUntil(p, Topics.GENERATIONS, prefix, true, WAIT,
                 l -> l.size() >= n));
         Map<String, UnaryProbes> unary = one(TestSupport.<UnaryProbes>readUntil(p, Topics.UNARY_PROBES, prefix, true,

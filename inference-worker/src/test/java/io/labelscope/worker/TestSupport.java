@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -143,6 +144,23 @@ final class TestSupport {
 
     static Document doc(String id, String task, String text) {
         return Document.newBuilder().setId(id).setTask(task).setText(text).setSubmittedAt(Instant.now()).build();
+    }
+
+    /**
+     * Sends {@code n} documents of a task to the worker's input topic, ids {@code prefix + i}, texts
+     * {@link #text(int)} from {@code firstText} on; returns the texts by id, in sending order.
+     */
+    static LinkedHashMap<String, String> sendDocuments(TestPlatform p, String prefix, String task, int n,
+                                                                int firstText) {
+        LinkedHashMap<String, String> sent = new LinkedHashMap<>();
+        try (KafkaProducer<String, SpecificRecord> prod = avroProducer(p)) {
+            for (int i = 0; i < n; i++) {
+                String id = prefix + i;
+                sent.put(id, text(firstText + i));
+                prod.send(new ProducerRecord<>(WorkerTestResource.DOCUMENTS, id, doc(id, task, sent.get(id))));
+            }
+        }
+        return sent;
     }
 
     /** Real GoEmotions dev comments (data/goemotions/dev.tsv), in file order. */

@@ -52,16 +52,9 @@ class WorkerPipelineTest {
         TestPlatform p = TestPlatform.get();
         String prefix = "pipe-" + UUID.randomUUID() + "-";
         int n = 20;
-        List<String> ids = new ArrayList<>();
-        List<String> texts = new ArrayList<>();
-        try (KafkaProducer<String, SpecificRecord> prod = TestSupport.avroProducer(p)) {
-            for (int i = 0; i < n; i++) {
-                String id = prefix + i;
-                ids.add(id);
-                texts.add(TestSupport.text(i));
-                prod.send(new ProducerRecord<>(WorkerTestResource.DOCUMENTS, id, TestSupport.doc(id, texts.get(i))));
-            }
-        }
+        var sent = TestSupport.sendDocuments(p, prefix, TestSupport.TASK, n, 0);
+        List<String> ids = new ArrayList<>(sent.keySet());
+        List<String> texts = new ArrayList<>(sent.values());
         List<ConsumerRecord<String, Generation>> gens = TestSupport.readUntil(p, Topics.GENERATIONS, prefix, true, WAIT,
                 l -> l.size() >= n);
         Map<String, List<Generation>> genById = gens.stream().map(ConsumerRecord::value)

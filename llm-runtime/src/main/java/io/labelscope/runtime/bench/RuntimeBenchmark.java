@@ -109,7 +109,8 @@ public final class RuntimeBenchmark {
         md.append("| measurement | value |\n|---|---|\n");
     }
 
-    private static String loadAverage() {
+    /** The 1/5/15-minute load averages, recorded beside every benchmark number (the machines are shared). */
+    public static String loadAverage() {
         try {
             String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
             return f[0] + " / " + f[1] + " / " + f[2];
