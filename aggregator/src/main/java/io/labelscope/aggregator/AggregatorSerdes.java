@@ -35,6 +35,8 @@ final class AggregatorSerdes {
     final Serde<SpikinessTallies> spikinessTallies = new BinarySerde<>(SpikinessTallies.class, StateCodecs.SPIKINESS);
     final Serde<Assembled.MetricsChange> metricsChange = new BinarySerde<>(Assembled.MetricsChange.class,
             StateCodecs.METRICS_CHANGE);
+    final Serde<Assembled.PendingChange> pendingChange = new BinarySerde<>(Assembled.PendingChange.class,
+            StateCodecs.PENDING_CHANGE);
 
     /** Registry and serde settings (see {@code AvroSerdeConfig.registry}), also used to decode the inputs. */
     final Map<String, Object> avroConfig;

@@ -21,6 +21,22 @@ public sealed interface Assembled {
      * emission).
      */
     record MetricsChange(AlignmentTallies alignment, SpikinessTallies spikiness) implements Assembled {
+
+        /** The sum of two changes; a part absent from both stays absent. */
+        public MetricsChange plus(MetricsChange other) {
+            return new MetricsChange(
+                    alignment == null ? other.alignment : other.alignment == null ? alignment
+                            : alignment.plus(other.alignment),
+                    spikiness == null ? other.spikiness : other.spikiness == null ? spikiness
+                            : spikiness.plus(other.spikiness));
+        }
+    }
+
+    /**
+     * Metric changes of one task/model and time bucket not yet sent to the aggregates (state store
+     * {@code metric-changes-pending}): their sum and the latest generation time among them.
+     */
+    record PendingChange(long time, MetricsChange change) {
     }
 
     record Rejected(DeadLetter deadLetter) implements Assembled {

@@ -31,13 +31,19 @@ import io.labelscope.schemas.LabelStep;
 import io.labelscope.schemas.PairLogits;
 import io.labelscope.schemas.UnaryLogits;
 import io.labelscope.schemas.UnaryProbes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 import io.labelscope.aggregator.state.SourceRef;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -62,28 +68,87 @@ import java.util.TreeMap;
  *       label is dead-lettered and the annotator's previous annotation, if any, stays.</li>
  *   <li>Every emission carries the run's previous metric contribution subtracted and the new one added, so the
  *       all-time metrics count each document once with its current annotations.</li>
+ *   <li>Metric changes are not forwarded one by one: they are summed per task/model and time bucket in the
+ *       state store {@link #PENDING_STORE} and forwarded, one record per key, by a wall-clock punctuation once
+ *       per commit interval ({@link #flushChanges}).</li>
  * </ul>
  */
 final class DocumentAssembler implements Processor<String, DocumentEvent, String, Assembled> {
 
     static final String STORE = "documents";
 
+    /**
+     * Metric changes summed per task/model and time bucket until the next flush (see {@link #flushChanges}).
+     * A state store with a changelog, written in the same transaction as the input offsets, so a crash neither
+     * loses nor repeats a change.
+     */
+    static final String PENDING_STORE = "metric-changes-pending";
+
+    /** Flush interval when the configuration names no commit interval (the exactly-once default). */
+    static final long DEFAULT_FLUSH_MS = 100;
+
     /** The distributions that come from the generate method (steps and answer). */
     private static final Set<Method> GENERATION_METHODS = java.util.EnumSet.of(Method.MAX_OVER_GENERATIONS,
             Method.COMPARE_TO_NONE, Method.HARD_PREDICTIONS, Method.FIRST_STEP);
 
     private final Conventions conventions;
+    private final long bucketMs;
     private ProcessorContext<String, Assembled> context;
     private KeyValueStore<String, DocumentState> store;
+    private KeyValueStore<String, Assembled.PendingChange> pending;
 
-    DocumentAssembler(Conventions conventions) {
+    /**
+     * @param bucketMs the time bucket metric changes are summed in before they are sent (a divisor of every
+     *                 window's size and advance, so a bucket lies in exactly the same windows as each of its
+     *                 changes)
+     */
+    DocumentAssembler(Conventions conventions, long bucketMs) {
+        if (bucketMs <= 0) {
+            throw new IllegalArgumentException("metric bucket must be positive: " + bucketMs + " ms");
+        }
         this.conventions = conventions;
+        this.bucketMs = bucketMs;
     }
 
     @Override
     public void init(ProcessorContext<String, Assembled> context) {
         this.context = context;
         this.store = context.getStateStore(STORE);
+        this.pending = context.getStateStore(PENDING_STORE);
+        context.schedule(Duration.ofMillis(flushIntervalMs(context.appConfigs())), PunctuationType.WALL_CLOCK_TIME,
+                t -> flushChanges());
+    }
+
+    /** The commit interval: metric changes are flushed once per commit, when they become visible anyway. */
+    static long flushIntervalMs(Map<String, Object> configs) {
+        Object v = configs.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
+        if (v == null) {
+            return DEFAULT_FLUSH_MS;
+        }
+        long ms = v instanceof Number n ? n.longValue() : Long.parseLong(v.toString().trim());
+        return Math.max(1, ms);
+    }
+
+    /**
+     * Sends every pending metric change (one record per task/model and bucket, stamped with the latest
+     * generation time among its changes) and removes it, oldest first, so the aggregates see changes in
+     * generation-time order within one flush.
+     */
+    void flushChanges() {
+        List<KeyValue<String, Assembled.PendingChange>> all = new ArrayList<>();
+        try (KeyValueIterator<String, Assembled.PendingChange> it = pending.all()) {
+            it.forEachRemaining(all::add);
+        }
+        if (all.isEmpty()) {
+            return;
+        }
+        all.sort(Comparator.<KeyValue<String, Assembled.PendingChange>>comparingLong(kv -> kv.value.time())
+                .thenComparing(kv -> kv.key));
+        for (KeyValue<String, Assembled.PendingChange> kv : all) {
+            pending.delete(kv.key);
+            String taskModel = kv.key.substring(kv.key.indexOf(Keys.SEPARATOR) + 1);
+            context.forward(new Record<>(taskModel, kv.value.change(), kv.value.time()));
+        }
     }
 
     @Override
@@ -301,16 +366,20 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
     }
 
     /**
-     * Sends a change of the task/model metrics, stamped with the generation time (windows are on generation
-     * time). A first contribution goes out even when all zeros (no annotators yet): it makes the task/model and
+     * Adds a change of the task/model metrics to the pending sum of its time bucket (sent by
+     * {@link #flushChanges}, stamped with a generation time; windows are on generation time). A first contribution goes out even when all zeros (no annotators yet): it makes the task/model and
      * its methods visible on the dashboard with 0 documents.
      */
     private void forwardChange(String key, AlignmentTallies alignment, SpikinessTallies spikiness, long time,
                                boolean first) {
         boolean sendAlignment = first || alignment.byMethod().values().stream().anyMatch(t -> !t.isEmpty());
         if (sendAlignment || !spikiness.isEmpty()) {
-            context.forward(new Record<>(key, new Assembled.MetricsChange(sendAlignment ? alignment : null,
-                    spikiness.isEmpty() ? null : spikiness), time));
+            Assembled.MetricsChange change = new Assembled.MetricsChange(sendAlignment ? alignment : null,
+                    spikiness.isEmpty() ? null : spikiness);
+            String pendingKey = Math.floorDiv(time, bucketMs) + Keys.SEPARATOR + key;
+            Assembled.PendingChange previous = pending.get(pendingKey);
+            pending.put(pendingKey, previous == null ? new Assembled.PendingChange(time, change)
+                    : new Assembled.PendingChange(Math.max(time, previous.time()), previous.change().plus(change)));
         }
     }
 

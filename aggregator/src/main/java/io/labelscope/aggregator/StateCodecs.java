@@ -342,6 +342,21 @@ final class StateCodecs {
         }
     };
 
+    /** A summed metrics change waiting in the assembler's task (its latest generation time, then the change). */
+    static final BinarySerde.Codec<Assembled.PendingChange> PENDING_CHANGE = new BinarySerde.Codec<>() {
+        @Override
+        public void write(Out out, Assembled.PendingChange p) throws IOException {
+            out.writeLong(p.time());
+            METRICS_CHANGE.write(out, p.change());
+        }
+
+        @Override
+        public Assembled.PendingChange read(In in) throws IOException {
+            long time = in.readLong();
+            return new Assembled.PendingChange(time, METRICS_CHANGE.read(in));
+        }
+    };
+
     private static void moments(Out out, Moments m) throws IOException {
         out.writeLong(m.count());
         out.writeDouble(m.sum());

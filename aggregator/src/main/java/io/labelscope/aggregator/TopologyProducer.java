@@ -88,6 +88,12 @@ public class TopologyProducer {
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(DocumentAssembler.STORE), serdes.key, serdes.documentState)
                 .withCachingEnabled());
+        // Metric changes summed per task/model and time bucket between flushes (once per commit interval), so
+        // the repartition topic and the aggregates see a few records per commit instead of one per document.
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.inMemoryKeyValueStore(DocumentAssembler.PENDING_STORE), serdes.key, serdes.pendingChange)
+                .withCachingEnabled());
+        long bucketMs = metricBucketMs(windows);
 
         // 1. Inputs, decoded and checked; anything malformed becomes a Rejected event.
         KStream<String, DocumentEvent> steps = decoded(builder, serdes, Topics.LABEL_STEPS, LabelStep.class);
@@ -98,8 +104,8 @@ public class TopologyProducer {
 
         // 2. One processor per document id sees all five inputs in arrival order (co-partitioned by id).
         KStream<String, Assembled> assembled = steps.merge(generations).merge(unary).merge(binary).merge(annotations)
-                .process(() -> new DocumentAssembler(conventions), Named.as("assemble-documents"),
-                        DocumentAssembler.STORE);
+                .process(() -> new DocumentAssembler(conventions, bucketMs), Named.as("assemble-documents"),
+                        DocumentAssembler.STORE, DocumentAssembler.PENDING_STORE);
 
         // 3. The product and the rejects.
         assembled.filter((id, out) -> out instanceof Assembled.Distribution)
@@ -162,6 +168,28 @@ public class TopologyProducer {
                     .to(Topics.SPIKINESS_METRICS, Produced.with(serdes.key, serdes.spikinessMetric));
         }
         return builder.build();
+    }
+
+    /**
+     * The time bucket metric changes are summed in before the repartition: the greatest common divisor of every
+     * window's size and advance (1 minute for the defaults), so each window boundary is a bucket boundary and
+     * all changes of a bucket fall in the same windows. One minute without windows (only all-time metrics).
+     */
+    static long metricBucketMs(List<WindowSpec> windows) {
+        long g = 0;
+        for (WindowSpec w : windows) {
+            g = gcd(g, w.size().toMillis());
+            g = gcd(g, w.advance().toMillis());
+        }
+        if (!windows.isEmpty() && g <= 0) {
+            throw new IllegalArgumentException("windows " + windows + ": sizes and advances must be whole, "
+                    + "positive milliseconds");
+        }
+        return g == 0 ? 60_000 : g;
+    }
+
+    private static long gcd(long a, long b) {
+        return b == 0 ? a : gcd(b, a % b);
     }
 
     public static String alignmentWindowStore(WindowSpec w) {

@@ -30,6 +30,9 @@ import java.util.function.Predicate;
 /** The topology in a TopologyTestDriver; Avro goes through the real registry of the test platform. */
 final class DriverPipeline implements Pipeline, AutoCloseable {
 
+    /** The commit interval, which is also the assembler's metric flush interval (a wall-clock punctuation). */
+    static final java.time.Duration FLUSH = java.time.Duration.ofMillis(100);
+
     final TopologyTestDriver driver;
     private final AvroKafkaSerializer<SpecificRecord> avroOut = new AvroKafkaSerializer<>();
     private final StringSerializer keys = new StringSerializer();
@@ -55,6 +58,7 @@ final class DriverPipeline implements Pipeline, AutoCloseable {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, FLUSH.toMillis());
         driver = new TopologyTestDriver(TopologyProducer.build(avro, Conventions.paper(), windows), props);
         avroOut.configure(avro, false);
         distributionTopic = output(Topics.DISTRIBUTIONS, avro);
@@ -82,7 +86,22 @@ final class DriverPipeline implements Pipeline, AutoCloseable {
         drain();
     }
 
+    /**
+     * Whether one flush interval passes after each record (as in a service that gets one record per commit
+     * interval); when false, metric changes stay pending until {@link #flush()}.
+     */
+    boolean flushEachRecord = true;
+
+    /** Lets one flush interval pass (the assembler sends its pending metric changes), then reads the outputs. */
+    void flush() {
+        driver.advanceWallClockTime(FLUSH);
+        drain();
+    }
+
     private void drain() {
+        if (flushEachRecord) {
+            driver.advanceWallClockTime(FLUSH);
+        }
         distributionTopic.readValuesToList().forEach(v -> distributions.add((DocumentDistribution) v));
         deadLetterTopic.readValuesToList().forEach(v -> deadLetters.add((DeadLetter) v));
         alignmentTopic.readValuesToList().forEach(v -> alignment.add((AlignmentMetric) v));

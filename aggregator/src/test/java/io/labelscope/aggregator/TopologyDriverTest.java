@@ -140,4 +140,48 @@ class TopologyDriverTest extends AggregatorScenarios {
         assertThat(window(model, Instant.parse("2026-11-26T10:00:00Z"), "unary_breakdown").documents())
                 .isEqualTo(1);
     }
+
+    /**
+     * Metric changes are summed per task/model and generation-time bucket (here the 1-minute window) in the
+     * assembler and sent once per flush: d1 and d2 in the 10:00 minute, then d2's annotator changes her vote
+     * (its old contribution out, the new one in, same bucket), d3 in the 10:02 minute. Nothing reaches the
+     * metrics before the flush; after it, two changes (one per bucket) give the exact means:
+     * L1 of max over generations d1 = d2 = .4 + .7 + .1 = 1.2 (H = [1,0,0]), d3 = .6 + .3 + .1 = 1.0 (H = [0,1,0]).
+     */
+    @Test
+    void changesAreSummedPerBucketUntilTheFlush() {
+        String model = "m-buffered";
+        pipeline.flushEachRecord = false;
+        annotate("buf-1", "ann-1", "joy");
+        annotate("buf-2", "ann-1", "fear");
+        annotate("buf-3", "ann-1", "fear");
+        completeDocument(model, "buf-1", T0);
+        completeDocument(model, "buf-2", T0.plusSeconds(30));
+        annotate("buf-2", "ann-1", "joy");
+        completeDocument(model, "buf-3", T0.plusSeconds(120));
+        assertThat(pipeline.distributions).hasSize(4);
+        assertThat(pipeline.alignment).noneMatch(m -> m.getModel().equals(model));
+
+        pipeline.flush();
+        List<AlignmentMetric> allTime = pipeline.alignment.stream().filter(m -> m.getModel().equals(model)
+                && m.getMethod().equals("max_over_generations") && m.getWindowStart() == null).toList();
+        assertThat(allTime).hasSize(2); // one aggregate update per bucket, not one per document
+        AlignmentMetric a = allTime.get(1);
+        assertThat(a.getDocuments()).isEqualTo(3);
+        assertThat(a.getMeanL1()).isCloseTo((1.2 + 1.2 + 1.0) / 3, within(TOL));
+        assertThat(a.getMeanNll()).isCloseTo((2 * maxNll(1, 0, 0) + maxNll(0, 1, 0)) / 3, within(TOL));
+        assertThat(window(model, Instant.parse("2026-11-26T10:00:00Z")).documents()).isEqualTo(2);
+        assertThat(window(model, Instant.parse("2026-11-26T10:02:00Z")).documents()).isEqualTo(1);
+        assertThat(window(model, Instant.parse("2026-11-26T10:02:00Z")).l1().sum()).isCloseTo(1.0, within(TOL));
+    }
+
+    @Test
+    void metricBucketDividesEveryWindow() {
+        Duration grace = Duration.ofMinutes(1);
+        assertThat(TopologyProducer.metricBucketMs(WindowSpecs.parse(List.of("PT1M", "PT15M/PT5M"), grace,
+                Duration.ofDays(1)))).isEqualTo(60_000);
+        assertThat(TopologyProducer.metricBucketMs(List.of(WindowSpec.parse("PT1M30S", grace),
+                WindowSpec.parse("PT10M/PT2M", grace)))).isEqualTo(30_000);
+        assertThat(TopologyProducer.metricBucketMs(List.of())).isEqualTo(60_000);
+    }
 }

@@ -111,9 +111,12 @@ public final class AggregatorBenchmark {
                     Conventions.paper(), WindowSpecs.parse(List.of("PT1M", "PT15M/PT5M"), Duration.ofMinutes(1),
                             Duration.ofDays(1))), streamsProps(bootstrap, run, commitIntervalMs, threads));
             long[] running = new long[1];
+            long[] cpuAtRunning = new long[2];
             streams.setStateListener((now, before) -> {
                 if (now == KafkaStreams.State.RUNNING && running[0] == 0) {
                     running[0] = System.nanoTime();
+                    cpuAtRunning[0] = processCpuNanos();
+                    cpuAtRunning[1] = streamThreadCpuNanos();
                 }
             });
             long t1 = System.nanoTime();
@@ -125,6 +128,10 @@ public final class AggregatorBenchmark {
                 }
             }
             long done = System.nanoTime();
+            // CPU spent while the backlog was processed (robust to other load on the machine, unlike the rates):
+            // the whole JVM (broker, topology, watcher) and the stream threads alone, per document.
+            double processCpuMsPerDocument = (processCpuNanos() - cpuAtRunning[0]) / 1e6 / documents;
+            double streamCpuMsPerDocument = (streamThreadCpuNanos() - cpuAtRunning[1]) / 1e6 / documents;
             // Sustained rate: from the moment the instance is RUNNING (partitions assigned, stores ready) to the
             // last distribution committed; the start-up (rebalance, internal topics) is reported separately.
             double topologySeconds = (done - running[0]) / 1e9;
@@ -171,6 +178,8 @@ public final class AggregatorBenchmark {
             result.put("ratio_topology_to_consumer", Math.round(topologyRate / consumerRate * 1000) / 1000.0);
             result.put("topology_startup_s", Math.round(startupSeconds * 10) / 10.0);
             result.put("stream_thread", thread);
+            result.put("cpu_ms_per_document_jvm", Math.round(processCpuMsPerDocument * 1000) / 1000.0);
+            result.put("cpu_ms_per_document_stream_threads", Math.round(streamCpuMsPerDocument * 1000) / 1000.0);
             result.put("latency_documents", latencies.size());
             result.put("latency_p50_ms", percentile(latencies, 0.50));
             result.put("latency_p99_ms", percentile(latencies, 0.99));
@@ -299,5 +308,22 @@ public final class AggregatorBenchmark {
             running = false;
             thread.join(5000);
         }
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    private static long streamThreadCpuNanos() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().contains("-StreamThread-")) {
+                long cpu = mx.getThreadCpuTime(t.getId());
+                sum += Math.max(0, cpu);
+            }
+        }
+        return sum;
     }
 }
