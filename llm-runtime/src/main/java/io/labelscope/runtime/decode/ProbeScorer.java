@@ -66,6 +66,20 @@ public final class ProbeScorer implements AutoCloseable {
         }
     }
 
+    /** Per probe, the logits of its first and second answer option (scored interleaved: probe p at 2p, 2p+1). */
+    private record OptionLogits(double[] first, double[] second) {
+        static OptionLogits of(float[] interleaved) {
+            int n = interleaved.length / 2;
+            double[] first = new double[n];
+            double[] second = new double[n];
+            for (int p = 0; p < n; p++) {
+                first[p] = interleaved[2 * p];
+                second[p] = interleaved[2 * p + 1];
+            }
+            return new OptionLogits(first, second);
+        }
+    }
+
     /** One document's token ids: its part and one suffix per probe. */
     private record Tokens(long[] document, List<long[]> suffixes) {}
 
@@ -172,15 +186,9 @@ public final class ProbeScorer implements AutoCloseable {
         long latency = System.nanoTime() - t0;
         List<UnaryResult> out = new ArrayList<>(documents.size());
         for (int i = 0; i < documents.size(); i++) {
-            float[] l = logits.get(i);
-            int n = l.length / 2;
-            double[] yes = new double[n];
-            double[] no = new double[n];
-            for (int p = 0; p < n; p++) {
-                yes[p] = l[2 * p];
-                no[p] = l[2 * p + 1];
-            }
-            out.add(new UnaryResult(prompts.items(), yes, no, promptTokens(unary, toks.get(i)), latency));
+            OptionLogits o = OptionLogits.of(logits.get(i));
+            out.add(new UnaryResult(prompts.items(), o.first(), o.second(), promptTokens(unary, toks.get(i)),
+                    latency));
         }
         return out;
     }
@@ -192,16 +200,9 @@ public final class ProbeScorer implements AutoCloseable {
         long latency = System.nanoTime() - t0;
         List<BinaryResult> out = new ArrayList<>(documents.size());
         for (int i = 0; i < documents.size(); i++) {
-            float[] l = logits.get(i);
-            int n = l.length / 2;
-            double[] a = new double[n];
-            double[] b = new double[n];
-            for (int p = 0; p < n; p++) {
-                a[p] = l[2 * p];
-                b[p] = l[2 * p + 1];
-            }
-            out.add(new BinaryResult(prompts.items(), prompts.pairs(), a, b, promptTokens(binary, toks.get(i)),
-                    latency));
+            OptionLogits o = OptionLogits.of(logits.get(i));
+            out.add(new BinaryResult(prompts.items(), prompts.pairs(), o.first(), o.second(),
+                    promptTokens(binary, toks.get(i)), latency));
         }
         return out;
     }
