@@ -15,17 +15,22 @@ import java.util.Map;
  */
 public class PlatformWithTopics implements QuarkusTestResourceLifecycleManager {
 
-    static final int PARTITIONS = 3;
+    public static final int PARTITIONS = 3;
 
     private final RealKafkaTestResource platform = new RealKafkaTestResource();
 
     @Override
     public Map<String, String> start() {
+        createPublicTopics(TestPlatform.get());
+        return platform.start();
+    }
+
+    /** Every public topic with its value subject registered, {@link #PARTITIONS} partitions each. */
+    public static void createPublicTopics(TestPlatform shared) {
         List<TopicDefinition> topics = Topics.ALL.stream()
                 .map(t -> new TopicDefinition(t.name(), t.compacted(), t.valueSubject(), t.valueSchema().toString()))
                 .toList();
-        TestPlatform.get().ensureTopics(topics, PARTITIONS);
-        return platform.start();
+        shared.ensureTopics(topics, PARTITIONS);
     }
 
     @Override

@@ -1,9 +1,9 @@
 package io.labelscope.aggregator.bench;
 
+import io.labelscope.aggregator.PlatformWithTopics;
 import io.labelscope.aggregator.TopologyProducer;
 import io.labelscope.aggregator.WindowSpecs;
 import io.labelscope.math.Conventions;
-import io.labelscope.platform.TopicDefinition;
 import io.labelscope.platform.testing.TestPlatform;
 import io.labelscope.schemas.Annotation;
 import io.labelscope.schemas.DocumentDistribution;
@@ -81,8 +81,7 @@ public final class AggregatorBenchmark {
             TestPlatform platform = TestPlatform.get();
             bootstrap = platform.bootstrapServers();
             registry = platform.registryUrl();
-            platform.ensureTopics(Topics.ALL.stream().map(t -> new TopicDefinition(t.name(), t.compacted(),
-                    t.valueSubject(), t.valueSchema().toString())).toList(), 3);
+            PlatformWithTopics.createPublicTopics(platform);
         }
         String run = "bench-" + UUID.randomUUID().toString().substring(0, 8);
         System.out.printf("benchmark %s: %d documents x %d steps, %d latency documents, broker %s, %d cores%n",
