@@ -70,7 +70,8 @@ public final class AggregatorBenchmark {
         for (int i = 0; i + 1 < args.length; i += 2) {
             opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         }
-        int documents = Integer.parseInt(opts.getOrDefault("documents", "3000"));
+        int documents = Integer.parseInt(opts.getOrDefault("documents", "20000"));
+        int warmup = Integer.parseInt(opts.getOrDefault("warmup-documents", "20000"));
         int steps = Integer.parseInt(opts.getOrDefault("steps", "3"));
         int latencyDocuments = Integer.parseInt(opts.getOrDefault("latency-documents", "300"));
         int commitIntervalMs = Integer.parseInt(opts.getOrDefault("commit-interval-ms", "100"));
@@ -84,57 +85,90 @@ public final class AggregatorBenchmark {
             PlatformWithTopics.createPublicTopics(platform);
         }
         String run = "bench-" + UUID.randomUUID().toString().substring(0, 8);
-        System.out.printf("benchmark %s: %d documents x %d steps, %d latency documents, broker %s, %d cores%n",
-                run, documents, steps, latencyDocuments, bootstrap, Runtime.getRuntime().availableProcessors());
+        System.out.printf("benchmark %s: %d warm-up + %d measured documents x %d steps, %d latency documents, "
+                + "broker %s, %d cores%n", run, warmup, documents, steps, latencyDocuments, bootstrap,
+                Runtime.getRuntime().availableProcessors());
 
         try (KafkaProducer<String, Object> producer = producer(bootstrap, registry)) {
             // 1. the backlog
             int inputRecords = 0;
-            for (int d = 0; d < documents; d++) {
+            int warmupRecords = 0;
+            for (int d = 0; d < warmup + documents; d++) {
                 inputRecords += sendDocument(producer, run, run + "-d" + d, steps, true);
+                if (d == warmup - 1) {
+                    warmupRecords = inputRecords;
+                }
             }
             producer.flush();
             int stepEvents = documents * steps;
 
-            // 2. a plain consumer reads the same records
-            long[] firstAndLast = new long[2];
-            int read = plainRead(bootstrap, registry, inputRecords, firstAndLast);
-            // Sustained rate: from the first record received to the last (group join excluded).
-            double consumerSeconds = (firstAndLast[1] - firstAndLast[0]) / 1e9;
+            // 2. a plain consumer reads the same records. Sustained rate: over the measured documents' records,
+            //    after the warm-up documents' records (and the group join) are behind it.
+            long[] warmAndLast = new long[2];
+            int read = plainRead(bootstrap, registry, inputRecords, warmupRecords, warmAndLast);
+            double consumerSeconds = (warmAndLast[1] - warmAndLast[0]) / 1e9;
 
             // 3. the topology processes the backlog
             Map<String, Long> seen = new ConcurrentHashMap<>();
             DistributionWatcher watcher = new DistributionWatcher(bootstrap, registry, run, seen);
             watcher.start();
-            KafkaStreams streams = new KafkaStreams(TopologyProducer.build(AvroSerdeConfig.registry(registry),
-                    Conventions.paper(), WindowSpecs.parse(List.of("PT1M", "PT15M/PT5M"), Duration.ofMinutes(1),
-                            Duration.ofDays(1))), streamsProps(bootstrap, run, commitIntervalMs, threads));
+            boolean floor = "floor".equals(opts.get("topology"));
+            if (floor) {
+                try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                        Map.of("bootstrap.servers", bootstrap))) {
+                    admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("bench-floor-" + run, 3,
+                            (short) 1))).all().get();
+                }
+            }
+            KafkaStreams streams = new KafkaStreams(floor ? floorTopology(registry, run, seen)
+                    : TopologyProducer.build(AvroSerdeConfig.registry(registry), Conventions.paper(),
+                    WindowSpecs.parse(List.of("PT1M", "PT15M/PT5M"), Duration.ofMinutes(1), Duration.ofDays(1))),
+                    streamsProps(bootstrap, run, commitIntervalMs, threads));
             long[] running = new long[1];
-            long[] cpuAtRunning = new long[2];
             streams.setStateListener((now, before) -> {
                 if (now == KafkaStreams.State.RUNNING && running[0] == 0) {
                     running[0] = System.nanoTime();
-                    cpuAtRunning[0] = processCpuNanos();
-                    cpuAtRunning[1] = streamThreadCpuNanos();
                 }
             });
             long t1 = System.nanoTime();
             streams.start();
-            while (seen.size() < documents) {
-                Thread.sleep(20);
+            // Sustained rate: from the moment the warm-up documents' distributions are out (instance RUNNING,
+            // JIT compilation of the hot paths mostly done) to the last measured distribution committed. The
+            // cold start (start-up, then the warm-up documents) is reported separately.
+            long measureFrom = 0;
+            long cpuAtMeasureFrom = 0;
+            long streamCpuAtMeasureFrom = 0;
+            Map<String, Long> threadCpuAtMeasureFrom = Map.of();
+            long nextReport = System.nanoTime() + 2_000_000_000L;
+            int seenAtReport = 0;
+            while (seen.size() < warmup + documents) {
+                Thread.sleep(5);
+                if (measureFrom == 0 && running[0] != 0 && seen.size() >= warmup) {
+                    measureFrom = System.nanoTime();
+                    cpuAtMeasureFrom = processCpuNanos();
+                    streamCpuAtMeasureFrom = streamThreadCpuNanos();
+                    threadCpuAtMeasureFrom = cpuByThreadGroup();
+                }
+                if (System.nanoTime() > nextReport) {
+                    int now = seen.size();
+                    System.out.printf("progress: %d documents (%d docs/s)%n", now, (now - seenAtReport) / 2);
+                    seenAtReport = now;
+                    nextReport += 2_000_000_000L;
+                }
                 if (System.nanoTime() - t1 > Duration.ofMinutes(15).toNanos()) {
-                    throw new IllegalStateException("only " + seen.size() + " of " + documents + " distributions");
+                    throw new IllegalStateException("only " + seen.size() + " of " + (warmup + documents)
+                            + " distributions");
                 }
             }
             long done = System.nanoTime();
-            // CPU spent while the backlog was processed (robust to other load on the machine, unlike the rates):
-            // the whole JVM (broker, topology, watcher) and the stream threads alone, per document.
-            double processCpuMsPerDocument = (processCpuNanos() - cpuAtRunning[0]) / 1e6 / documents;
-            double streamCpuMsPerDocument = (streamThreadCpuNanos() - cpuAtRunning[1]) / 1e6 / documents;
-            // Sustained rate: from the moment the instance is RUNNING (partitions assigned, stores ready) to the
-            // last distribution committed; the start-up (rebalance, internal topics) is reported separately.
-            double topologySeconds = (done - running[0]) / 1e9;
+            // CPU spent while the measured documents were processed (robust to other load on the machine, unlike
+            // the rates): the whole JVM (broker, topology, watcher), the stream threads, and per thread group.
+            double processCpuMsPerDocument = (processCpuNanos() - cpuAtMeasureFrom) / 1e6 / documents;
+            double streamCpuMsPerDocument = (streamThreadCpuNanos() - streamCpuAtMeasureFrom) / 1e6 / documents;
+            Map<String, Double> cpuByThread = cpuMsPerDocumentByThreadGroup(threadCpuAtMeasureFrom, documents);
+            double topologySeconds = (done - measureFrom) / 1e9;
             double startupSeconds = (running[0] - t1) / 1e9;
+            double warmupSeconds = (measureFrom - running[0]) / 1e9;
             // Where the stream thread's time went while it worked through the backlog (Kafka Streams' own metrics).
             Map<String, Object> thread = new TreeMap<>();
             streams.metrics().forEach((name, metric) -> {
@@ -166,6 +200,7 @@ public final class AggregatorBenchmark {
             double consumerRate = stepEvents / consumerSeconds;
             double topologyRate = stepEvents / topologySeconds;
             Map<String, Object> result = new LinkedHashMap<>();
+            result.put("warmup_documents", warmup);
             result.put("documents", documents);
             result.put("steps_per_document", steps);
             result.put("commit_interval_ms", commitIntervalMs);
@@ -176,9 +211,11 @@ public final class AggregatorBenchmark {
             result.put("topology_step_events_per_s", Math.round(topologyRate));
             result.put("ratio_topology_to_consumer", Math.round(topologyRate / consumerRate * 1000) / 1000.0);
             result.put("topology_startup_s", Math.round(startupSeconds * 10) / 10.0);
+            result.put("topology_warmup_s", Math.round(warmupSeconds * 10) / 10.0);
             result.put("stream_thread", thread);
             result.put("cpu_ms_per_document_jvm", Math.round(processCpuMsPerDocument * 1000) / 1000.0);
             result.put("cpu_ms_per_document_stream_threads", Math.round(streamCpuMsPerDocument * 1000) / 1000.0);
+            result.put("cpu_ms_per_document_by_thread", cpuByThread);
             result.put("latency_documents", latencies.size());
             result.put("latency_p50_ms", percentile(latencies, 0.50));
             result.put("latency_p99_ms", percentile(latencies, 0.99));
@@ -217,6 +254,39 @@ public final class AggregatorBenchmark {
                 .setProbabilities(logits).setTokenIndex(s).setProducedAt(Instant.now()).setLabels(LABELS).build();
     }
 
+    /**
+     * The floor any Kafka Streams topology pays here (option {@code --topology floor}): the same five inputs read
+     * as bytes and decoded by the same deserializer under the same exactly-once settings, each document's last
+     * step written as a small record, no state. Documents are counted when processed (not when committed).
+     */
+    private static org.apache.kafka.streams.Topology floorTopology(String registry, String run,
+                                                                   Map<String, Long> seen) {
+        org.apache.kafka.streams.StreamsBuilder builder = new org.apache.kafka.streams.StreamsBuilder();
+        Map<String, Object> avro = AvroSerdeConfig.registry(registry);
+        builder.stream(List.of(Topics.LABEL_STEPS, Topics.GENERATIONS, Topics.UNARY_PROBES, Topics.BINARY_PROBES,
+                        Topics.ANNOTATIONS), org.apache.kafka.streams.kstream.Consumed.with(
+                        org.apache.kafka.common.serialization.Serdes.String(),
+                        org.apache.kafka.common.serialization.Serdes.ByteArray()))
+                .mapValues(new org.apache.kafka.streams.kstream.ValueMapper<byte[], Object>() {
+                    final FailSafeAvroDeserializer<Object> values = new FailSafeAvroDeserializer<>();
+                    {
+                        values.configure(avro, false);
+                    }
+                    @Override
+                    public Object apply(byte[] bytes) {
+                        return values.deserialize("", bytes) instanceof io.labelscope.schemas.serde.Decoded.Ok<Object> ok
+                                ? ok.value() : null;
+                    }
+                })
+                .filter((key, value) -> value instanceof LabelStep s && s.getStep() == s.getStepsTotal() - 1)
+                .peek((key, value) -> seen.putIfAbsent(key, System.nanoTime()))
+                .mapValues(value -> ((LabelStep) value).getRunId())
+                .to("bench-floor-" + run, org.apache.kafka.streams.kstream.Produced.with(
+                        org.apache.kafka.common.serialization.Serdes.String(),
+                        org.apache.kafka.common.serialization.Serdes.String()));
+        return builder.build();
+    }
+
     private static KafkaProducer<String, Object> producer(String bootstrap, String registry) {
         Map<String, Object> p = new HashMap<>(AvroSerdeConfig.producer(registry));
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -225,7 +295,9 @@ public final class AggregatorBenchmark {
         return new KafkaProducer<>(p);
     }
 
-    private static int plainRead(String bootstrap, String registry, int expected, long[] firstAndLast) {
+    /** Reads {@code expected} records; notes when the first {@code warmupRecords} are read and when the last is. */
+    private static int plainRead(String bootstrap, String registry, int expected, int warmupRecords,
+                                 long[] warmAndLast) {
         Map<String, Object> c = new HashMap<>(AvroSerdeConfig.consumer(registry));
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         c.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-plain-" + UUID.randomUUID());
@@ -237,14 +309,14 @@ public final class AggregatorBenchmark {
             long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
             while (read < expected && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, Object> r : consumer.poll(Duration.ofMillis(100))) {
-                    if (firstAndLast[0] == 0) {
-                        firstAndLast[0] = System.nanoTime();
+                    if (warmAndLast[0] == 0 && read >= warmupRecords) {
+                        warmAndLast[0] = System.nanoTime();
                     }
                     if (r.value() != null) {
                         read++;
                     }
                 }
-                firstAndLast[1] = System.nanoTime();
+                warmAndLast[1] = System.nanoTime();
             }
         }
         return read;
@@ -312,6 +384,66 @@ public final class AggregatorBenchmark {
     private static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /**
+     * CPU time per thread group (thread names with digits and the run's id removed), so the benchmark says who
+     * spent the JVM's CPU while the backlog was processed: the stream thread, its producer, the broker's
+     * request handlers and network threads, the watcher. Threads started after {@code before} count from zero.
+     */
+    private static Map<String, Double> cpuMsPerDocumentByThreadGroup(Map<String, Long> before, int documents) {
+        Map<String, Long> after = cpuByThreadGroup();
+        Map<String, Double> perDocument = new TreeMap<>();
+        after.forEach((group, nanos) -> {
+            double ms = (nanos - before.getOrDefault(group, 0L)) / 1e6 / documents;
+            if (ms >= 0.01) {
+                perDocument.put(group, Math.round(ms * 1000) / 1000.0);
+            }
+        });
+        return perDocument;
+    }
+
+    private static Map<String, Long> cpuByThreadGroup() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        Map<String, Long> groups = new HashMap<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            long cpu = mx.getThreadCpuTime(t.getId());
+            if (cpu > 0) {
+                String group = t.getName().replaceAll("aggregator-bench-[0-9a-f-]+", "aggregator")
+                        .replaceAll("[0-9]+", "N");
+                groups.merge(group, cpu, Long::sum);
+            }
+        }
+        groups.putAll(nativeJvmThreadCpu());
+        return groups;
+    }
+
+    /**
+     * The JVM's own threads, invisible to ThreadMXBean: JIT compilers and garbage collector, from Linux's
+     * per-thread accounting ({@code /proc/self/task/TID/stat}, clock ticks of 10 ms); empty elsewhere.
+     */
+    private static Map<String, Long> nativeJvmThreadCpu() {
+        Map<String, Long> groups = new HashMap<>();
+        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+        if (tasks == null) {
+            return groups;
+        }
+        for (java.io.File task : tasks) {
+            try {
+                String stat = Files.readString(task.toPath().resolve("stat"));
+                String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime + stime
+                String group = comm.matches("C[12] Compiler.*") ? "jvm: JIT compiler"
+                        : comm.matches("(G1|GC Thread|VM Thread).*") ? "jvm: GC and VM operations" : null;
+                if (group != null) {
+                    groups.merge(group, ticks * 10_000_000L, Long::sum);
+                }
+            } catch (java.io.IOException | RuntimeException threadEnded) {
+                // a thread that ended between listing and reading has nothing left to count
+            }
+        }
+        return groups;
     }
 
     private static long streamThreadCpuNanos() {
