@@ -43,6 +43,8 @@ public final class AvroSerdeConfig {
         config.put("apicurio.registry.auto-register", true);
         config.put("apicurio.registry.find-latest", false);
         config.put("apicurio.registry.use-specific-avro-reader", true);
+        // One Avro reader/writer per schema instead of one per record (see CachingAvroDatumProvider).
+        config.put("apicurio.registry.avro-datum-provider", CachingAvroDatumProvider.class.getName());
         return config;
     }
 
