@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -46,6 +47,7 @@ final class BrokerPipeline implements Pipeline, AutoCloseable {
     private final KafkaProducer<String, byte[]> rawProducer;
     private final Thread reader;
     private volatile boolean running = true;
+    private final AtomicReference<Exception> sendFailure = new AtomicReference<>();
     private final List<DocumentDistribution> distributions = new CopyOnWriteArrayList<>();
     private final List<DeadLetter> deadLetters = new CopyOnWriteArrayList<>();
     private final List<AlignmentMetric> alignment = new CopyOnWriteArrayList<>();
@@ -110,6 +112,23 @@ final class BrokerPipeline implements Pipeline, AutoCloseable {
         }
     }
 
+    /** {@link #send} without waiting for the broker, for a backlog; {@link #flush} waits for all of them. */
+    void sendLater(String topic, String key, SpecificRecord value, Instant timestamp) {
+        producer.send(new ProducerRecord<>(topic, null, timestamp.toEpochMilli(), key, value), (meta, e) -> {
+            if (e != null) {
+                sendFailure.compareAndSet(null, e);
+            }
+        });
+    }
+
+    /** Waits until every record sent so far is written; fails if any of them could not be. */
+    void flush() {
+        producer.flush();
+        if (sendFailure.get() != null) {
+            throw new IllegalStateException("could not produce", sendFailure.get());
+        }
+    }
+
     @Override
     public void sendRaw(String topic, String key, byte[] value) {
         try {
@@ -123,6 +142,16 @@ final class BrokerPipeline implements Pipeline, AutoCloseable {
     public List<DocumentDistribution> distributions(String documentId, int atLeast) {
         return awaitCount(() -> distributions.stream().filter(d -> d.getDocumentId().equals(documentId)).toList(),
                 atLeast);
+    }
+
+    /** Every distribution read so far of the documents whose id starts with {@code prefix}, oldest first; no wait. */
+    List<DocumentDistribution> distributionsWithPrefix(String prefix) {
+        return distributions.stream().filter(d -> d.getDocumentId().startsWith(prefix)).toList();
+    }
+
+    /** Every dead letter read so far; no wait. */
+    List<DeadLetter> deadLetters() {
+        return List.copyOf(deadLetters);
     }
 
     @Override

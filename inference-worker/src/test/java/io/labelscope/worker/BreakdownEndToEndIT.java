@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import io.labelscope.math.BinaryBreakdown;
 import io.labelscope.math.Conventions;
 import io.labelscope.math.UnaryBreakdown;
+import io.labelscope.platform.testing.ServiceProcess;
 import io.labelscope.platform.testing.TestPlatform;
 import io.labelscope.runtime.LlmModel;
 import io.labelscope.runtime.RuntimeConfig;
@@ -71,8 +72,8 @@ class BreakdownEndToEndIT {
         work.put("labelscope.worker.documents-topic", topic);
         work.put("labelscope.worker.batch-size", "4");
         work.put("labelscope.worker.linger", "PT0.2S");
-        try (WorkerProcess aggregator = WorkerProcess.start("aggregator", aggregatorJar, agg);
-             WorkerProcess worker = WorkerProcess.start("worker", work)) {
+        try (ServiceProcess aggregator = ServiceProcess.start("aggregator", aggregatorJar, agg);
+             ServiceProcess worker = ServiceProcess.start("worker", TestSupport.workerJar(), work)) {
             worker.awaitLog("assigned partitions", 1, START);
             aggregator.awaitLog("(?i)state transition from \\w+ to RUNNING|started in", 1, START);
 

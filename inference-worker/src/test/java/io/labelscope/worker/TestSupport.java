@@ -44,6 +44,11 @@ final class TestSupport {
 
     private TestSupport() {}
 
+    /** The packaged worker for process-level tests: failsafe names it; the default suits a run in this module. */
+    static Path workerJar() {
+        return Path.of(System.getProperty("labelscope.worker.jar", "target/quarkus-app/quarkus-run.jar"));
+    }
+
     /** The committed GoEmotions demo checkpoint (models/demo/goemotions): a real model, trained by demo-model. */
     static Path model() {
         Path dir = Path.of("..", "models", "demo", "goemotions").toAbsolutePath().normalize();

@@ -21,6 +21,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 
+import io.labelscope.platform.testing.ServiceProcess;
 import io.labelscope.platform.testing.TestPlatform;
 import io.labelscope.runtime.LlmModel;
 import io.labelscope.runtime.RuntimeConfig;
@@ -93,7 +94,7 @@ public final class WorkerBenchmark {
         double rate;
         double meanBatch;
         long offlineTokens = 0;
-        try (WorkerProcess w = WorkerProcess.start("bench-worker", cfg);
+        try (ServiceProcess w = ServiceProcess.start("bench-worker", TestSupport.workerJar(), cfg);
              Arrivals arrivals = new Arrivals(p);
              LlmModel m = LlmModel.load(model, new RuntimeConfig("cpu", RuntimeConfig.ComputeType.F32, BATCH, 1));
              LabelDecoder d = new LabelDecoder(m, task, true)) {

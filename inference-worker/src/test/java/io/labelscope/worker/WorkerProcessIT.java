@@ -19,6 +19,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import io.labelscope.platform.testing.ServiceProcess;
 import io.labelscope.platform.testing.TestPlatform;
 import io.labelscope.schemas.Generation;
 import io.labelscope.schemas.LabelStep;
@@ -102,8 +103,10 @@ class WorkerProcessIT {
         String topic = "it-two-" + tag;
         TestSupport.ensureTopics(platform, topic, 4);
         String group = "it-two-" + tag;
-        try (WorkerProcess a = WorkerProcess.start("worker-a", config("it-two-a-" + tag, group, topic));
-             WorkerProcess b = WorkerProcess.start("worker-b", config("it-two-b-" + tag, group, topic))) {
+        try (ServiceProcess a = ServiceProcess.start("worker-a", TestSupport.workerJar(),
+                config("it-two-a-" + tag, group, topic));
+             ServiceProcess b = ServiceProcess.start("worker-b", TestSupport.workerJar(),
+                     config("it-two-b-" + tag, group, topic))) {
             a.awaitLog("assigned partitions \\[" + topic, 1, START);
             b.awaitLog("assigned partitions \\[" + topic, 1, START);
             String prefix = "two-" + tag + "-";
@@ -136,7 +139,7 @@ class WorkerProcessIT {
         cfg.put("labelscope.worker.fault-injection-pause-before-commit", "PT4S");
         int committedBefore;
         int sentBefore;
-        try (WorkerProcess w = WorkerProcess.start("worker-kill", cfg)) {
+        try (ServiceProcess w = ServiceProcess.start("worker-kill", TestSupport.workerJar(), cfg)) {
             // The first batch commits; the second is sent (visible to read_uncommitted) and waits for its commit.
             w.awaitLog("fault injection: ", 2, START);
             Thread.sleep(500);
@@ -151,7 +154,7 @@ class WorkerProcessIT {
         assertThat(sentBefore).as("records of the open transaction were written").isGreaterThan(committedBefore);
 
         Map<String, String> again = config(instance, "it-kill-" + tag, topic);
-        try (WorkerProcess w = WorkerProcess.start("worker-kill-restarted", again)) {
+        try (ServiceProcess w = ServiceProcess.start("worker-kill-restarted", TestSupport.workerJar(), again)) {
             assertExactlyOnce(prefix, ids);
             assertThat(w.stop(Duration.ofSeconds(60))).isTrue();
         }

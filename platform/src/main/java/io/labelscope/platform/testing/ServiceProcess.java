@@ -1,4 +1,4 @@
-package io.labelscope.worker;
+package io.labelscope.platform.testing;
 
 import java.io.IOException;
 import java.net.URI;
@@ -16,35 +16,33 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import io.labelscope.platform.testing.ChildProcesses;
-
 /**
- * The packaged worker ({@code target/quarkus-app/quarkus-run.jar}) as a child process, started under a small shell
- * loop that kills it if the test JVM dies, so no test run leaves a worker behind.
+ * A packaged Quarkus service of this repository (its {@code target/quarkus-app/quarkus-run.jar}: the worker, the
+ * aggregator) as a child process for process-level tests: kill -9, restarts, several instances. It runs under a
+ * small shell loop that kills it if the test JVM dies, so no test run leaves a service behind.
  */
-final class WorkerProcess implements AutoCloseable {
+public final class ServiceProcess implements AutoCloseable {
     private final String name;
     private final Process shell;
     private final Path log;
     private final int httpPort;
 
-    private WorkerProcess(String name, Process shell, Path log, int httpPort) {
+    private ServiceProcess(String name, Process shell, Path log, int httpPort) {
         this.name = name;
         this.shell = shell;
         this.log = log;
         this.httpPort = httpPort;
     }
 
-    static WorkerProcess start(String name, Map<String, String> properties) throws IOException {
-        String jar = System.getProperty("labelscope.worker.jar", "target/quarkus-app/quarkus-run.jar");
-        if (!Files.isRegularFile(Path.of(jar))) {
-            throw new IllegalStateException(jar + " is missing: run `mvn package` first (failsafe runs after it)");
+    /**
+     * Starts {@code java -jar jar} with each property as {@code -Dkey=value} and a free HTTP port; its output goes to
+     * {@code target/it-logs/<name>-*.log}.
+     */
+    public static ServiceProcess start(String name, Path jar, Map<String, String> properties) throws IOException {
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar.toAbsolutePath() + " is missing: package the service first "
+                    + "(`mvn package`; failsafe runs after it)");
         }
-        return start(name, Path.of(jar), properties);
-    }
-
-    /** Any packaged Quarkus service of this repository (e.g. the aggregator's quarkus-run.jar), watched the same way. */
-    static WorkerProcess start(String name, Path jar, Map<String, String> properties) throws IOException {
         int port = ChildProcesses.freePort();
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
@@ -59,18 +57,18 @@ final class WorkerProcess implements AutoCloseable {
         Path log = Files.createTempFile(logs, name + "-", ".log");
         Process p = new ProcessBuilder(ChildProcesses.watchedByThisJvm(cmd)).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).start();
-        WorkerProcess w = new WorkerProcess(name, p, log, port);
-        Runtime.getRuntime().addShutdownHook(new Thread(w::close));
-        return w;
+        ServiceProcess service = new ServiceProcess(name, p, log, port);
+        Runtime.getRuntime().addShutdownHook(new Thread(service::close));
+        return service;
     }
 
-    /** The worker's JVM (the shell's java child). */
-    Optional<ProcessHandle> java() {
+    /** The service's JVM (the shell's java child). */
+    public Optional<ProcessHandle> java() {
         return shell.descendants().filter(h -> h.info().command().map(c -> c.endsWith("java")).orElse(false))
                 .findFirst();
     }
 
-    String log() {
+    public String log() {
         try {
             return Files.readString(log);
         } catch (IOException e) {
@@ -79,7 +77,7 @@ final class WorkerProcess implements AutoCloseable {
     }
 
     /** Waits until the log has {@code count} matches of {@code regex}; fails with the log tail otherwise. */
-    void awaitLog(String regex, int count, Duration timeout) throws InterruptedException {
+    public void awaitLog(String regex, int count, Duration timeout) throws InterruptedException {
         Pattern p = Pattern.compile(regex);
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
@@ -100,21 +98,21 @@ final class WorkerProcess implements AutoCloseable {
         throw new AssertionError(name + " did not log " + regex + " x" + count + " within " + timeout + ":\n" + tail());
     }
 
-    String tail() {
+    public String tail() {
         String l = log();
         return l.length() > 6000 ? l.substring(l.length() - 6000) : l;
     }
 
-    /** kill -9 of the worker JVM, then waits for it to be gone. */
-    void kill9() throws Exception {
+    /** kill -9 of the service's JVM, then waits for it to be gone. */
+    public void kill9() throws Exception {
         ProcessHandle h = java().orElseThrow(() -> new AssertionError(name + ": no java process"));
         h.destroyForcibly();
         h.onExit().get(30, TimeUnit.SECONDS);
         shell.waitFor(30, TimeUnit.SECONDS);
     }
 
-    /** SIGTERM (graceful shutdown); true if the worker exited within the timeout. */
-    boolean stop(Duration timeout) throws Exception {
+    /** SIGTERM (graceful shutdown); true if the service exited within the timeout. */
+    public boolean stop(Duration timeout) throws Exception {
         Optional<ProcessHandle> h = java();
         if (h.isEmpty()) {
             return !shell.isAlive();
@@ -123,7 +121,7 @@ final class WorkerProcess implements AutoCloseable {
         return shell.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    String get(String path) throws Exception {
+    public String get(String path) throws Exception {
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + httpPort + path)).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -131,7 +129,7 @@ final class WorkerProcess implements AutoCloseable {
     }
 
     /** Sum of a Prometheus sample's values over its label sets. */
-    double metric(String name) throws Exception {
+    public double metric(String name) throws Exception {
         double sum = 0;
         for (String line : get("/q/metrics").split("\n")) {
             if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
