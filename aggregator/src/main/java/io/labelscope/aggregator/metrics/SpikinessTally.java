@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import io.labelscope.math.Moments;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * Sums behind the generation-dynamics statistics (SPEC §5) of one cell: a step index and last/intermediate, or
@@ -75,14 +76,23 @@ public record SpikinessTally(Moments top1, Moments top2, Moments entropyBits, lo
         return top1.count() == 0 && answers == 0 && rankings == 0;
     }
 
+    /** Component-wise, with the histogram by content (a record's default would compare the array's identity). */
     @Override
     public boolean equals(Object other) {
-        return other instanceof SpikinessTally t && toString().equals(t.toString());
+        return other instanceof SpikinessTally t && top1.equals(t.top1) && top2.equals(t.top2)
+                && entropyBits.equals(t.entropyBits) && Arrays.equals(top1Histogram, t.top1Histogram)
+                && r1Pred.equals(t.r1Pred) && intermediateAtR1.equals(t.intermediateAtR1)
+                && nextTopAtR1.equals(t.nextTopAtR1) && rankings == t.rankings && nextIsSecond == t.nextIsSecond
+                && secondNotNext == t.secondNotNext && neverPredicted == t.neverPredicted && answers == t.answers
+                && multilabel == t.multilabel && twoPlus == t.twoPlus && alphabetical == t.alphabetical
+                && promptOrder == t.promptOrder;
     }
 
     @Override
     public int hashCode() {
-        return toString().hashCode();
+        return 31 * Objects.hash(top1, top2, entropyBits, r1Pred, intermediateAtR1, nextTopAtR1, rankings,
+                nextIsSecond, secondNotNext, neverPredicted, answers, multilabel, twoPlus, alphabetical, promptOrder)
+                + Arrays.hashCode(top1Histogram);
     }
 
     @Override
