@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Test;
  */
 class AggregatorCrashIT {
 
-    private static final int DOCUMENTS = 400;
+    /** Large enough that a fast machine cannot finish the backlog between the 80th distribution and the kill. */
+    private static final int DOCUMENTS = 1000;
     /** Documents visible before the kill: the JVM is warm and the backlog is still far from done. */
     private static final int KILL_AFTER = 80;
     private static final String METHOD = "max_over_generations";
