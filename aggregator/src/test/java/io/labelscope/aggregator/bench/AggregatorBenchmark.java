@@ -12,16 +12,25 @@ import io.labelscope.schemas.LabelStep;
 import io.labelscope.schemas.Topics;
 import io.labelscope.schemas.serde.AvroSerdeConfig;
 import io.labelscope.schemas.serde.FailSafeAvroDeserializer;
+import io.labelscope.schemas.serde.Decoded;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Produced;
 
+import java.io.File;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,17 +49,19 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Benchmark (a command, not a test) of the aggregator topology on a real broker and registry:
  * <ol>
- *   <li>throughput: a backlog of D documents (S label steps, one generation, one annotation each) is produced
- *       first; a plain consumer reads the same input records (decoding the Avro values) from the same broker,
- *       then the topology (exactly_once_v2, one thread) processes the backlog until all D distributions are
- *       committed. Reported: step events/s of both and their ratio;</li>
+ *   <li>throughput: a backlog of W warm-up documents and D measured ones (S label steps, one generation, one
+ *       annotation each) is produced first; a plain consumer reads the same input records (decoding the Avro
+ *       values) from the same broker, then the topology (exactly_once_v2, one thread) processes the backlog.
+ *       Reported: step events/s of both over the measured documents only (a fresh JVM spends its first minute
+ *       compiling), their ratio, and CPU per measured document by thread group;</li>
  *   <li>latency: with the topology running, documents are produced one by one (generation and steps 0..S−2
  *       first, the last step last); the time from sending a document's last step to reading its distribution
  *       (read_committed) gives p50/p99.</li>
  * </ol>
- * Usage: {@code AggregatorBenchmark [--documents D] [--steps S] [--latency-documents L]
- * [--bootstrap host:port --registry http://host:port]}; without --bootstrap it starts the test platform
- * (in-JVM broker + registry child process).
+ * Usage: {@code AggregatorBenchmark [--warmup-documents W] [--documents D] [--steps S] [--latency-documents L]
+ * [--commit-interval-ms N] [--threads N] [--topology floor] [--bootstrap host:port --registry http://host:port]};
+ * without --bootstrap it starts the test platform (in-JVM broker + registry child process). {@code --topology
+ * floor} runs a stateless topology that only decodes the same inputs: what any topology pays here.
  */
 public final class AggregatorBenchmark {
 
@@ -114,10 +125,8 @@ public final class AggregatorBenchmark {
             watcher.start();
             boolean floor = "floor".equals(opts.get("topology"));
             if (floor) {
-                try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
-                        Map.of("bootstrap.servers", bootstrap))) {
-                    admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("bench-floor-" + run, 3,
-                            (short) 1))).all().get();
+                try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                    admin.createTopics(List.of(new NewTopic("bench-floor-" + run, 3, (short) 1))).all().get();
                 }
             }
             KafkaStreams streams = new KafkaStreams(floor ? floorTopology(registry, run, seen)
@@ -259,31 +268,17 @@ public final class AggregatorBenchmark {
      * as bytes and decoded by the same deserializer under the same exactly-once settings, each document's last
      * step written as a small record, no state. Documents are counted when processed (not when committed).
      */
-    private static org.apache.kafka.streams.Topology floorTopology(String registry, String run,
-                                                                   Map<String, Long> seen) {
-        org.apache.kafka.streams.StreamsBuilder builder = new org.apache.kafka.streams.StreamsBuilder();
-        Map<String, Object> avro = AvroSerdeConfig.registry(registry);
+    private static Topology floorTopology(String registry, String run, Map<String, Long> seen) {
+        StreamsBuilder builder = new StreamsBuilder();
+        FailSafeAvroDeserializer<Object> values = new FailSafeAvroDeserializer<>();
+        values.configure(AvroSerdeConfig.registry(registry), false);
         builder.stream(List.of(Topics.LABEL_STEPS, Topics.GENERATIONS, Topics.UNARY_PROBES, Topics.BINARY_PROBES,
-                        Topics.ANNOTATIONS), org.apache.kafka.streams.kstream.Consumed.with(
-                        org.apache.kafka.common.serialization.Serdes.String(),
-                        org.apache.kafka.common.serialization.Serdes.ByteArray()))
-                .mapValues(new org.apache.kafka.streams.kstream.ValueMapper<byte[], Object>() {
-                    final FailSafeAvroDeserializer<Object> values = new FailSafeAvroDeserializer<>();
-                    {
-                        values.configure(avro, false);
-                    }
-                    @Override
-                    public Object apply(byte[] bytes) {
-                        return values.deserialize("", bytes) instanceof io.labelscope.schemas.serde.Decoded.Ok<Object> ok
-                                ? ok.value() : null;
-                    }
-                })
+                        Topics.ANNOTATIONS), Consumed.with(Serdes.String(), Serdes.ByteArray()))
+                .mapValues(bytes -> values.deserialize("", bytes) instanceof Decoded.Ok<Object> ok ? ok.value() : null)
                 .filter((key, value) -> value instanceof LabelStep s && s.getStep() == s.getStepsTotal() - 1)
                 .peek((key, value) -> seen.putIfAbsent(key, System.nanoTime()))
                 .mapValues(value -> ((LabelStep) value).getRunId())
-                .to("bench-floor-" + run, org.apache.kafka.streams.kstream.Produced.with(
-                        org.apache.kafka.common.serialization.Serdes.String(),
-                        org.apache.kafka.common.serialization.Serdes.String()));
+                .to("bench-floor-" + run, Produced.with(Serdes.String(), Serdes.String()));
         return builder.build();
     }
 
@@ -424,11 +419,11 @@ public final class AggregatorBenchmark {
      */
     private static Map<String, Long> nativeJvmThreadCpu() {
         Map<String, Long> groups = new HashMap<>();
-        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+        File[] tasks = new File("/proc/self/task").listFiles();
         if (tasks == null) {
             return groups;
         }
-        for (java.io.File task : tasks) {
+        for (File task : tasks) {
             try {
                 String stat = Files.readString(task.toPath().resolve("stat"));
                 String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
