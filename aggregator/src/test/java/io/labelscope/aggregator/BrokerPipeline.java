@@ -149,15 +149,19 @@ final class BrokerPipeline implements Pipeline, AutoCloseable {
         return distributions.stream().filter(d -> d.getDocumentId().startsWith(prefix)).toList();
     }
 
-    /** Every dead letter read so far; no wait. */
-    List<DeadLetter> deadLetters() {
-        return List.copyOf(deadLetters);
+    /** Every dead letter read so far whose key starts with {@code prefix} (other tests share the broker); no wait. */
+    List<DeadLetter> deadLettersWithKeyPrefix(String prefix) {
+        return deadLetters.stream().filter(d -> keyOf(d).startsWith(prefix)).toList();
+    }
+
+    /** The rejected record's key as text ("" when it had none). */
+    private static String keyOf(DeadLetter d) {
+        return d.getKey() == null ? "" : new String(DriverPipeline.bytes(d.getKey()), StandardCharsets.UTF_8);
     }
 
     @Override
     public List<DeadLetter> deadLetters(String key, int atLeast) {
-        return awaitCount(() -> deadLetters.stream().filter(d -> d.getKey() != null
-                && key.equals(new String(DriverPipeline.bytes(d.getKey()), StandardCharsets.UTF_8))).toList(), atLeast);
+        return awaitCount(() -> deadLetters.stream().filter(d -> key.equals(keyOf(d))).toList(), atLeast);
     }
 
     @Override

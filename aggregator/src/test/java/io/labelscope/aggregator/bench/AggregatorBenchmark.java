@@ -146,7 +146,6 @@ public final class AggregatorBenchmark {
             // cold start (start-up, then the warm-up documents) is reported separately.
             long measureFrom = 0;
             long cpuAtMeasureFrom = 0;
-            long streamCpuAtMeasureFrom = 0;
             Map<String, Long> threadCpuAtMeasureFrom = Map.of();
             long nextReport = System.nanoTime() + 2_000_000_000L;
             int seenAtReport = 0;
@@ -155,7 +154,6 @@ public final class AggregatorBenchmark {
                 if (measureFrom == 0 && running[0] != 0 && seen.size() >= warmup) {
                     measureFrom = System.nanoTime();
                     cpuAtMeasureFrom = processCpuNanos();
-                    streamCpuAtMeasureFrom = streamThreadCpuNanos();
                     threadCpuAtMeasureFrom = cpuByThreadGroup();
                 }
                 if (System.nanoTime() > nextReport) {
@@ -173,8 +171,10 @@ public final class AggregatorBenchmark {
             // CPU spent while the measured documents were processed (robust to other load on the machine, unlike
             // the rates): the whole JVM (broker, topology, watcher), the stream threads, and per thread group.
             double processCpuMsPerDocument = (processCpuNanos() - cpuAtMeasureFrom) / 1e6 / documents;
-            double streamCpuMsPerDocument = (streamThreadCpuNanos() - streamCpuAtMeasureFrom) / 1e6 / documents;
             Map<String, Double> cpuByThread = cpuMsPerDocumentByThreadGroup(threadCpuAtMeasureFrom, documents);
+            // The stream threads and their producers' network threads (named after them).
+            double streamCpuMsPerDocument = cpuByThread.entrySet().stream()
+                    .filter(e -> e.getKey().contains("StreamThread-")).mapToDouble(Map.Entry::getValue).sum();
             double topologySeconds = (done - measureFrom) / 1e9;
             double startupSeconds = (running[0] - t1) / 1e9;
             double warmupSeconds = (measureFrom - running[0]) / 1e9;
@@ -439,17 +439,5 @@ public final class AggregatorBenchmark {
             }
         }
         return groups;
-    }
-
-    private static long streamThreadCpuNanos() {
-        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
-        long sum = 0;
-        for (Thread t : Thread.getAllStackTraces().keySet()) {
-            if (t.getName().contains("-StreamThread-")) {
-                long cpu = mx.getThreadCpuTime(t.getId());
-                sum += Math.max(0, cpu);
-            }
-        }
-        return sum;
     }
 }
