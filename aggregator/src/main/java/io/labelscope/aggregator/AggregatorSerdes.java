@@ -37,6 +37,8 @@ final class AggregatorSerdes {
             StateCodecs.METRICS_CHANGE);
     final Serde<Assembled.PendingChange> pendingChange = new BinarySerde<>(Assembled.PendingChange.class,
             StateCodecs.PENDING_CHANGE);
+    final Serde<DocumentEvent.AnnotationArrived> annotationArrived = new BinarySerde<>(
+            DocumentEvent.AnnotationArrived.class, StateCodecs.ANNOTATION_ARRIVED);
 
     /** Registry and serde settings (see {@code AvroSerdeConfig.registry}), also used to decode the inputs. */
     final Map<String, Object> avroConfig;

@@ -27,8 +27,12 @@ import java.util.Map;
  */
 final class BinarySerde<T> implements Serde<T> {
 
-    /** First byte of every value in this format (JSON values start with '{' = 0x7B). */
-    static final int FORMAT = 1;
+    /**
+     * First byte of every value written now (JSON values start with '{' = 0x7B). Values of every earlier binary
+     * format, 1 up to this one, are still read: the layouts and what changed between them are listed in
+     * {@link StateCodecs}.
+     */
+    static final int FORMAT = 2;
 
     /** How one type is written and read. */
     interface Codec<T> {
@@ -77,11 +81,12 @@ final class BinarySerde<T> implements Serde<T> {
                 return json.deserialize(topic, bytes);
             }
             try {
-                In in = new In(new Source(bytes));
-                int format = in.readByte();
-                if (format != FORMAT) {
+                int format = bytes.length == 0 ? -1 : bytes[0];
+                if (format < 1 || format > FORMAT) {
                     throw new SerializationException("unknown format " + format + " of " + type.getSimpleName());
                 }
+                In in = new In(new Source(bytes), format);
+                in.readByte();
                 return codec.read(in);
             } catch (IOException e) {
                 throw new SerializationException("cannot read " + type.getSimpleName(), e);
@@ -204,8 +209,16 @@ final class BinarySerde<T> implements Serde<T> {
 
     /** The reading side of {@link Out}. */
     static final class In extends DataInputStream {
-        In(Source bytes) {
+        private final int format;
+
+        In(Source bytes, int format) {
             super(bytes);
+            this.format = format;
+        }
+
+        /** The format the value being read was written in (a codec reads the fields that format has). */
+        int format() {
+            return format;
         }
 
         String string() throws IOException {

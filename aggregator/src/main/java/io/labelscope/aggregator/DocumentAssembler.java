@@ -64,8 +64,10 @@ import java.util.TreeMap;
  *       order (see {@link RunState#complete()}); a re-sent record replaces the earlier one. A run without
  *       {@code generate} emits only its breakdowns and adds nothing to the spikiness statistics.</li>
  *   <li>Annotations: one per annotator id, a re-sent one replaces the earlier one. They are checked against the
- *       label set as soon as it is known (it travels with steps, generations and probes); one with an unknown
- *       label is dead-lettered and the annotator's previous annotation, if any, stays.</li>
+ *       document's task and label set as soon as these are known (they travel with steps, generations and
+ *       probes; an annotation that comes first is held until then); one of another task
+ *       ({@code task_mismatch}) or with an unknown label ({@code unknown_label}) is dead-lettered and the
+ *       annotator's previous annotation, if any, stays.</li>
  *   <li>Every emission carries the run's previous metric contribution subtracted and the new one added, so the
  *       all-time metrics count each document once with its current annotations.</li>
  *   <li>Metric changes are not forwarded one by one: they are summed per task/model and time bucket in the
@@ -244,16 +246,18 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
     private void onAnnotation(DocumentState state, DocumentEvent.AnnotationArrived event, long now) {
         Annotation a = event.annotation();
         if (state.task == null) {
-            state.task = a.getTask();
+            state.task = a.getTask(); // provisional (shown by the REST API); the first worker record fixes it
         }
+        // The task and label set are known once a step, generation or probe record has carried them.
         boolean checked = state.labels != null;
-        if (checked && rejectUnknownLabels(state, a.getLabels(), event.source(), now)) {
+        if (checked && rejectAnnotation(state, a.getTask(), a.getLabels(), event.source(), now)) {
             return;
         }
         AnnotationEntry previous = state.annotations.get(a.getAnnotatorId());
-        // The original record is kept only while it may still have to be dead-lettered (label set unknown).
+        // The original record and its task are kept only while it may still have to be dead-lettered.
         AnnotationEntry entry = new AnnotationEntry(a.getAnnotatorId(), List.copyOf(a.getLabels()),
-                a.getAnnotatedAt().toEpochMilli(), checked, checked ? null : event.source());
+                a.getAnnotatedAt().toEpochMilli(), checked, checked ? null : event.source(),
+                checked ? null : a.getTask());
         state.annotations.put(a.getAnnotatorId(), entry);
         if (previous != null && previous.checked() && sameLabels(state, previous.labels(), entry.labels())) {
             return; // the same vote again: H is unchanged, nothing to re-emit
@@ -264,9 +268,9 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
     }
 
     /**
-     * The first step or generation fixes the document's label set; a later record with a different set is
-     * rejected (its numbers would not be comparable). Annotations that arrived before the set was known are
-     * checked now.
+     * The first step, generation or probe record fixes the document's task and label set; a later record with a
+     * different set is rejected (its numbers would not be comparable). Annotations that arrived before they were
+     * known are checked now (task, then labels) and dead-lettered then if they do not fit.
      */
     private boolean adoptLabelSet(DocumentState state, String task, List<String> rawLabels,
                                   SourceRef source, long now) {
@@ -291,9 +295,9 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
         Map<String, AnnotationEntry> accepted = new TreeMap<>();
         while (it.hasNext()) {
             AnnotationEntry a = it.next().getValue();
-            if (!a.checked() && !rejectUnknownLabels(state, a.labels(), a.source(), now)) {
+            if (!a.checked() && !rejectAnnotation(state, a.task(), a.labels(), a.source(), now)) {
                 accepted.put(a.annotatorId(), new AnnotationEntry(a.annotatorId(), a.labels(), a.annotatedAt(),
-                        true, null));
+                        true, null, null));
             } else if (a.checked()) {
                 accepted.put(a.annotatorId(), a);
             }
@@ -301,9 +305,20 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
         state.annotations = accepted;
     }
 
-    /** Dead-letters an annotation naming a label outside the set; true when it did. */
-    private boolean rejectUnknownLabels(DocumentState state, List<String> labels,
-                                        SourceRef source, long now) {
+    /**
+     * Dead-letters an annotation of another task than the document's ({@code task_mismatch}; checked first: the
+     * labels of another task mean nothing here) or naming a label outside the set ({@code unknown_label}); true
+     * when it did. A null task (an annotation held in state written before the task was kept) is not checked.
+     */
+    private boolean rejectAnnotation(DocumentState state, String task, List<String> labels,
+                                     SourceRef source, long now) {
+        if (task != null && !task.equals(state.task)) {
+            context.forward(new Record<>(source.key(), new Assembled.Rejected(InputDecoder.reject(source,
+                    "task_mismatch", "annotation is for task '" + task + "', but document '" + state.documentId
+                            + "' belongs to task '" + state.task + "' (from its label steps, generation or probes)")
+                    .deadLetter()), now));
+            return true;
+        }
         Set<String> unknown = HumanDistribution.unknownLabels(state.labels, labels);
         if (unknown.isEmpty()) {
             return false;

@@ -84,8 +84,10 @@ final class InputDecoder<T> implements FixedKeyProcessor<String, byte[], Documen
             return checkBinary(b, source);
         }
         Annotation a = (Annotation) value;
-        if (!a.getDocumentId().equals(source.key())) {
-            return keyMismatch(source, a.getDocumentId());
+        // No key check: the topology re-keys annotations by this document id (users' clients may key or
+        // partition them otherwise, see TopologyProducer#annotationsByDocument), so the id must name one.
+        if (a.getDocumentId() == null || a.getDocumentId().isBlank()) {
+            return reject(source, "invalid", "annotation without a document id");
         }
         if (a.getAnnotatorId() == null || a.getAnnotatorId().isBlank()) {
             return reject(source, "invalid", "annotation without an annotator id");

@@ -19,8 +19,10 @@ import io.labelscope.aggregator.state.StepEntry;
 import io.labelscope.aggregator.state.UnaryEntry;
 import io.labelscope.math.Labels;
 import io.labelscope.math.Moments;
+import io.labelscope.schemas.Annotation;
 
 import java.io.IOException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,7 +31,13 @@ import java.util.TreeMap;
 
 /**
  * The binary layouts of the aggregator's state values ({@link BinarySerde}): fields in declaration order, no
- * names. Changing a layout means a new {@link BinarySerde#FORMAT}; the reader of the old one must stay.
+ * names. Changing a layout means a new {@link BinarySerde#FORMAT}; the reader of the old one must stay
+ * ({@link BinarySerde.In#format()} says which format a value was written in).
+ * <ul>
+ *   <li>1: the first binary format;</li>
+ *   <li>2: an annotation entry of a document's state ends with the annotation's task (issue #13: an annotation
+ *       of another task than its document's is dead-lettered, also one held before the task was known).</li>
+ * </ul>
  */
 final class StateCodecs {
 
@@ -54,13 +62,9 @@ final class StateCodecs {
                 out.writeBoolean(a.checked());
                 out.writeBoolean(a.source() != null);
                 if (a.source() != null) {
-                    SourceRef r = a.source();
-                    out.string(r.topic());
-                    out.writeInt(r.partition());
-                    out.writeLong(r.offset());
-                    out.string(r.key());
-                    out.bytes(r.value());
+                    writeSource(out, a.source());
                 }
+                out.string(a.task()); // since format 2
             }
         }
 
@@ -81,13 +85,51 @@ final class StateCodecs {
                 List<String> labels = in.strings();
                 long at = in.readLong();
                 boolean checked = in.readBoolean();
-                SourceRef source = null;
-                if (in.readBoolean()) {
-                    source = new SourceRef(in.string(), in.readInt(), in.readLong(), in.string(), in.bytes());
-                }
-                s.annotations.put(id, new AnnotationEntry(id, labels, at, checked, source));
+                SourceRef source = in.readBoolean() ? readSource(in) : null;
+                // Format 1 kept no task: such an unchecked annotation is checked against the label set only.
+                String task = in.format() >= 2 ? in.string() : null;
+                s.annotations.put(id, new AnnotationEntry(id, labels, at, checked, source, task));
             }
             return s;
+        }
+    };
+
+    /** Where a record came from, with its original bytes (kept to dead-letter it later). */
+    private static void writeSource(Out out, SourceRef r) throws IOException {
+        out.string(r.topic());
+        out.writeInt(r.partition());
+        out.writeLong(r.offset());
+        out.string(r.key());
+        out.bytes(r.value());
+    }
+
+    private static SourceRef readSource(In in) throws IOException {
+        return new SourceRef(in.string(), in.readInt(), in.readLong(), in.string(), in.bytes());
+    }
+
+    /**
+     * A decoded annotation on its way through the repartition topic {@code annotations-by-document} (see
+     * {@link TopologyProducer}): its fields, then where it was read from with its original bytes, so that a
+     * dead letter written after the repartition still names the {@code annotations} record.
+     */
+    static final BinarySerde.Codec<DocumentEvent.AnnotationArrived> ANNOTATION_ARRIVED = new BinarySerde.Codec<>() {
+        @Override
+        public void write(Out out, DocumentEvent.AnnotationArrived event) throws IOException {
+            Annotation a = event.annotation();
+            out.string(a.getDocumentId());
+            out.string(a.getTask());
+            out.string(a.getAnnotatorId());
+            out.strings(a.getLabels());
+            out.writeLong(a.getAnnotatedAt().toEpochMilli());
+            writeSource(out, event.source());
+        }
+
+        @Override
+        public DocumentEvent.AnnotationArrived read(In in) throws IOException {
+            Annotation a = Annotation.newBuilder().setDocumentId(in.string()).setTask(in.string())
+                    .setAnnotatorId(in.string()).setLabels(in.strings())
+                    .setAnnotatedAt(Instant.ofEpochMilli(in.readLong())).build();
+            return new DocumentEvent.AnnotationArrived(a, readSource(in));
         }
     };
 

@@ -5,6 +5,7 @@ import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.math.Conventions;
 import io.labelscope.schemas.Annotation;
 import io.labelscope.schemas.BinaryProbes;
+import io.labelscope.schemas.DeadLetter;
 import io.labelscope.schemas.Generation;
 import io.labelscope.schemas.LabelStep;
 import io.labelscope.schemas.Topics;
@@ -13,8 +14,10 @@ import io.labelscope.schemas.serde.AvroSerdeConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KGroupedStream;
@@ -36,7 +39,7 @@ import java.util.Map;
 
 /**
  * The aggregator's Kafka Streams topology, top to bottom in data-flow order:
- * decode the five inputs → assemble each document (state store {@code documents}) → distributions and dead
+ * decode the five inputs (annotations repartitioned by their document id) → assemble each document (state store {@code documents}) → distributions and dead
  * letters out → alignment and spikiness changes summed per task/model, all-time and per window → metrics out.
  */
 @ApplicationScoped
@@ -47,6 +50,11 @@ public class TopologyProducer {
     public static final String DOCUMENTS_STORE = DocumentAssembler.STORE;
     public static final String ALIGNMENT_STORE = "alignment-all-time";
     public static final String SPIKINESS_STORE = "spikiness-all-time";
+    /**
+     * Name of the repartition that moves annotations to their document's partition; the internal topic is
+     * {@code <application.id>-annotations-by-document-repartition}.
+     */
+    public static final String ANNOTATIONS_BY_DOCUMENT = "annotations-by-document";
 
     @ConfigProperty(name = "labelscope.registry.url", defaultValue = "http://127.0.0.1:8081")
     String registryUrl;
@@ -100,9 +108,10 @@ public class TopologyProducer {
         KStream<String, DocumentEvent> generations = decoded(builder, serdes, Topics.GENERATIONS, Generation.class);
         KStream<String, DocumentEvent> unary = decoded(builder, serdes, Topics.UNARY_PROBES, UnaryProbes.class);
         KStream<String, DocumentEvent> binary = decoded(builder, serdes, Topics.BINARY_PROBES, BinaryProbes.class);
-        KStream<String, DocumentEvent> annotations = decoded(builder, serdes, Topics.ANNOTATIONS, Annotation.class);
+        KStream<String, DocumentEvent> annotations = annotationsByDocument(builder, serdes);
 
-        // 2. One processor per document id sees all five inputs in arrival order (co-partitioned by id).
+        // 2. One processor per document id sees all five inputs in arrival order (co-partitioned by id: the
+        //    worker's topics as written, annotations through their repartition topic).
         KStream<String, Assembled> assembled = steps.merge(generations).merge(unary).merge(binary).merge(annotations)
                 .process(() -> new DocumentAssembler(conventions, bucketMs), Named.as("assemble-documents"),
                         DocumentAssembler.STORE, DocumentAssembler.PENDING_STORE);
@@ -111,11 +120,8 @@ public class TopologyProducer {
         assembled.filter((id, out) -> out instanceof Assembled.Distribution)
                 .mapValues(out -> ((Assembled.Distribution) out).distribution())
                 .to(Topics.DISTRIBUTIONS, Produced.with(serdes.key, serdes.distribution));
-        assembled.filter((key, out) -> out instanceof Assembled.Rejected)
-                .mapValues(out -> ((Assembled.Rejected) out).deadLetter())
-                .peek((key, dead) -> LOG.warnf("dead letter from %s[%d]@%d (key %s): %s: %s", dead.getSourceTopic(),
-                        dead.getSourcePartition(), dead.getSourceOffset(), key, dead.getErrorType(), dead.getReason()))
-                .to(Topics.DEAD_LETTERS, Produced.with(serdes.key, serdes.deadLetter));
+        toDeadLetters(assembled.filter((key, out) -> out instanceof Assembled.Rejected)
+                .mapValues(out -> ((Assembled.Rejected) out).deadLetter()), serdes);
 
         // 4. Metric changes, re-keyed by task/model in the assembler, cross to the partition that owns the
         //    task/model once, through one repartition topic carrying both alignment and spikiness.
@@ -198,6 +204,54 @@ public class TopologyProducer {
 
     public static String spikinessWindowStore(WindowSpec w) {
         return "spikiness-window-" + w.name();
+    }
+
+    /**
+     * Annotations, decoded, re-keyed by the value's {@code document_id} and repartitioned (internal topic
+     * {@code <application.id>-}{@value #ANNOTATIONS_BY_DOCUMENT}{@code -repartition}) before they meet the
+     * document's other records.
+     *
+     * <p>Why: {@code annotations} is written by users' producers, and the partition a key lands on depends on the
+     * client. Java's producer hashes keys with murmur2, librdkafka (Python {@code confluent_kafka}, Go, .NET) with
+     * CRC32 by default, so an annotation read as written may sit on a partition whose task never sees the
+     * document's steps: it would never be counted, with no error anywhere. Our own repartition producer is
+     * Kafka Streams' (murmur2 over the UTF-8 document id, like the worker's), so after it every annotation is on
+     * its document's partition whatever client wrote it, and whatever its key: the value's document id is the
+     * truth (a record keyed otherwise, or not at all, still counts toward the document it names).
+     *
+     * <p>The worker's outputs ({@code label-steps}, {@code generations}, {@code unary-probes},
+     * {@code binary-probes}) are not repartitioned: only our worker writes them, with the Java producer's default
+     * partitioner, keyed by document id, and the decoder dead-letters a record whose key is not its document id;
+     * a second hop would only cost every step event a write and a read.
+     *
+     * <p>Exactly-once holds across the hop: under {@code exactly_once_v2} the write to the repartition topic
+     * commits in the same transaction as the read offsets of {@code annotations}, and the assembler reads it
+     * {@code read_committed}. Rejected annotations (undecodable, no annotator) go to the dead letters from here,
+     * with their original topic, partition and offset.
+     */
+    private static KStream<String, DocumentEvent> annotationsByDocument(StreamsBuilder builder,
+                                                                        AggregatorSerdes serdes) {
+        Map<String, KStream<String, DocumentEvent>> branches = decoded(builder, serdes, Topics.ANNOTATIONS,
+                Annotation.class).split(Named.as("annotations-"))
+                .branch((key, event) -> event instanceof DocumentEvent.Rejected, Branched.as("rejected"))
+                .defaultBranch(Branched.as("accepted"));
+        toDeadLetters(branches.get("annotations-rejected")
+                .mapValues(event -> ((DocumentEvent.Rejected) event).deadLetter()), serdes);
+        return branches.get("annotations-accepted")
+                .map((key, event) -> {
+                    DocumentEvent.AnnotationArrived a = (DocumentEvent.AnnotationArrived) event;
+                    return KeyValue.pair(a.annotation().getDocumentId(), a);
+                }, Named.as("key-annotations-by-document"))
+                .repartition(Repartitioned.with(serdes.key, serdes.annotationArrived)
+                        .withName(ANNOTATIONS_BY_DOCUMENT))
+                .mapValues(a -> (DocumentEvent) a, Named.as("annotations-by-document-as-events"));
+    }
+
+    /** Every rejected record goes out here, logged with where it came from and why. */
+    private static void toDeadLetters(KStream<String, DeadLetter> rejected, AggregatorSerdes serdes) {
+        rejected.peek((key, dead) -> LOG.warnf("dead letter from %s[%d]@%d (key %s): %s: %s", dead.getSourceTopic(),
+                        dead.getSourcePartition(), dead.getSourceOffset(), key, dead.getErrorType(), dead.getReason()))
+                .to(Topics.DEAD_LETTERS, Produced.with(serdes.key, serdes.deadLetter));
     }
 
     private static <T> KStream<String, DocumentEvent> decoded(StreamsBuilder builder, AggregatorSerdes serdes,

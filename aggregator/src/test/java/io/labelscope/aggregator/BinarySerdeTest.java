@@ -62,9 +62,9 @@ class BinarySerdeTest {
                 Moments.EMPTY, 1, 2, 3, 4, 5, 6, 7, 8, 9)));
         run.emitted = new Emitted(43L, new DistributionView("d1", "emotions", "org/model", "run-1", s.labels,
                 null, 1, methods, 46L, 3L), new AlignmentTallies(alignment), new SpikinessTallies(cells));
-        s.annotations.put("a1", new AnnotationEntry("a1", List.of("joy"), 7L, true, null));
+        s.annotations.put("a1", new AnnotationEntry("a1", List.of("joy"), 7L, true, null, null));
         s.annotations.put("a2", new AnnotationEntry("a2", List.of("rage"), 8L, false,
-                new SourceRef("annotations", 2, 99L, "d1", new byte[] {0, 1, 2})));
+                new SourceRef("annotations", 2, 99L, "d1", new byte[] {0, 1, 2}), "emotions"));
         return s;
     }
 
@@ -88,6 +88,50 @@ class BinarySerdeTest {
         DocumentState s = fullState();
         byte[] legacy = new JsonSerde<>(DocumentState.class).serializer().serialize("t", s);
         assertThat(json(serdes.documentState.deserializer().deserialize("t", legacy))).isEqualTo(json(s));
+    }
+
+    /**
+     * Format 1 (before annotation entries kept their task) still reads: the same state without annotations,
+     * then one unchecked annotation in the old layout, is read with a null task (checked by labels only).
+     */
+    @Test
+    void stateOfFormat1StillReads() throws Exception {
+        DocumentState s = fullState();
+        s.annotations.clear();
+        byte[] withoutAnnotations = serdes.documentState.serializer().serialize("t", s);
+        BinarySerde.Buffer old = new BinarySerde.Buffer();
+        BinarySerde.Out out = new BinarySerde.Out(old);
+        out.writeByte(1);
+        out.write(withoutAnnotations, 1, withoutAnnotations.length - 1 - 4); // all but the annotation count
+        out.writeInt(1);
+        out.writeUTF("a2");
+        out.strings(List.of("rage"));
+        out.writeLong(8L);
+        out.writeBoolean(false);
+        out.writeBoolean(true);
+        out.string("annotations");
+        out.writeInt(2);
+        out.writeLong(99L);
+        out.string("d1");
+        out.bytes(new byte[] {0, 1, 2});
+        out.flush();
+
+        DocumentState back = serdes.documentState.deserializer().deserialize("t", old.toByteArray());
+        s.annotations.put("a2", new AnnotationEntry("a2", List.of("rage"), 8L, false,
+                new SourceRef("annotations", 2, 99L, "d1", new byte[] {0, 1, 2}), null));
+        assertThat(json(back)).isEqualTo(json(s));
+    }
+
+    /** The repartitioned annotation keeps its fields and where it came from (for a later dead letter). */
+    @Test
+    void annotationOnTheRepartitionTopicRoundTrips() throws Exception {
+        DocumentEvent.AnnotationArrived a = new DocumentEvent.AnnotationArrived(
+                Records.annotation("d1", "ann-1", "joy", "fear"),
+                new SourceRef("annotations", 1, 42L, null, new byte[] {0, 0, 0, 0, 7, 9}));
+        DocumentEvent.AnnotationArrived back = serdes.annotationArrived.deserializer().deserialize("t",
+                serdes.annotationArrived.serializer().serialize("t", a));
+        assertThat(back.annotation()).isEqualTo(a.annotation());
+        assertThat(back.source()).usingRecursiveComparison().isEqualTo(a.source());
     }
 
     @Test
