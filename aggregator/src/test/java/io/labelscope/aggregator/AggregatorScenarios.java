@@ -357,6 +357,69 @@ abstract class AggregatorScenarios {
                 .isCloseTo(maxNll(0, 1, 0), within(TOL));
     }
 
+    // ---- annotations that do not fit their document (issue 13) ------------------------------------------------
+
+    /** An annotation of {@code doc} for another task than the document's. */
+    void annotateForTask(String doc, String task, String annotator, String... labels) {
+        var a = Records.annotation(doc, annotator, labels);
+        a.setTask(task);
+        send(Topics.ANNOTATIONS, doc, a);
+    }
+
+    /**
+     * An annotation whose task is not the document's is never counted: it is dead-lettered as
+     * {@code task_mismatch} with both tasks named, whether it came after the document's steps (at once) or
+     * before them (held until the first step fixes the task, dead-lettered then); an annotator's earlier valid
+     * vote stays.
+     */
+    @Test
+    void annotationsOfAnotherTaskGoToDeadLetters() {
+        String model = "m-task-mismatch";
+        String doc = "task-mismatch";
+        annotateForTask(doc, "sentiment", "ann-early", "joy");   // before any step: held, checked at step 0
+        annotate(doc, "ann-1", "joy");                            // H = [1, 0, 0]
+        step0(model, doc);
+        step1(model, doc);
+        generation(model, doc);
+        annotateForTask(doc, "sentiment", "ann-late", "fear");   // after the steps: at once
+        annotateForTask(doc, "sentiment", "ann-1", "fear");      // a re-vote of another task: the first stays
+
+        List<DeadLetter> dead = pipeline().deadLetters(doc, 3);
+        assertThat(dead).hasSize(3).allSatisfy(d -> {
+            assertThat(d.getSourceTopic()).isEqualTo(Topics.ANNOTATIONS);
+            assertThat(d.getErrorType()).isEqualTo("task_mismatch");
+            assertThat(d.getReason()).contains("'sentiment'", "'" + Records.TASK + "'", doc);
+            assertThat(d.getValue()).isNotNull();
+            assertThat(d.getRejectedBy()).isEqualTo("aggregator");
+        });
+        List<DocumentDistribution> out = pipeline().distributions(doc, 1);
+        assertThat(out).as("no mismatched annotation re-emits or counts").hasSize(1);
+        assertThat(out.get(0).getAnnotators()).isEqualTo(1);
+        assertThat(out.get(0).getHuman()).isEqualTo(Map.of("joy", 1.0, "fear", 0.0, "anger", 0.0));
+        assertThat(out.get(0).getMethods().get("max_over_generations").getNll())
+                .isCloseTo(maxNll(1, 0, 0), within(TOL));
+    }
+
+    /**
+     * The value's document_id is the truth: an annotation keyed by something else (a user's bug) or not keyed
+     * at all counts toward the document it names; the aggregator moves it to that document's partition itself.
+     */
+    @Test
+    void annotationsKeyedOtherwiseCountTowardTheirDocument() {
+        String model = "m-keyed-otherwise";
+        String doc = "keyed-otherwise";
+        step0(model, doc);
+        step1(model, doc);
+        generation(model, doc);
+        send(Topics.ANNOTATIONS, "not-" + doc, Records.annotation(doc, "ann-1", "joy"));
+        send(Topics.ANNOTATIONS, null, Records.annotation(doc, "ann-2", "fear"));
+
+        List<DocumentDistribution> out = pipeline().distributions(doc, 3);
+        assertThat(out).extracting(DocumentDistribution::getAnnotators).containsExactly(0, 1, 2);
+        assertThat(out.get(2).getHuman()).isEqualTo(Map.of("joy", 0.5, "fear", 0.5, "anger", 0.0));
+        assertThat(pipeline().deadLetters("not-" + doc, 0)).isEmpty();
+    }
+
     // ---- unary and binary breakdowns (issue 8) ---------------------------------------------------------------
 
     @Test

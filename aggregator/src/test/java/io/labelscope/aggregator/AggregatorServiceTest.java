@@ -5,6 +5,10 @@ import static org.hamcrest.Matchers.closeTo;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -28,11 +32,14 @@ class AggregatorServiceTest extends AggregatorScenarios {
     @ConfigProperty(name = "labelscope.registry.url")
     String registryUrl;
 
+    @ConfigProperty(name = "quarkus.kafka-streams.application-id")
+    String applicationId;
+
     private BrokerPipeline pipeline;
 
     @BeforeAll
     void connect() {
-        pipeline = new BrokerPipeline(bootstrapServers, registryUrl);
+        pipeline = new BrokerPipeline(bootstrapServers, registryUrl, applicationId);
         // JSON numbers as double, not RestAssured's default float (0.7f is 1.2e-8 away from 0.7).
         io.restassured.RestAssured.config = io.restassured.RestAssured.config().jsonConfig(
                 io.restassured.config.JsonConfig.jsonConfig().numberReturnType(
@@ -47,6 +54,47 @@ class AggregatorServiceTest extends AggregatorScenarios {
     @Override
     Pipeline pipeline() {
         return pipeline;
+    }
+
+    /**
+     * The dashboard's throughput covers every input topic (issue #14): records read from unary-probes and
+     * binary-probes are counted and their partitions' lag is reported, as for steps, generations, annotations.
+     */
+    @Test
+    void throughputCoversEveryInputTopic() {
+        String model = "m-throughput";
+        String doc = "throughput-doc";
+        unary(model, doc, List.of("unary", "binary"));
+        binary(model, doc, List.of("unary", "binary"));
+        pipeline.distributions(doc, 1);
+
+        long deadline = System.nanoTime() + BrokerPipeline.WAIT.toNanos();
+        io.restassured.path.json.JsonPath throughput;
+        do {
+            throughput = given().get("/api/overview").then().statusCode(200).extract().jsonPath();
+        } while (!(count(throughput, "unary-probes") >= 1 && count(throughput, "binary-probes") >= 1)
+                && System.nanoTime() < deadline && sleep(200));
+        assertThat(count(throughput, "unary-probes")).as("records read from unary-probes").isGreaterThanOrEqualTo(1);
+        assertThat(count(throughput, "binary-probes")).as("records read from binary-probes")
+                .isGreaterThanOrEqualTo(1);
+        Map<String, Object> lagByTopic = throughput.getMap("throughput.records_lag_by_topic");
+        assertThat(lagByTopic).as("lag per input topic").containsKeys("unary-probes", "binary-probes");
+        assertThat(throughput.getMap("throughput")).containsKeys("unary_probes_per_second", "binary_probes_per_second");
+    }
+
+    private static double count(io.restassured.path.json.JsonPath throughput, String topic) {
+        Object v = throughput.getMap("throughput.totals").get("consumed." + topic);
+        return v == null ? -1 : ((Number) v).doubleValue();
+    }
+
+    private static boolean sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        return true;
     }
 
     @Test

@@ -8,12 +8,20 @@ import io.labelscope.schemas.SpikinessMetric;
 import io.labelscope.schemas.Topics;
 import io.labelscope.schemas.serde.AvroSerdeConfig;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -53,8 +61,25 @@ final class BrokerPipeline implements Pipeline, AutoCloseable {
     private final List<AlignmentMetric> alignment = new CopyOnWriteArrayList<>();
     private final List<SpikinessMetric> spikiness = new CopyOnWriteArrayList<>();
 
+    /** The service's application id, when {@link #send} is to wait until it has taken in each annotation. */
+    private final String applicationId;
+    private final Admin admin;
+
     /** @param bootstrapServers and registryUrl: the ones the service under test was given */
     BrokerPipeline(String bootstrapServers, String registryUrl) {
+        this(bootstrapServers, registryUrl, null);
+    }
+
+    /**
+     * @param applicationId the Kafka Streams application id of the service under test: {@link #send} to
+     *                      {@code annotations} then returns only once the service's document assembler has taken
+     *                      the annotation in (see {@link #awaitAnnotationTakenIn}), as the TopologyTestDriver does
+     *                      before its {@code send} returns; null: no such wait
+     */
+    BrokerPipeline(String bootstrapServers, String registryUrl, String applicationId) {
+        this.applicationId = applicationId;
+        this.admin = applicationId == null ? null
+                : Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
         Map<String, Object> p = new HashMap<>(AvroSerdeConfig.producer(registryUrl));
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -105,10 +130,58 @@ final class BrokerPipeline implements Pipeline, AutoCloseable {
 
     @Override
     public void send(String topic, String key, SpecificRecord value, Instant timestamp) {
+        RecordMetadata sent;
         try {
-            producer.send(new ProducerRecord<>(topic, null, timestamp.toEpochMilli(), key, value)).get();
+            sent = producer.send(new ProducerRecord<>(topic, null, timestamp.toEpochMilli(), key, value)).get();
         } catch (InterruptedException | ExecutionException e) {
             throw new IllegalStateException("could not produce to " + topic, e);
+        }
+        if (applicationId != null && topic.equals(Topics.ANNOTATIONS)) {
+            awaitAnnotationTakenIn(sent);
+        }
+    }
+
+    /**
+     * Waits until the service has taken in an annotation: annotations reach the document assembler through a
+     * repartition topic (one hop more than the worker's records), so a scenario's "annotation before the steps"
+     * holds on the broker only if the next record is sent after the annotation crossed. First the service
+     * commits its read of the annotation (in the same transaction as the write to the repartition topic), then
+     * it commits having read every committed record of the repartition topic: its committed offset on each
+     * partition reaches the last stable offset, less the transaction marker that follows the last record.
+     */
+    private void awaitAnnotationTakenIn(RecordMetadata sent) {
+        String repartition = applicationId + "-" + TopologyProducer.ANNOTATIONS_BY_DOCUMENT + "-repartition";
+        TopicPartition input = new TopicPartition(sent.topic(), sent.partition());
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        try {
+            while (true) {
+                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(applicationId)
+                        .partitionsToOffsetAndMetadata().get();
+                OffsetAndMetadata read = committed.get(input);
+                if (read != null && read.offset() > sent.offset()) {
+                    Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
+                    admin.describeTopics(List.of(repartition)).allTopicNames().get().get(repartition).partitions()
+                            .forEach(p -> ends.put(new TopicPartition(repartition, p.partition()),
+                                    OffsetSpec.latest()));
+                    var stable = admin.listOffsets(ends, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+                            .all().get();
+                    if (stable.entrySet().stream().allMatch(e -> e.getValue().offset() == 0
+                            || (committed.get(e.getKey()) != null
+                            && committed.get(e.getKey()).offset() >= e.getValue().offset() - 1))) {
+                        return;
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("the aggregator did not take in the annotation " + input + "@"
+                            + sent.offset() + " within " + WAIT.toSeconds() + " s");
+                }
+                sleep(20);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("could not read the aggregator's offsets", e);
         }
     }
 
@@ -218,5 +291,8 @@ final class BrokerPipeline implements Pipeline, AutoCloseable {
         running = false;
         producer.close();
         rawProducer.close();
+        if (admin != null) {
+            admin.close();
+        }
     }
 }

@@ -25,7 +25,9 @@ import java.util.Map;
 @ApplicationScoped
 public class StreamsRates {
 
-    static final List<String> INPUTS = List.of(Topics.LABEL_STEPS, Topics.GENERATIONS, Topics.ANNOTATIONS);
+    /** Every input topic of the topology: its consumption rate and its lag (in {@code records_lag}) are shown. */
+    static final List<String> INPUTS = List.of(Topics.LABEL_STEPS, Topics.GENERATIONS, Topics.UNARY_PROBES,
+            Topics.BINARY_PROBES, Topics.ANNOTATIONS);
     /** Rates are taken over at most this much history, and at least {@link #MIN_SPAN_NANOS}. */
     static final long SPAN_NANOS = 5_000_000_000L;
     static final long MIN_SPAN_NANOS = 500_000_000L;
@@ -69,6 +71,8 @@ public class StreamsRates {
         m.put("distributions_per_second", rates.get("sent." + Topics.DISTRIBUTIONS));
         m.put("step_events_per_second", rates.get("consumed." + Topics.LABEL_STEPS));
         m.put("generations_per_second", rates.get("consumed." + Topics.GENERATIONS));
+        m.put("unary_probes_per_second", rates.get("consumed." + Topics.UNARY_PROBES));
+        m.put("binary_probes_per_second", rates.get("consumed." + Topics.BINARY_PROBES));
         m.put("annotations_per_second", rates.get("consumed." + Topics.ANNOTATIONS));
         m.put("records_lag", now.lagKnown ? now.lag : null);
         m.put("records_lag_by_topic", now.lagByTopic);
