@@ -25,9 +25,15 @@ import org.junit.jupiter.api.Test;
 /**
  * A crash never loses or doubles a document: the packaged aggregator is killed with SIGKILL in the middle of a
  * backlog and started again with the same application id and state directory. Exactly-once processing must then
- * give every document exactly one distribution, and the all-time alignment metrics must count every document
+ * give every document its distributions once each, and the all-time alignment metrics must count every document
  * once; their changes wait in a changelogged store for the next punctuation, so a crash between a distribution
  * and its metric flush is covered too. Outputs are read with read_committed, as a user's consumer reads them.
+ *
+ * <p>A document's annotation reaches the assembler through the annotations repartition topic, a hop after its
+ * steps (issue #13), so its run may complete before the annotation arrives: then the document has two versions,
+ * version 1 without and version 2 with its annotator; otherwise version 1 alone, with it. Nothing else is
+ * right: a doubled emission repeats or adds a version, a lost annotation leaves the last without its annotator.
+ * The kill also hits annotations in flight across that hop.
  */
 class AggregatorCrashIT {
 
@@ -86,20 +92,24 @@ class AggregatorCrashIT {
                         .collect(Collectors.groupingBy(d -> d.getDocumentId().toString()));
                 assertThat(byDocument.keySet()).as("documents with a distribution" + logs())
                         .containsExactlyInAnyOrderElementsOf(ids);
-                Map<String, List<Long>> doubled = byDocument.entrySet().stream()
-                        .filter(e -> e.getValue().size() != 1 || e.getValue().get(0).getVersion() != 1)
+                Map<String, List<String>> doubled = byDocument.entrySet().stream()
+                        .filter(e -> !versionsOfOneAnnotatedRun(e.getValue()))
                         .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().stream()
-                                .map(DocumentDistribution::getVersion).toList()));
-                assertThat(doubled).as("documents whose distribution versions are not exactly [1] (the inputs "
-                        + "never changed)" + logs()).isEmpty();
-                assertThat(all).as("every distribution is of this run's task and model, with its annotator")
-                        .allSatisfy(d -> {
-                            assertThat(d.getTask()).isEqualTo(task);
-                            assertThat(d.getModel()).isEqualTo(model);
-                            assertThat(d.getAnnotators()).isEqualTo(1);
-                        });
-                double meanNll = all.stream().mapToDouble(d -> d.getMethods().get(METHOD).getNll()).average()
+                                .map(d -> "v" + d.getVersion() + " with " + d.getAnnotators() + " annotators")
+                                .toList()));
+                assertThat(doubled).as("documents whose distributions are not [v1 with 1 annotator] or [v1 with 0, "
+                        + "v2 with 1] (the inputs never changed)" + logs()).isEmpty();
+                assertThat(all).as("every distribution is of this run's task and model").allSatisfy(d -> {
+                    assertThat(d.getTask()).isEqualTo(task);
+                    assertThat(d.getModel()).isEqualTo(model);
+                });
+                // The all-time mean counts each document with its current annotation: its last distribution.
+                double meanNll = byDocument.values().stream()
+                        .mapToDouble(ds -> ds.get(ds.size() - 1).getMethods().get(METHOD).getNll()).average()
                         .orElseThrow();
+                System.out.printf("%d of %d documents completed before their annotation crossed the repartition "
+                        + "(two versions)%n", byDocument.values().stream().filter(ds -> ds.size() == 2).count(),
+                        DOCUMENTS);
 
                 // Metric changes go out once per commit interval: wait for the count, then for any later flush
                 // that would take it past the number of documents.
@@ -125,8 +135,8 @@ class AggregatorCrashIT {
     /**
      * {@link #DOCUMENTS} complete documents, each an annotation, three label steps and the generation, with
      * logits that differ per document so that their distributions and NLLs do. Timestamps rise within a document
-     * in that order: Kafka Streams merges the input topics by timestamp, so the annotation is there before the
-     * run completes and every document's first and only distribution counts its annotator.
+     * in that order; Kafka Streams merges the topics it reads by timestamp, but the annotation reaches the
+     * assembler only once it crossed the annotations repartition, so it may come after the run completed.
      */
     private static List<String> produceBacklog(BrokerPipeline pipeline, String task, String model, String run,
                                                String prefix) {
@@ -150,6 +160,17 @@ class AggregatorCrashIT {
         }
         pipeline.flush();
         return ids;
+    }
+
+    /**
+     * The distributions of one document whose inputs never changed: version 1 with its annotator, or version 1
+     * without it (the run completed before the annotation crossed the repartition) and version 2 with it.
+     */
+    private static boolean versionsOfOneAnnotatedRun(List<DocumentDistribution> ds) {
+        List<Long> versions = ds.stream().map(DocumentDistribution::getVersion).toList();
+        List<Integer> annotators = ds.stream().map(DocumentDistribution::getAnnotators).toList();
+        return versions.equals(List.of(1L)) && annotators.equals(List.of(1))
+                || versions.equals(List.of(1L, 2L)) && annotators.equals(List.of(0, 1));
     }
 
     private ServiceProcess start(String name, Path jar, Map<String, String> config) throws Exception {
