@@ -403,6 +403,7 @@ abstract class AggregatorScenarios {
     /**
      * The value's document_id is the truth: an annotation keyed by something else (a user's bug) or not keyed
      * at all counts toward the document it names; the aggregator moves it to that document's partition itself.
+     * One that names no document is dead-lettered.
      */
     @Test
     void annotationsKeyedOtherwiseCountTowardTheirDocument() {
@@ -418,6 +419,12 @@ abstract class AggregatorScenarios {
         assertThat(out).extracting(DocumentDistribution::getAnnotators).containsExactly(0, 1, 2);
         assertThat(out.get(2).getHuman()).isEqualTo(Map.of("joy", 0.5, "fear", 0.5, "anger", 0.0));
         assertThat(pipeline().deadLetters("not-" + doc, 0)).isEmpty();
+
+        send(Topics.ANNOTATIONS, "no-id-" + doc, Records.annotation("", "ann-3", "joy"));
+        assertThat(pipeline().deadLetters("no-id-" + doc, 1)).singleElement().satisfies(d -> {
+            assertThat(d.getErrorType()).isEqualTo("invalid");
+            assertThat(d.getReason()).contains("without a document id");
+        });
     }
 
     // ---- unary and binary breakdowns (issue 8) ---------------------------------------------------------------
