@@ -103,8 +103,12 @@ class PythonClientAnnotationsTest {
             System.out.printf("python client: %d of %d documents' annotations on another partition than their "
                     + "steps%n", moved.size(), DOCUMENTS);
 
+            long acknowledged = System.nanoTime();
             Map<String, DocumentDistribution> latest = awaitLatest(pipeline, prefix, ids,
                     d -> d.getAnnotators() == expected.get(d.getDocumentId()), "every annotator counted");
+            System.out.printf("python client: every annotator of %d documents counted %.2f s after the last "
+                    + "acknowledgement (%.1f s settle included)%n", DOCUMENTS, (System.nanoTime() - acknowledged) / 1e9,
+                    BrokerPipeline.SETTLE.toMillis() / 1e3);
             Map<String, String> wrong = new TreeMap<>();
             for (String doc : ids) {
                 DocumentDistribution d = latest.get(doc);
@@ -137,7 +141,8 @@ class PythonClientAnnotationsTest {
             }
             boolean done = latest.keySet().containsAll(ids) && latest.values().stream().allMatch(until);
             if (done || System.nanoTime() > deadline) {
-                assertThat(latest.keySet()).as("documents with a distribution").containsAll(ids);
+                assertThat(latest.keySet()).as("documents with a distribution (waiting for " + what + ")")
+                        .containsAll(ids);
                 if (done) {
                     Thread.sleep(BrokerPipeline.SETTLE.toMillis()); // a later, wrong version would come by now
                 }
