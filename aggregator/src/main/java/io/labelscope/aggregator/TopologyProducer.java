@@ -39,8 +39,9 @@ import java.util.Map;
 
 /**
  * The aggregator's Kafka Streams topology, top to bottom in data-flow order:
- * decode the five inputs (annotations repartitioned by their document id) → assemble each document (state store {@code documents}) → distributions and dead
- * letters out → alignment and spikiness changes summed per task/model, all-time and per window → metrics out.
+ * decode the five inputs (annotations repartitioned by their document id) → assemble each document (state store
+ * {@code documents}) → distributions and dead letters out → alignment and spikiness changes summed per
+ * task/model, all-time and per window → metrics out.
  */
 @ApplicationScoped
 public class TopologyProducer {

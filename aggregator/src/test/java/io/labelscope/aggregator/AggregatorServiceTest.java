@@ -79,7 +79,8 @@ class AggregatorServiceTest extends AggregatorScenarios {
                 .isGreaterThanOrEqualTo(1);
         Map<String, Object> lagByTopic = throughput.getMap("throughput.records_lag_by_topic");
         assertThat(lagByTopic).as("lag per input topic").containsKeys("unary-probes", "binary-probes");
-        assertThat(throughput.getMap("throughput")).containsKeys("unary_probes_per_second", "binary_probes_per_second");
+        assertThat(throughput.getMap("throughput")).containsKeys("unary_probes_per_second",
+                "binary_probes_per_second");
     }
 
     private static double count(io.restassured.path.json.JsonPath throughput, String topic) {

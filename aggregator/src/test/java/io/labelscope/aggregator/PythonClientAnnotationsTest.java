@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.apache.kafka.common.utils.Utils;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
@@ -107,8 +108,8 @@ class PythonClientAnnotationsTest {
             Map<String, DocumentDistribution> latest = awaitLatest(pipeline, prefix, ids,
                     d -> d.getAnnotators() == expected.get(d.getDocumentId()), "every annotator counted");
             System.out.printf("python client: every annotator of %d documents counted %.2f s after the last "
-                    + "acknowledgement (%.1f s settle included)%n", DOCUMENTS, (System.nanoTime() - acknowledged) / 1e9,
-                    BrokerPipeline.SETTLE.toMillis() / 1e3);
+                    + "acknowledgement (%.1f s settle included)%n", DOCUMENTS,
+                    (System.nanoTime() - acknowledged) / 1e9, BrokerPipeline.SETTLE.toMillis() / 1e3);
             Map<String, String> wrong = new TreeMap<>();
             for (String doc : ids) {
                 DocumentDistribution d = latest.get(doc);
@@ -131,7 +132,7 @@ class PythonClientAnnotationsTest {
      */
     private static Map<String, DocumentDistribution> awaitLatest(BrokerPipeline pipeline, String prefix,
                                                                  List<String> ids,
-                                                                 java.util.function.Predicate<DocumentDistribution> until,
+                                                                 Predicate<DocumentDistribution> until,
                                                                  String what) throws InterruptedException {
         long deadline = System.nanoTime() + BrokerPipeline.WAIT.toNanos();
         while (true) {
