@@ -2,6 +2,7 @@ package io.labelscope.runtime.testing;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.labelscope.runtime.model.HalfFloats;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -119,8 +120,8 @@ public final class TinyCheckpoint {
             for (int i = 0; i < a.length; i++) {
                 a[i] = switch (t) {
                     case F32 -> a[i];
-                    case F16 -> Half.toFloat(Half.fromFloat(a[i]));
-                    case BF16 -> Float.intBitsToFloat(Half.bf16(a[i]) << 16);
+                    case F16 -> HalfFloats.toFloat(HalfFloats.fromFloat(a[i]));
+                    case BF16 -> HalfFloats.bf16ToFloat((short) HalfFloats.bf16(a[i]));
                 };
             }
         }
@@ -213,68 +214,12 @@ public final class TinyCheckpoint {
                 for (float v : a) {
                     switch (type) {
                         case F32 -> b.putFloat(v);
-                        case F16 -> b.putShort(Half.fromFloat(v));
-                        case BF16 -> b.putShort((short) Half.bf16(v));
+                        case F16 -> b.putShort(HalfFloats.fromFloat(v));
+                        case BF16 -> b.putShort((short) HalfFloats.bf16(v));
                     }
                 }
                 out.write(b.array());
             }
-        }
-    }
-
-    /** IEEE half and bfloat16 conversions (Java 17 has no Float.floatToFloat16). */
-    public static final class Half {
-        private Half() {}
-
-        public static short fromFloat(float f) {
-            int bits = Float.floatToIntBits(f);
-            int sign = (bits >>> 16) & 0x8000;
-            int exp = ((bits >>> 23) & 0xff) - 127 + 15;
-            int mant = bits & 0x7fffff;
-            if (exp >= 31) {
-                return (short) (sign | 0x7c00);
-            }
-            if (exp <= 0) {
-                if (exp < -10) {
-                    return (short) sign;
-                }
-                mant |= 0x800000;
-                int shift = 14 - exp;
-                int half = mant >> shift;
-                int rem = mant & ((1 << shift) - 1);
-                int mid = 1 << (shift - 1);
-                if (rem > mid || (rem == mid && (half & 1) == 1)) {
-                    half++;
-                }
-                return (short) (sign | half);
-            }
-            int half = (exp << 10) | (mant >> 13);
-            int rem = mant & 0x1fff;
-            if (rem > 0x1000 || (rem == 0x1000 && (half & 1) == 1)) {
-                half++;
-            }
-            return (short) (sign | half);
-        }
-
-        public static float toFloat(short h) {
-            int sign = (h & 0x8000) << 16;
-            int exp = (h >>> 10) & 0x1f;
-            int mant = h & 0x3ff;
-            if (exp == 0) {
-                float v = mant * (float) Math.pow(2, -24);
-                return sign != 0 ? -v : v;
-            }
-            if (exp == 31) {
-                return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
-            }
-            return Float.intBitsToFloat(sign | ((exp - 15 + 127) << 23) | (mant << 13));
-        }
-
-        /** Round-to-nearest-even bfloat16 bits (low 16 bits of the result). */
-        public static int bf16(float f) {
-            int bits = Float.floatToIntBits(f);
-            int lsb = (bits >>> 16) & 1;
-            return ((bits + 0x7fff + lsb) >>> 16) & 0xffff;
         }
     }
 }
