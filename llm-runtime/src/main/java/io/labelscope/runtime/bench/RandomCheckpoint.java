@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Writes a randomly initialised Llama checkpoint (F32 safetensors, config.json) with a byte-level BPE tokenizer of
+ * Writes a randomly initialised Llama checkpoint (F32 or BF16 safetensors, config.json) with a byte-level BPE tokenizer of
  * the 256 byte symbols plus {@code <s>}, {@code </s>}, {@code <pad>} and no merges: enough to run the runtime end to
  * end at a realistic parameter count without any downloaded weights.
  */
@@ -59,7 +59,15 @@ public final class RandomCheckpoint {
         return shapes;
     }
 
+    /** Safetensors element types this writer can store. */
+    public enum FileType { F32, BF16 }
+
     public static void write(Path dir, Sizes s, long seed) throws IOException {
+        write(dir, s, seed, FileType.F32);
+    }
+
+    public static void write(Path dir, Sizes s, long seed, FileType type) throws IOException {
+        int bytes = type == FileType.F32 ? 4 : 2;
         Files.createDirectories(dir);
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("architectures", List.of("LlamaForCausalLM"));
@@ -88,8 +96,9 @@ public final class RandomCheckpoint {
             for (long x : e.getValue()) {
                 n *= x;
             }
-            header.put(e.getKey(), Map.of("dtype", "F32", "shape", e.getValue(), "data_offsets", List.of(off, off + 4 * n)));
-            off += 4 * n;
+            header.put(e.getKey(), Map.of("dtype", type.name(), "shape", e.getValue(),
+                    "data_offsets", List.of(off, off + bytes * n)));
+            off += bytes * n;
         }
         byte[] h = om.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
         SplittableRandom r = new SplittableRandom(seed);
@@ -107,7 +116,11 @@ public final class RandomCheckpoint {
                 ByteBuffer b = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
                 for (long i = 0; i < n; i++) {
                     float v = (float) ((norm ? 1.0 : 0.0) + std * (r.nextDouble() * 2 - 1) * 1.7320508);
-                    b.putFloat(v);
+                    if (type == FileType.F32) {
+                        b.putFloat(v);
+                    } else {
+                        b.putShort((short) io.labelscope.runtime.model.HalfFloats.bf16(v));
+                    }
                     if (!b.hasRemaining()) {
                         out.write(b.array(), 0, b.position());
                         b.clear();

@@ -30,7 +30,7 @@ import java.util.Map;
 public final class TensorLoader implements AutoCloseable {
 
     /** Bytes of converted data per chunk; also bounds the read buffer. */
-    public static final int DEFAULT_CHUNK_BYTES = 16 << 20;
+    public static final int DEFAULT_CHUNK_BYTES = 4 << 20;
 
     private final NDManager manager;
     private final DataType target;

@@ -62,9 +62,39 @@ public final class TinyCheckpoint {
     public final Spec spec;
     public final Map<String, float[]> weights = new LinkedHashMap<>();
     public final Map<String, long[]> shapes = new LinkedHashMap<>();
+    /** config.json as written; given as is by {@link #fromConfig}, else built from {@link #spec}. */
+    private final Map<String, Object> config;
+    /** generation_config.json, written when not null. */
+    private final Map<String, Object> generationConfig;
 
     public TinyCheckpoint(Spec s) {
+        this(s, null, null);
+    }
+
+    /**
+     * Random weights for a config.json given field by field (e.g. a real model's, shrunk), written unchanged; the
+     * sizes, bias and tying are read from it.
+     */
+    public static TinyCheckpoint fromConfig(Map<String, Object> config, Map<String, Object> generationConfig,
+                                            long seed, double std) {
+        com.fasterxml.jackson.databind.JsonNode n = new ObjectMapper().valueToTree(config);
+        int hidden = n.get("hidden_size").asInt();
+        int heads = n.get("num_attention_heads").asInt();
+        Spec s = new Spec(n.get("architectures").get(0).asText(), n.get("vocab_size").asInt(), hidden,
+                n.get("intermediate_size").asInt(), n.get("num_hidden_layers").asInt(), heads,
+                n.get("num_key_value_heads").asInt(),
+                n.hasNonNull("head_dim") ? n.get("head_dim").asInt() : hidden / heads,
+                n.get("rope_theta").asDouble(), n.path("tie_word_embeddings").asBoolean(false), 0,
+                n.get("rms_norm_eps").asDouble(), seed, std);
+        return new TinyCheckpoint(s, new LinkedHashMap<>(config),
+                generationConfig == null ? null : new LinkedHashMap<>(generationConfig));
+    }
+
+    private TinyCheckpoint(Spec s, Map<String, Object> config, Map<String, Object> generationConfig) {
         this.spec = s;
+        this.config = config;
+        this.generationConfig = generationConfig;
+        boolean bias = config == null ? s.bias() : hasBiases(config);
         Random r = new Random(s.seed());
         int q = s.heads() * s.headDim();
         int kv = s.kvHeads() * s.headDim();
@@ -75,7 +105,7 @@ public final class TinyCheckpoint {
             add(p + "self_attn.q_proj.weight", r, s.std() * 2, q, s.hidden());
             add(p + "self_attn.k_proj.weight", r, s.std() * 2, kv, s.hidden());
             add(p + "self_attn.v_proj.weight", r, s.std(), kv, s.hidden());
-            if (s.bias()) {
+            if (bias) {
                 add(p + "self_attn.q_proj.bias", r, 0.5, q);
                 add(p + "self_attn.k_proj.bias", r, 0.5, kv);
                 add(p + "self_attn.v_proj.bias", r, 0.5, kv);
@@ -128,7 +158,16 @@ public final class TinyCheckpoint {
         return this;
     }
 
+    /** Qwen2 always has q/k/v biases, Llama-family models when {@code attention_bias} says so. */
+    public static boolean hasBiases(Map<String, Object> config) {
+        Object arch = ((List<?>) config.get("architectures")).get(0);
+        return arch.equals("Qwen2ForCausalLM") || Boolean.TRUE.equals(config.get("attention_bias"));
+    }
+
     public Map<String, Object> configJson() {
+        if (config != null) {
+            return config;
+        }
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("architectures", List.of(spec.arch()));
         c.put("model_type", switch (spec.arch()) {
@@ -170,6 +209,10 @@ public final class TinyCheckpoint {
         Files.createDirectories(dir);
         ObjectMapper om = new ObjectMapper();
         om.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), configJson());
+        if (generationConfig != null) {
+            om.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("generation_config.json").toFile(),
+                    generationConfig);
+        }
         tokenizer.write(dir.resolve("tokenizer.json"));
         List<String> names = new ArrayList<>(weights.keySet());
         if (shards <= 1) {
@@ -177,7 +220,11 @@ public final class TinyCheckpoint {
             return;
         }
         ObjectNode index = om.createObjectNode();
-        index.putObject("metadata").put("total_size", 0);
+        long totalBytes = 0;
+        for (float[] a : weights.values()) {
+            totalBytes += (long) a.length * (type == FileType.F32 ? 4 : 2);
+        }
+        index.putObject("metadata").put("total_size", totalBytes);
         ObjectNode map = index.putObject("weight_map");
         int per = (names.size() + shards - 1) / shards;
         for (int s = 0; s < shards; s++) {
