@@ -56,7 +56,7 @@ public final class LoadBenchmark {
         try {
             if (!Files.exists(dir.resolve("model.safetensors"))) {
                 long t0 = System.nanoTime();
-                RandomCheckpoint.write(dir, SIZES, 7, RandomCheckpoint.FileType.BF16);
+                RandomCheckpoint.write(dir, SIZES, 7, io.labelscope.runtime.model.SafeTensors.DType.BF16);
                 System.err.printf(Locale.ROOT, "wrote %s in %.1f s%n", dir, (System.nanoTime() - t0) / 1e9);
             }
             long fileBytes = Files.size(dir.resolve("model.safetensors"));

@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The parts of a Hugging Face {@code config.json} a decoder-only Llama-family model needs.
@@ -253,6 +255,70 @@ public record ModelConfig(
             out.add(i >= firstWindowed ? window : 0);
         }
         return out;
+    }
+
+    /**
+     * This config as Hugging Face config.json fields (the inverse of {@link #parse}: parsing the result gives this
+     * config back), for the checkpoints the project writes itself. Callers may add keys (e.g. {@code pad_token_id}).
+     *
+     * @param torchDtype the {@code torch_dtype} to record, e.g. "float32" or "bfloat16"
+     */
+    public Map<String, Object> toJson(String torchDtype) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("architectures", List.of(architecture));
+        c.put("model_type", switch (architecture) {
+            case "Qwen2ForCausalLM" -> "qwen2";
+            case "MistralForCausalLM" -> "mistral";
+            default -> "llama";
+        });
+        c.put("vocab_size", vocabSize);
+        c.put("hidden_size", hiddenSize);
+        c.put("intermediate_size", intermediateSize);
+        c.put("num_hidden_layers", numLayers);
+        c.put("num_attention_heads", numHeads);
+        c.put("num_key_value_heads", numKvHeads);
+        c.put("head_dim", headDim);
+        c.put("hidden_act", "silu");
+        c.put("rms_norm_eps", rmsNormEps);
+        c.put("rope_theta", ropeTheta);
+        if (ropeScaling != null) {
+            Map<String, Object> rs = new LinkedHashMap<>();
+            rs.put("rope_type", ropeScaling.type());
+            rs.put("factor", ropeScaling.factor());
+            if (ropeScaling.type().equals("llama3")) {
+                rs.put("low_freq_factor", ropeScaling.lowFreqFactor());
+                rs.put("high_freq_factor", ropeScaling.highFreqFactor());
+                rs.put("original_max_position_embeddings", ropeScaling.originalMaxPositionEmbeddings());
+            }
+            c.put("rope_scaling", rs);
+        }
+        c.put("max_position_embeddings", maxPositionEmbeddings);
+        c.put("tie_word_embeddings", tieWordEmbeddings);
+        boolean qwen = architecture.equals("Qwen2ForCausalLM");
+        if (!qwen) {
+            c.put("attention_bias", attentionBias);
+        }
+        c.put("mlp_bias", false);
+        if (layerWindows.stream().anyMatch(w -> w > 0)) {
+            int window = layerWindows.stream().mapToInt(Integer::intValue).max().orElse(0);
+            if (layerWindows.stream().anyMatch(w -> w > 0 && w != window)) {
+                throw new IllegalStateException("config.json has one sliding_window; layers use " + layerWindows);
+            }
+            c.put("sliding_window", window);
+            if (qwen) {
+                c.put("use_sliding_window", true);
+            }
+            if (qwen || layerWindows.contains(0)) {
+                c.put("layer_types", layerWindows.stream()
+                        .map(w -> w > 0 ? "sliding_attention" : "full_attention").toList());
+            }
+        }
+        if (bosTokenId >= 0) {
+            c.put("bos_token_id", bosTokenId);
+        }
+        c.put("eos_token_id", eosTokenIds.size() == 1 ? eosTokenIds.get(0) : eosTokenIds);
+        c.put("torch_dtype", torchDtype);
+        return c;
     }
 
     private static int reqInt(JsonNode n, String key, String where) {

@@ -3,11 +3,9 @@ package io.labelscope.runtime.testing;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.labelscope.runtime.model.HalfFloats;
+import io.labelscope.runtime.model.ModelConfig;
+import io.labelscope.runtime.model.SafeTensors;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -164,44 +162,16 @@ public final class TinyCheckpoint {
         return arch.equals("Qwen2ForCausalLM") || Boolean.TRUE.equals(config.get("attention_bias"));
     }
 
+    /** config.json: the one given to {@link #fromConfig}, else {@link #spec}'s through {@code ModelConfig.toJson}. */
     public Map<String, Object> configJson() {
         if (config != null) {
             return config;
         }
-        Map<String, Object> c = new LinkedHashMap<>();
-        c.put("architectures", List.of(spec.arch()));
-        c.put("model_type", switch (spec.arch()) {
-            case "Qwen2ForCausalLM" -> "qwen2";
-            case "MistralForCausalLM" -> "mistral";
-            default -> "llama";
-        });
-        c.put("vocab_size", spec.vocab());
-        c.put("hidden_size", spec.hidden());
-        c.put("intermediate_size", spec.inter());
-        c.put("num_hidden_layers", spec.layers());
-        c.put("num_attention_heads", spec.heads());
-        c.put("num_key_value_heads", spec.kvHeads());
-        if (spec.headDim() * spec.heads() != spec.hidden()) {
-            c.put("head_dim", spec.headDim());
-        }
-        c.put("hidden_act", "silu");
-        c.put("rms_norm_eps", spec.eps());
-        c.put("rope_theta", spec.ropeTheta());
-        c.put("max_position_embeddings", 2048);
-        c.put("tie_word_embeddings", spec.tie());
-        c.put("bos_token_id", ByteBpe.BOS);
-        c.put("eos_token_id", ByteBpe.EOS);
-        c.put("torch_dtype", "float32");
-        if (spec.ropeScalingFactor() > 0) {
-            Map<String, Object> rs = new LinkedHashMap<>();
-            rs.put("rope_type", "llama3");
-            rs.put("factor", spec.ropeScalingFactor());
-            rs.put("low_freq_factor", 1.0);
-            rs.put("high_freq_factor", 4.0);
-            rs.put("original_max_position_embeddings", 16);
-            c.put("rope_scaling", rs);
-        }
-        return c;
+        ModelConfig.RopeScaling rope = spec.ropeScalingFactor() > 0
+                ? new ModelConfig.RopeScaling("llama3", spec.ropeScalingFactor(), 1.0, 4.0, 16) : null;
+        return new ModelConfig(spec.arch(), spec.vocab(), spec.hidden(), spec.inter(), spec.layers(), spec.heads(),
+                spec.kvHeads(), spec.headDim(), spec.eps(), spec.ropeTheta(), rope, 2048, spec.tie(), spec.bias(), 0,
+                ByteBpe.BOS, List.of(ByteBpe.EOS)).toJson("float32");
     }
 
     /** Writes config.json, the weights (in {@code shards} files) and the tokenizer. */
@@ -237,36 +207,11 @@ public final class TinyCheckpoint {
     }
 
     public void writeSafetensors(Path file, List<String> names, FileType type) throws IOException {
-        Map<String, Object> header = new LinkedHashMap<>();
-        header.put("__metadata__", Map.of("format", "pt"));
-        long off = 0;
-        int bytes = type == FileType.F32 ? 4 : 2;
-        for (String n : names) {
-            long len = (long) weights.get(n).length * bytes;
-            header.put(n, Map.of("dtype", type.name(), "shape", shapes.get(n), "data_offsets", List.of(off, off + len)));
-            off += len;
-        }
-        byte[] h = new ObjectMapper().writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
-        int pad = (8 - h.length % 8) % 8;
-        try (OutputStream out = Files.newOutputStream(file)) {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length + pad);
-            out.write(len.array());
-            out.write(h);
-            for (int i = 0; i < pad; i++) {
-                out.write(' ');
-            }
-            for (String n : names) {
-                float[] a = weights.get(n);
-                ByteBuffer b = ByteBuffer.allocate(a.length * bytes).order(ByteOrder.LITTLE_ENDIAN);
-                for (float v : a) {
-                    switch (type) {
-                        case F32 -> b.putFloat(v);
-                        case F16 -> b.putShort(HalfFloats.fromFloat(v));
-                        case BF16 -> b.putShort((short) HalfFloats.bf16(v));
-                    }
-                }
-                out.write(b.array());
-            }
-        }
+        Map<String, long[]> part = new LinkedHashMap<>();
+        names.forEach(n -> part.put(n, shapes.get(n)));
+        SafeTensors.write(file, part, SafeTensors.DType.valueOf(type.name()), name -> {
+            float[] a = weights.get(name);
+            return i -> a[(int) i];
+        });
     }
 }
