@@ -62,7 +62,7 @@ public final class LoadBenchmark {
             long fileBytes = Files.size(dir.resolve("model.safetensors"));
             long params = SIZES.parameters();
             System.out.printf(Locale.ROOT, "Load benchmark %s, %s, load average %s: %,d parameters, BF16 file %.0f MiB, "
-                            + "child JVM -Xmx%s%n%n", label, Instant.now(), loadAverage(), params, fileBytes / 1048576.0,
+                            + "child JVM -Xmx%s%n%n", label, Instant.now(), RuntimeBenchmark.loadAverage(), params, fileBytes / 1048576.0,
                     xmx);
             System.out.println("| compute | load s | peak RSS MiB | RSS before load MiB | final weights MiB "
                     + "| bound 1.5 × (weights + file) MiB | peak / (weights + file) | within bound |");
@@ -88,7 +88,7 @@ public final class LoadBenchmark {
                         peak / (double) (weights + fileBytes), within ? "yes" : "**no**");
             }
             System.out.println();
-            System.out.println("Load average at the end: " + loadAverage());
+            System.out.println("Load average at the end: " + RuntimeBenchmark.loadAverage());
             if (!ok) {
                 System.exit(1);
             }
@@ -142,14 +142,5 @@ public final class LoadBenchmark {
             }
         }
         return -1;
-    }
-
-    private static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
-            return f[0] + " / " + f[1] + " / " + f[2];
-        } catch (IOException e) {
-            return "n/a";
-        }
     }
 }

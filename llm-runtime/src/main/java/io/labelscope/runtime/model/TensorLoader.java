@@ -25,7 +25,7 @@ import java.util.Map;
  * the tensor's size, so a tensor larger than {@code -XX:MaxDirectMemorySize} or 2 GiB loads.
  *
  * <p>Never creates a BF16 NDArray on the CPU (that aborts the JVM on DJL's CPU build): BF16 is a target type only on
- * a GPU manager, where the chunk goes straight to the device.
+ * a GPU manager; its chunks cross to the device as F32 (exact for BF16 values) and are narrowed there.
  */
 public final class TensorLoader implements AutoCloseable {
 
@@ -81,7 +81,7 @@ public final class TensorLoader implements AutoCloseable {
             long[] shape = e.shape();
             long rows = shape.length == 0 ? 1 : shape[0];
             long rowElements = rows == 0 ? 0 : e.elements() / rows;
-            int widest = Math.max(e.dtype().bytes, target.getNumOfBytes());
+            int widest = Math.max(e.dtype().bytes, target == DataType.BFLOAT16 ? 4 : target.getNumOfBytes());
             long rowsPerChunk = Math.max(1, chunkBytes / Math.max(1, rowElements * widest));
             if (rowsPerChunk * rowElements * widest > Integer.MAX_VALUE) {
                 throw new ModelLoadException("tensor '" + e.name() + "' has rows of " + rowElements
@@ -92,18 +92,22 @@ public final class TensorLoader implements AutoCloseable {
                 long n = Math.min(rowsPerChunk, rows - r);
                 int count = (int) (n * rowElements);
                 ByteBuffer src = read(ch, e, e.begin() + r * rowElements * e.dtype().bytes, count * e.dtype().bytes);
-                ByteBuffer chunk = convert(src, e.dtype(), count);
+                // BF16 crosses to the device as exact F32 and narrows there: no BF16 array ever exists on the host.
+                DataType staged = target == DataType.BFLOAT16 ? DataType.FLOAT32 : target;
+                ByteBuffer chunk = convert(src, e.dtype(), staged, count);
                 long[] chunkShape = shape.length == 0 ? new long[0] : shape.clone();
                 if (chunkShape.length > 0) {
                     chunkShape[0] = n;
                 }
                 // The chunk array views the reused buffer (CPU) or is copied to the device; either way it is
                 // closed before the buffer is overwritten.
-                try (NDArray part = manager.create(chunk, new Shape(chunkShape), target)) {
+                try (NDArray part = manager.create(chunk, new Shape(chunkShape), staged);
+                     NDArray typed = staged == target ? null : part.toType(target, false)) {
+                    NDArray value = typed == null ? part : typed;
                     if (shape.length == 0) {
-                        out.set(new NDIndex(), part);
+                        out.set(new NDIndex(), value);
                     } else {
-                        out.set(new NDIndex().addSliceDim(r, r + n), part);
+                        out.set(new NDIndex().addSliceDim(r, r + n), value);
                     }
                 }
             }
@@ -155,15 +159,14 @@ public final class TensorLoader implements AutoCloseable {
         return buf.flip().order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** The chunk in the target type: the read buffer itself when the types match, else the conversion buffer. */
-    private ByteBuffer convert(ByteBuffer src, SafeTensors.DType from, int count) {
-        boolean same = (from == SafeTensors.DType.F32 && target == DataType.FLOAT32)
-                || (from == SafeTensors.DType.F16 && target == DataType.FLOAT16)
-                || (from == SafeTensors.DType.BF16 && target == DataType.BFLOAT16);
+    /** The chunk as {@code to} (F32 or F16): the read buffer itself when the types match, else the conversion buffer. */
+    private ByteBuffer convert(ByteBuffer src, SafeTensors.DType from, DataType to, int count) {
+        boolean same = (from == SafeTensors.DType.F32 && to == DataType.FLOAT32)
+                || (from == SafeTensors.DType.F16 && to == DataType.FLOAT16);
         if (same) {
             return src;
         }
-        int outBytes = count * target.getNumOfBytes();
+        int outBytes = count * to.getNumOfBytes();
         convertBuffer = ensure(convertBuffer, outBytes);
         ByteBuffer dst = convertBuffer.clear().limit(outBytes);
         for (int i = 0; i < count; i++) {
@@ -172,12 +175,10 @@ public final class TensorLoader implements AutoCloseable {
                 case F16 -> HalfFloats.toFloat(src.getShort(i * 2));
                 case BF16 -> HalfFloats.bf16ToFloat(src.getShort(i * 2));
             };
-            if (target == DataType.FLOAT32) {
+            if (to == DataType.FLOAT32) {
                 dst.putFloat(i * 4, v);
-            } else if (target == DataType.FLOAT16) {
-                dst.putShort(i * 2, HalfFloats.fromFloat(v));
             } else {
-                dst.putShort(i * 2, (short) HalfFloats.bf16(v));
+                dst.putShort(i * 2, HalfFloats.fromFloat(v));
             }
         }
         return dst;
