@@ -113,6 +113,19 @@ class RealShapesRegressionTest {
         }
     }
 
+    /** BF16 files in F16 compute (converted chunk by chunk, BF16 → F16 directly) stay near the F32 reference. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("families")
+    void f16ComputeFromBf16FilesStaysCloseToTheReference(Family f) throws Exception {
+        TinyCheckpoint ck = f.checkpoint(11).roundTo(FileType.BF16);
+        Path dir = write(f, ck);
+        int[] a = tokens(1, LENGTH, ck.spec.vocab());
+        double[][] ref = new ReferenceLlama(ck).logits(a);
+        try (LlmModel m = LlmModel.load(dir, RuntimeConfig.cpu().withDtype(RuntimeConfig.ComputeType.F16))) {
+            assertThat(worst(ForwardPassTest.runtimeLogits(m, a), ref)).as(f.name()).isLessThan(2e-2);
+        }
+    }
+
     /** Largest relative error over the positions of a sequence between the runtime and a reference. */
     private static double worst(float[][] got, double[][] ref) {
         double w = 0;
