@@ -116,7 +116,10 @@ public final class TensorLoader implements AutoCloseable {
             if (out != null) {
                 out.close();
             }
-            throw new ModelLoadException("not enough memory to load tensor '" + e.name() + "' "
+            // Java memory running out is certain; a libtorch error here is almost always a failed allocation
+            // (CUDA out of memory, DefaultCPUAllocator), but its own message says so or not.
+            String what = ex instanceof OutOfMemoryError ? "not enough memory to load tensor '" : "cannot load tensor '";
+            throw new ModelLoadException(what + e.name() + "' "
                     + java.util.Arrays.toString(e.shape()) + " " + e.dtype() + " from " + e.file().getFileName()
                     + " as " + target + " on " + manager.getDevice() + ": it needs " + describeBytes(needed)
                     + " (" + ex.getClass().getSimpleName() + ": " + ex.getMessage() + ")", ex);
