@@ -19,7 +19,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  * java -cp CP io.labelscope.runtime.bench.LoadBenchmark [--dir DIR] [--child-classpath CP2] [--label NAME] [--xmx 2g]
+ *     [--model llama-300m | llama3-embedding]
  * </pre>
+ * {@code --model llama3-embedding} is issue #16's failing case instead: a Llama-3-sized 128256 × 2048 BF16 embedding
+ * under {@code -Xmx512m} (one DIR per model).
  * {@code --dir} keeps the checkpoint there (written once, reused); {@code --child-classpath} loads with other
  * classes (e.g. an older build first, then this one for the child's main) to measure "before"; the exit status is 1
  * when a load exceeds the bound or fails.
@@ -30,6 +33,12 @@ public final class LoadBenchmark {
     /** ~297M parameters: 18 layers of width 1024 over a 32000-token vocabulary, untied head. */
     static final RandomCheckpoint.Sizes SIZES = new RandomCheckpoint.Sizes(32000, 1024, 2816, 18, 16, 16, false);
 
+    /**
+     * Issue #16's failing case: Llama-3's 128256 × 2048 embedding (tied), one thin layer, loaded under -Xmx512m; the
+     * old loader's F32 staging buffer for that one tensor (1 GiB) exceeded the direct-memory limit.
+     */
+    static final RandomCheckpoint.Sizes LLAMA3_EMBEDDING = new RandomCheckpoint.Sizes(128256, 2048, 256, 1, 16, 8, true);
+
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("--child")) {
             child(Path.of(args[1]), RuntimeConfig.ComputeType.valueOf(args[2]));
@@ -38,16 +47,26 @@ public final class LoadBenchmark {
         Path dir = null;
         String childCp = System.getProperty("java.class.path");
         String label = "this build";
-        String xmx = "2g";
+        String xmx = null;
+        RandomCheckpoint.Sizes sizes = SIZES;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--dir" -> dir = Path.of(args[++i]);
                 case "--child-classpath" -> childCp = args[++i];
                 case "--label" -> label = args[++i];
                 case "--xmx" -> xmx = args[++i];
+                case "--model" -> sizes = switch (args[++i]) {
+                    case "llama-300m" -> SIZES;
+                    case "llama3-embedding" -> LLAMA3_EMBEDDING;
+                    default -> throw new IllegalArgumentException("unknown model " + args[i]
+                            + " (llama-300m, llama3-embedding)");
+                };
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + " (use --dir DIR, --child-classpath CP, --label NAME, --xmx SIZE)");
+                        + " (use --dir DIR, --child-classpath CP, --label NAME, --xmx SIZE, --model NAME)");
             }
+        }
+        if (xmx == null) {
+            xmx = sizes == LLAMA3_EMBEDDING ? "512m" : "2g";
         }
         boolean temp = dir == null;
         if (temp) {
@@ -56,11 +75,11 @@ public final class LoadBenchmark {
         try {
             if (!Files.exists(dir.resolve("model.safetensors"))) {
                 long t0 = System.nanoTime();
-                RandomCheckpoint.write(dir, SIZES, 7, io.labelscope.runtime.model.SafeTensors.DType.BF16);
+                RandomCheckpoint.write(dir, sizes, 7, io.labelscope.runtime.model.SafeTensors.DType.BF16);
                 System.err.printf(Locale.ROOT, "wrote %s in %.1f s%n", dir, (System.nanoTime() - t0) / 1e9);
             }
             long fileBytes = Files.size(dir.resolve("model.safetensors"));
-            long params = SIZES.parameters();
+            long params = sizes.parameters();
             System.out.printf(Locale.ROOT, "Load benchmark %s, %s, load average %s: %,d parameters, BF16 file %.0f MiB, "
                             + "child JVM -Xmx%s%n%n", label, Instant.now(), RuntimeBenchmark.loadAverage(), params, fileBytes / 1048576.0,
                     xmx);
@@ -72,9 +91,9 @@ public final class LoadBenchmark {
                 long weights = params * t.bytes;
                 double bound = 1.5 * (weights + fileBytes);
                 String[] r = runChild(childCp, xmx, dir, t);
-                if (r == null) {
-                    System.out.printf("| %s | failed | | | %.0f | %.0f | | no |%n", t, weights / 1048576.0,
-                            bound / 1048576.0);
+                if (r.length == 1) {
+                    System.out.printf(Locale.ROOT, "| %s | failed: %s | | | %.0f | %.0f | | **no** |%n", t, r[0],
+                            weights / 1048576.0, bound / 1048576.0);
                     ok = false;
                     continue;
                 }
@@ -101,7 +120,10 @@ public final class LoadBenchmark {
         }
     }
 
-    /** {seconds, VmHWM kB, VmRSS kB before the load}, or null when the child failed (its output is printed). */
+    /**
+     * {seconds, VmHWM kB, VmRSS kB before the load}, or {the first exception line} when the child failed (its whole
+     * output goes to stderr).
+     */
     private static String[] runChild(String cp, String xmx, Path dir, RuntimeConfig.ComputeType t) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx" + xmx, "-cp", cp, LoadBenchmark.class.getName(), "--child", dir.toString(), t.name()));
@@ -110,7 +132,7 @@ public final class LoadBenchmark {
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes());
         if (!p.waitFor(600, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
+            p.destroyForcibly().waitFor();
         }
         for (String line : out.split("\n")) {
             if (line.startsWith("RESULT ")) {
@@ -118,7 +140,12 @@ public final class LoadBenchmark {
             }
         }
         System.err.println("child " + t + " failed:\n" + out);
-        return null;
+        for (String line : out.split("\n")) {
+            if (line.contains("Exception") || line.contains("Error")) {
+                return new String[] {line.replace('|', '/').strip()};
+            }
+        }
+        return new String[] {"exit status " + p.exitValue()};
     }
 
     /**
