@@ -238,13 +238,4 @@ public final class SafeTensors {
         }
         return e;
     }
-
-    /** Maps the tensor's raw little-endian bytes (read-only). */
-    public ByteBuffer map(Entry e) {
-        try (FileChannel ch = FileChannel.open(e.file(), StandardOpenOption.READ)) {
-            return ch.map(FileChannel.MapMode.READ_ONLY, e.begin(), e.end() - e.begin()).order(ByteOrder.LITTLE_ENDIAN);
-        } catch (IOException ex) {
-            throw new ModelLoadException("cannot map tensor '" + e.name() + "' from " + e.file() + ": " + ex.getMessage(), ex);
-        }
-    }
 }
