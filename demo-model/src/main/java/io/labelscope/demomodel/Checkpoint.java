@@ -3,12 +3,8 @@ package io.labelscope.demomodel;
 import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.labelscope.runtime.model.ModelConfig;
-import java.io.BufferedOutputStream;
+import io.labelscope.runtime.model.SafeTensors;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -74,59 +70,12 @@ public final class Checkpoint {
     /** Writes config.json and model.safetensors (F32) for the given weights. */
     public static void write(Path dir, Spec s, Map<String, NDArray> weights) throws IOException {
         Files.createDirectories(dir);
-        Map<String, Object> c = new LinkedHashMap<>();
-        c.put("architectures", List.of("LlamaForCausalLM"));
-        c.put("model_type", "llama");
-        c.put("vocab_size", s.vocab());
-        c.put("hidden_size", s.hidden());
-        c.put("intermediate_size", s.inter());
-        c.put("num_hidden_layers", s.layers());
-        c.put("num_attention_heads", s.heads());
-        c.put("num_key_value_heads", s.kvHeads());
-        c.put("head_dim", s.hidden() / s.heads());
-        c.put("hidden_act", "silu");
-        c.put("rms_norm_eps", 1e-5);
-        c.put("rope_theta", 10000.0);
-        c.put("max_position_embeddings", s.maxPositions());
-        c.put("tie_word_embeddings", true);
-        c.put("attention_bias", false);
-        c.put("mlp_bias", false);
-        c.put("bos_token_id", ByteLevelBpe.BOS);
-        c.put("eos_token_id", ByteLevelBpe.EOS);
+        Map<String, Object> c = s.config().toJson("float32");
         c.put("pad_token_id", ByteLevelBpe.PAD);
-        c.put("torch_dtype", "float32");
-        ObjectMapper om = new ObjectMapper();
-        om.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), c);
-
-        Map<String, Object> header = new LinkedHashMap<>();
-        header.put("__metadata__", Map.of("format", "pt"));
-        Map<String, long[]> shapes = shapes(s);
-        long off = 0;
-        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
-            long n = 1;
-            for (long x : e.getValue()) {
-                n *= x;
-            }
-            header.put(e.getKey(), Map.of("dtype", "F32", "shape", e.getValue(), "data_offsets", List.of(off, off + 4 * n)));
-            off += 4 * n;
-        }
-        byte[] h = om.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
-        int pad = (8 - h.length % 8) % 8;
-        byte[] hp = java.util.Arrays.copyOf(h, h.length + pad);
-        for (int i = h.length; i < hp.length; i++) {
-            hp[i] = ' ';
-        }
-        Path tmp = dir.resolve("model.safetensors.tmp");
-        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
-            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(hp.length).array());
-            out.write(hp);
-            for (String name : shapes.keySet()) {
-                float[] v = weights.get(name).toFloatArray();
-                ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-                b.asFloatBuffer().put(v);
-                out.write(b.array());
-            }
-        }
-        Files.move(tmp, dir.resolve("model.safetensors"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), c);
+        SafeTensors.write(dir.resolve("model.safetensors"), shapes(s), SafeTensors.DType.F32, name -> {
+            float[] v = weights.get(name).toFloatArray();
+            return i -> v[(int) i];
+        });
     }
 }

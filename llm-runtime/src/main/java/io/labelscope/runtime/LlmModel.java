@@ -55,7 +55,11 @@ public final class LlmModel implements AutoCloseable {
         SafeTensors st = SafeTensors.open(dir);
         prepareEngine(runtime);
         Device device = Device.fromName(runtime.device());
-        DataType dtype = runtime.dtype() == RuntimeConfig.ComputeType.F16 ? DataType.FLOAT16 : DataType.FLOAT32;
+        DataType dtype = switch (runtime.dtype()) {
+            case F32 -> DataType.FLOAT32;
+            case F16 -> DataType.FLOAT16;
+            case BF16 -> DataType.BFLOAT16;
+        };
         NDManager manager = NDManager.newBaseManager(device, "PyTorch");
         HuggingFaceTokenizer tok = null;
         try {
@@ -67,7 +71,8 @@ public final class LlmModel implements AutoCloseable {
                 throw new ModelLoadException("cannot load tokenizer " + tokFile + ": " + e.getMessage(), e);
             }
             return new LlmModel(dir, cfg, runtime, manager, lm, tok);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // Errors too (an OutOfMemoryError outside the tensor copies): nothing native may outlive a failed load.
             manager.close();
             if (tok != null) {
                 tok.close();
@@ -75,7 +80,10 @@ public final class LlmModel implements AutoCloseable {
             if (e instanceof ModelLoadException mle) {
                 throw mle;
             }
-            throw new ModelLoadException("cannot load model from " + dir + ": " + e.getMessage(), e);
+            if (e instanceof Error err && !(err instanceof OutOfMemoryError)) {
+                throw err;
+            }
+            throw new ModelLoadException("cannot load model from " + dir + ": " + e, e);
         }
     }
 

@@ -131,6 +131,10 @@ class ForwardPassTest {
         assertThat(io.labelscope.runtime.model.ModelConfig.parse(cfg, "x").slidingWindow()).isZero();
         cfg.put("use_sliding_window", true);
         assertThat(io.labelscope.runtime.model.ModelConfig.parse(cfg, "x").slidingWindow()).isEqualTo(4);
+        // Which layers use it: i >= max_window_layers, whose default (28) leaves both layers of this model full.
+        assertThat(io.labelscope.runtime.model.ModelConfig.parse(cfg, "x").layerWindows()).containsExactly(0, 0);
+        cfg.put("max_window_layers", 1);
+        assertThat(io.labelscope.runtime.model.ModelConfig.parse(cfg, "x").layerWindows()).containsExactly(0, 4);
     }
 
     @Test

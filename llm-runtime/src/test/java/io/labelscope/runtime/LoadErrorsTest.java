@@ -100,6 +100,25 @@ class LoadErrorsTest {
     }
 
     @Test
+    void badLayerTypesQuantizationAndGenerationConfig() throws Exception {
+        Path d = good("a");
+        editConfig(d, n -> n.putArray("layer_types").add("full_attention"));
+        assertFails(d, "layer_types must list one attention type per layer (2)", "config.json");
+        Path e = good("b");
+        editConfig(e, n -> n.putArray("layer_types").add("full_attention").add("chunked_attention"));
+        assertFails(e, "layer_types[1] 'chunked_attention' is not supported");
+        Path f = good("c");
+        editConfig(f, n -> n.putArray("layer_types").add("full_attention").add("sliding_attention"));
+        assertFails(f, "layer_types[1] is sliding_attention but no sliding_window is in use");
+        Path g = good("d");
+        editConfig(g, n -> n.putObject("quantization_config").put("quant_method", "gptq"));
+        assertFails(g, "quantized checkpoints are not supported", "gptq");
+        Path h = good("e");
+        Files.writeString(h.resolve("generation_config.json"), "{\"eos_token_id\": [\"x\"]}");
+        assertFails(h, "generation_config.json", "eos_token_id");
+    }
+
+    @Test
     void shapeMismatchAfterSomeTensorsLoaded() throws Exception {
         Path d = good("a");
         // Layer 1's shapes disagree with config: layer 0 has already been loaded when this is found.

@@ -1,11 +1,9 @@
 package io.labelscope.runtime.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.labelscope.runtime.model.ModelConfig;
+import io.labelscope.runtime.model.SafeTensors;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -14,7 +12,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Writes a randomly initialised Llama checkpoint (F32 safetensors, config.json) with a byte-level BPE tokenizer of
+ * Writes a randomly initialised Llama checkpoint (F32 or BF16 safetensors, config.json) with a byte-level BPE tokenizer of
  * the 256 byte symbols plus {@code <s>}, {@code </s>}, {@code <pad>} and no merges: enough to run the runtime end to
  * end at a realistic parameter count without any downloaded weights.
  */
@@ -60,62 +58,25 @@ public final class RandomCheckpoint {
     }
 
     public static void write(Path dir, Sizes s, long seed) throws IOException {
+        write(dir, s, seed, SafeTensors.DType.F32);
+    }
+
+    /** config.json, tokenizer.json and one model.safetensors of {@code type}, values uniform with std 1/sqrt(in). */
+    public static void write(Path dir, Sizes s, long seed, SafeTensors.DType type) throws IOException {
         Files.createDirectories(dir);
-        Map<String, Object> c = new LinkedHashMap<>();
-        c.put("architectures", List.of("LlamaForCausalLM"));
-        c.put("model_type", "llama");
-        c.put("vocab_size", s.vocab());
-        c.put("hidden_size", s.hidden());
-        c.put("intermediate_size", s.inter());
-        c.put("num_hidden_layers", s.layers());
-        c.put("num_attention_heads", s.heads());
-        c.put("num_key_value_heads", s.kvHeads());
-        c.put("hidden_act", "silu");
-        c.put("rms_norm_eps", 1e-5);
-        c.put("rope_theta", 10000.0);
-        c.put("max_position_embeddings", 2048);
-        c.put("tie_word_embeddings", s.tie());
-        c.put("bos_token_id", 0);
-        c.put("eos_token_id", 1);
-        ObjectMapper om = new ObjectMapper();
-        om.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), c);
+        ModelConfig cfg = new ModelConfig("LlamaForCausalLM", s.vocab(), s.hidden(), s.inter(), s.layers(), s.heads(),
+                s.kvHeads(), s.hidden() / s.heads(), 1e-5, 10000.0, null, 2048, s.tie(), false, 0, 0, List.of(1));
+        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(),
+                cfg.toJson(type == SafeTensors.DType.F32 ? "float32" : "bfloat16"));
         writeTokenizer(dir.resolve("tokenizer.json"));
         Map<String, long[]> shapes = llamaShapes(s);
-        Map<String, Object> header = new LinkedHashMap<>();
-        long off = 0;
-        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
-            long n = 1;
-            for (long x : e.getValue()) {
-                n *= x;
-            }
-            header.put(e.getKey(), Map.of("dtype", "F32", "shape", e.getValue(), "data_offsets", List.of(off, off + 4 * n)));
-            off += 4 * n;
-        }
-        byte[] h = om.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
         SplittableRandom r = new SplittableRandom(seed);
-        try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(dir.resolve("model.safetensors")), 1 << 20)) {
-            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
-            out.write(h);
-            for (Map.Entry<String, long[]> e : shapes.entrySet()) {
-                long[] sh = e.getValue();
-                boolean norm = sh.length == 1;
-                double std = norm ? 0.1 : 1.0 / Math.sqrt(sh[1]);
-                long n = 1;
-                for (long x : sh) {
-                    n *= x;
-                }
-                ByteBuffer b = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-                for (long i = 0; i < n; i++) {
-                    float v = (float) ((norm ? 1.0 : 0.0) + std * (r.nextDouble() * 2 - 1) * 1.7320508);
-                    b.putFloat(v);
-                    if (!b.hasRemaining()) {
-                        out.write(b.array(), 0, b.position());
-                        b.clear();
-                    }
-                }
-                out.write(b.array(), 0, b.position());
-            }
-        }
+        SafeTensors.write(dir.resolve("model.safetensors"), shapes, type, name -> {
+            long[] sh = shapes.get(name);
+            boolean norm = sh.length == 1;
+            double std = norm ? 0.1 : 1.0 / Math.sqrt(sh[1]);
+            return i -> (float) ((norm ? 1.0 : 0.0) + std * (r.nextDouble() * 2 - 1) * 1.7320508);
+        });
     }
 
     static void writeTokenizer(Path file) throws IOException {

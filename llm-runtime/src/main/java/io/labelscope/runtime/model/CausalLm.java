@@ -1,6 +1,5 @@
 package io.labelscope.runtime.model;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -9,10 +8,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import io.labelscope.runtime.ModelLoadException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
-import java.nio.ShortBuffer;
 import java.util.Arrays;
 import java.util.Map;
 
@@ -64,11 +59,16 @@ public final class CausalLm implements AutoCloseable {
      * whatever was loaded so far).
      */
     public static CausalLm load(ModelConfig cfg, SafeTensors st, NDManager manager, DataType dtype) {
+        try (TensorLoader tensors = new TensorLoader(manager, dtype)) {
+            return load(cfg, new Loader(st, tensors), st, manager, dtype);
+        }
+    }
+
+    private static CausalLm load(ModelConfig cfg, Loader ld, SafeTensors st, NDManager manager, DataType dtype) {
         int h = cfg.hiddenSize();
         int qDim = cfg.numHeads() * cfg.headDim();
         int kvDim = cfg.numKvHeads() * cfg.headDim();
         int inter = cfg.intermediateSize();
-        Loader ld = new Loader(st, manager, dtype);
         NDArray embed = ld.load("model.embed_tokens.weight", cfg.vocabSize(), h);
         NDArray lmHead;
         if (cfg.tieWordEmbeddings()) {
@@ -147,8 +147,8 @@ public final class CausalLm implements AutoCloseable {
         return new CausalLm(cfg, manager, dtype, embed, lmHead, norm, layers);
     }
 
-    /** Reads tensors from the mapped checkpoint into NDArrays of the target type, checking shapes. */
-    private record Loader(SafeTensors st, NDManager manager, DataType dtype) {
+    /** Reads tensors from the checkpoint into NDArrays of the target type, checking shapes first. */
+    private record Loader(SafeTensors st, TensorLoader tensors) {
         NDArray load(String name, long... expected) {
             SafeTensors.Entry e = st.entry(name);
             if (!Arrays.equals(e.shape(), expected)) {
@@ -156,35 +156,7 @@ public final class CausalLm implements AutoCloseable {
                         + ": expected " + Arrays.toString(expected) + " from config.json, found "
                         + Arrays.toString(e.shape()));
             }
-            Shape shape = new Shape(expected);
-            ByteBuffer raw = st.map(e);
-            try (NDManager tmp = manager.newSubManager(Device.cpu())) {
-                NDArray src;
-                switch (e.dtype()) {
-                    case F32 -> src = tmp.create(raw, shape, DataType.FLOAT32);
-                    case F16 -> src = tmp.create(raw, shape, DataType.FLOAT16);
-                    case BF16 -> src = tmp.create(widenBf16(raw, (int) e.elements()), shape, DataType.FLOAT32);
-                    default -> throw new ModelLoadException("tensor '" + name + "': unsupported dtype " + e.dtype());
-                }
-                // A fresh libtorch-owned copy of the target type on the target device; the mapped view goes.
-                NDArray out = src.getDataType() == dtype ? src.duplicate() : src.toType(dtype, true);
-                if (!manager.getDevice().equals(out.getDevice())) {
-                    out = out.toDevice(manager.getDevice(), true);
-                }
-                out.attach(manager);
-                return out;
-            }
-        }
-
-        /** BF16 is the top half of an F32: widen in Java (a BF16 NDArray aborts the JVM on the CPU build). */
-        private static ByteBuffer widenBf16(ByteBuffer raw, int n) {
-            ShortBuffer in = raw.order(ByteOrder.LITTLE_ENDIAN).asShortBuffer();
-            ByteBuffer out = ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder());
-            FloatBuffer f = out.asFloatBuffer();
-            for (int i = 0; i < n; i++) {
-                f.put(i, Float.intBitsToFloat((in.get(i) & 0xffff) << 16));
-            }
-            return out;
+            return tensors.load(e);
         }
     }
 
@@ -252,25 +224,20 @@ public final class CausalLm implements AutoCloseable {
         }
         cache.appendPositions(newPos);
         int s = past + t;
-        float[] mask = new float[b * t * s];
-        int window = cfg.slidingWindow();
+        // One additive mask per distinct layer window (full attention = 0): Qwen2 mixes full and windowed layers.
+        long[][] slots = new long[b][];
         for (int i = 0; i < b; i++) {
-            long[] slots = cache.slotPositions(i);
-            for (int j = 0; j < t; j++) {
-                long q = newPos[i][j];
-                int base = (i * t + j) * s;
-                for (int k = 0; k < s; k++) {
-                    long p = slots[k];
-                    boolean ok = p >= 0 && p <= q && (window <= 0 || q - p < window);
-                    mask[base + k] = ok ? 0f : -1e9f;
-                }
-            }
+            slots[i] = cache.slotPositions(i);
+        }
+        Map<Integer, NDArray> masks = new java.util.HashMap<>();
+        for (int l = 0; l < layers.length; l++) {
+            masks.computeIfAbsent(cfg.windowOf(l), window -> step.create(attentionMask(newPos, slots, s, window),
+                    new Shape(b, 1, 1, t, s)));
         }
         int nh = cfg.numHeads();
         int nkv = cfg.numKvHeads();
         int g = cfg.kvGroups();
         int d = cfg.headDim();
-        NDArray maskNd = step.create(mask, new Shape(b, 1, 1, t, s));
         NDArray posNd = step.create(pos, new Shape(b, t, 1));
         NDArray freqs = posNd.mul(invFreq);
         NDArray emb = freqs.concat(freqs, -1);
@@ -298,7 +265,7 @@ public final class CausalLm implements AutoCloseable {
                 NDArray att = q.matMul(keysT)
                         .toType(DataType.FLOAT32, false)
                         .reshape(b, nkv, g, t, s)
-                        .add(maskNd)
+                        .add(masks.get(cfg.windowOf(l)))
                         .softmax(-1)
                         .toType(dtype, false)
                         .reshape(b, nkv, g * t, s);
@@ -312,6 +279,28 @@ public final class CausalLm implements AutoCloseable {
             }
         }
         return rmsNorm(x, finalNorm);
+    }
+
+    /**
+     * Additive mask [b][t][s] of a layer with attention window {@code window} (0 = full): query at position q sees
+     * cache slot position p iff p is real (>= 0), p <= q and, windowed, q - p < window (transformers' sliding window).
+     */
+    private static float[] attentionMask(long[][] newPos, long[][] slots, int s, int window) {
+        int b = newPos.length;
+        int t = newPos[0].length;
+        float[] mask = new float[b * t * s];
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < t; j++) {
+                long q = newPos[i][j];
+                int base = (i * t + j) * s;
+                for (int k = 0; k < s; k++) {
+                    long p = slots[i][k];
+                    boolean ok = p >= 0 && p <= q && (window <= 0 || q - p < window);
+                    mask[base + k] = ok ? 0f : -1e9f;
+                }
+            }
+        }
+        return mask;
     }
 
     /** F32 vocabulary logits of hidden states from {@link #hiddenStates} (any leading shape). */

@@ -18,9 +18,9 @@ import java.util.TreeSet;
 import java.util.Set;
 
 /**
- * A memory-mapped reader for Hugging Face safetensors checkpoints: one {@code model.safetensors} or shards listed
- * in {@code model.safetensors.index.json}. Each tensor's bytes are mapped on demand; nothing is read up front but
- * the headers.
+ * The Hugging Face safetensors format: a reader for one {@code model.safetensors} or shards listed in
+ * {@code model.safetensors.index.json} (nothing is read up front but the headers; {@link TensorLoader} reads the
+ * data), and {@link #write} for the files this project makes itself (demo model, benchmark and test checkpoints).
  */
 public final class SafeTensors {
 
@@ -46,7 +46,75 @@ public final class SafeTensors {
         }
     }
 
+    /** A tensor's values in row-major order: called with i = 0, 1, 2, ... once each, in order. */
+    @FunctionalInterface
+    public interface Values {
+        float at(long i);
+    }
+
     private final Map<String, Entry> entries;
+
+    /**
+     * Writes one safetensors file: the header (tensors in the map's order, {@code __metadata__} format pt, padded
+     * with spaces to 8 bytes as the format recommends), then each tensor's values rounded to {@code dtype}
+     * (round to nearest even), streamed through a 1 MiB buffer. The file appears under its name only once complete.
+     */
+    public static void write(Path file, Map<String, long[]> shapes, DType dtype,
+                             java.util.function.Function<String, Values> values) throws IOException {
+        Map<String, Object> header = new LinkedHashMap<>();
+        header.put("__metadata__", Map.of("format", "pt"));
+        long off = 0;
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            long len = elements(e.getValue()) * dtype.bytes;
+            header.put(e.getKey(), Map.of("dtype", dtype.name(), "shape", e.getValue(),
+                    "data_offsets", java.util.List.of(off, off + len)));
+            off += len;
+        }
+        byte[] h = new ObjectMapper().writeValueAsBytes(header);
+        int padded = (h.length + 7) / 8 * 8;
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            buf.putLong(padded).put(h);
+            for (int i = h.length; i < padded; i++) {
+                buf.put((byte) ' ');
+            }
+            for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+                Values v = values.apply(e.getKey());
+                long n = elements(e.getValue());
+                for (long i = 0; i < n; i++) {
+                    if (buf.remaining() < 4) {
+                        drain(ch, buf);
+                    }
+                    float x = v.at(i);
+                    switch (dtype) {
+                        case F32 -> buf.putFloat(x);
+                        case F16 -> buf.putShort(HalfFloats.fromFloat(x));
+                        case BF16 -> buf.putShort((short) HalfFloats.bf16(x));
+                    }
+                }
+            }
+            drain(ch, buf);
+        }
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static void drain(FileChannel ch, ByteBuffer buf) throws IOException {
+        buf.flip();
+        while (buf.hasRemaining()) {
+            ch.write(buf);
+        }
+        buf.clear();
+    }
+
+    private static long elements(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n = Math.multiplyExact(n, d);
+        }
+        return n;
+    }
 
     private SafeTensors(Map<String, Entry> entries) {
         this.entries = Collections.unmodifiableMap(entries);
@@ -169,14 +237,5 @@ public final class SafeTensors {
             throw new ModelLoadException("missing tensor '" + name + "' in checkpoint");
         }
         return e;
-    }
-
-    /** Maps the tensor's raw little-endian bytes (read-only). */
-    public ByteBuffer map(Entry e) {
-        try (FileChannel ch = FileChannel.open(e.file(), StandardOpenOption.READ)) {
-            return ch.map(FileChannel.MapMode.READ_ONLY, e.begin(), e.end() - e.begin()).order(ByteOrder.LITTLE_ENDIAN);
-        } catch (IOException ex) {
-            throw new ModelLoadException("cannot map tensor '" + e.name() + "' from " + e.file() + ": " + ex.getMessage(), ex);
-        }
     }
 }

@@ -2,11 +2,10 @@ package io.labelscope.runtime.testing;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.labelscope.runtime.model.HalfFloats;
+import io.labelscope.runtime.model.ModelConfig;
+import io.labelscope.runtime.model.SafeTensors;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -61,9 +60,39 @@ public final class TinyCheckpoint {
     public final Spec spec;
     public final Map<String, float[]> weights = new LinkedHashMap<>();
     public final Map<String, long[]> shapes = new LinkedHashMap<>();
+    /** config.json as written; given as is by {@link #fromConfig}, else built from {@link #spec}. */
+    private final Map<String, Object> config;
+    /** generation_config.json, written when not null. */
+    private final Map<String, Object> generationConfig;
 
     public TinyCheckpoint(Spec s) {
+        this(s, null, null);
+    }
+
+    /**
+     * Random weights for a config.json given field by field (e.g. a real model's, shrunk), written unchanged; the
+     * sizes, bias and tying are read from it.
+     */
+    public static TinyCheckpoint fromConfig(Map<String, Object> config, Map<String, Object> generationConfig,
+                                            long seed, double std) {
+        com.fasterxml.jackson.databind.JsonNode n = new ObjectMapper().valueToTree(config);
+        int hidden = n.get("hidden_size").asInt();
+        int heads = n.get("num_attention_heads").asInt();
+        Spec s = new Spec(n.get("architectures").get(0).asText(), n.get("vocab_size").asInt(), hidden,
+                n.get("intermediate_size").asInt(), n.get("num_hidden_layers").asInt(), heads,
+                n.get("num_key_value_heads").asInt(),
+                n.hasNonNull("head_dim") ? n.get("head_dim").asInt() : hidden / heads,
+                n.get("rope_theta").asDouble(), n.path("tie_word_embeddings").asBoolean(false), 0,
+                n.get("rms_norm_eps").asDouble(), seed, std);
+        return new TinyCheckpoint(s, new LinkedHashMap<>(config),
+                generationConfig == null ? null : new LinkedHashMap<>(generationConfig));
+    }
+
+    private TinyCheckpoint(Spec s, Map<String, Object> config, Map<String, Object> generationConfig) {
         this.spec = s;
+        this.config = config;
+        this.generationConfig = generationConfig;
+        boolean bias = config == null ? s.bias() : hasBiases(config);
         Random r = new Random(s.seed());
         int q = s.heads() * s.headDim();
         int kv = s.kvHeads() * s.headDim();
@@ -74,7 +103,7 @@ public final class TinyCheckpoint {
             add(p + "self_attn.q_proj.weight", r, s.std() * 2, q, s.hidden());
             add(p + "self_attn.k_proj.weight", r, s.std() * 2, kv, s.hidden());
             add(p + "self_attn.v_proj.weight", r, s.std(), kv, s.hidden());
-            if (s.bias()) {
+            if (bias) {
                 add(p + "self_attn.q_proj.bias", r, 0.5, q);
                 add(p + "self_attn.k_proj.bias", r, 0.5, kv);
                 add(p + "self_attn.v_proj.bias", r, 0.5, kv);
@@ -119,49 +148,30 @@ public final class TinyCheckpoint {
             for (int i = 0; i < a.length; i++) {
                 a[i] = switch (t) {
                     case F32 -> a[i];
-                    case F16 -> Half.toFloat(Half.fromFloat(a[i]));
-                    case BF16 -> Float.intBitsToFloat(Half.bf16(a[i]) << 16);
+                    case F16 -> HalfFloats.toFloat(HalfFloats.fromFloat(a[i]));
+                    case BF16 -> HalfFloats.bf16ToFloat((short) HalfFloats.bf16(a[i]));
                 };
             }
         }
         return this;
     }
 
+    /** Qwen2 always has q/k/v biases, Llama-family models when {@code attention_bias} says so. */
+    public static boolean hasBiases(Map<String, Object> config) {
+        Object arch = ((List<?>) config.get("architectures")).get(0);
+        return arch.equals("Qwen2ForCausalLM") || Boolean.TRUE.equals(config.get("attention_bias"));
+    }
+
+    /** config.json: the one given to {@link #fromConfig}, else {@link #spec}'s through {@code ModelConfig.toJson}. */
     public Map<String, Object> configJson() {
-        Map<String, Object> c = new LinkedHashMap<>();
-        c.put("architectures", List.of(spec.arch()));
-        c.put("model_type", switch (spec.arch()) {
-            case "Qwen2ForCausalLM" -> "qwen2";
-            case "MistralForCausalLM" -> "mistral";
-            default -> "llama";
-        });
-        c.put("vocab_size", spec.vocab());
-        c.put("hidden_size", spec.hidden());
-        c.put("intermediate_size", spec.inter());
-        c.put("num_hidden_layers", spec.layers());
-        c.put("num_attention_heads", spec.heads());
-        c.put("num_key_value_heads", spec.kvHeads());
-        if (spec.headDim() * spec.heads() != spec.hidden()) {
-            c.put("head_dim", spec.headDim());
+        if (config != null) {
+            return config;
         }
-        c.put("hidden_act", "silu");
-        c.put("rms_norm_eps", spec.eps());
-        c.put("rope_theta", spec.ropeTheta());
-        c.put("max_position_embeddings", 2048);
-        c.put("tie_word_embeddings", spec.tie());
-        c.put("bos_token_id", ByteBpe.BOS);
-        c.put("eos_token_id", ByteBpe.EOS);
-        c.put("torch_dtype", "float32");
-        if (spec.ropeScalingFactor() > 0) {
-            Map<String, Object> rs = new LinkedHashMap<>();
-            rs.put("rope_type", "llama3");
-            rs.put("factor", spec.ropeScalingFactor());
-            rs.put("low_freq_factor", 1.0);
-            rs.put("high_freq_factor", 4.0);
-            rs.put("original_max_position_embeddings", 16);
-            c.put("rope_scaling", rs);
-        }
-        return c;
+        ModelConfig.RopeScaling rope = spec.ropeScalingFactor() > 0
+                ? new ModelConfig.RopeScaling("llama3", spec.ropeScalingFactor(), 1.0, 4.0, 16) : null;
+        return new ModelConfig(spec.arch(), spec.vocab(), spec.hidden(), spec.inter(), spec.layers(), spec.heads(),
+                spec.kvHeads(), spec.headDim(), spec.eps(), spec.ropeTheta(), rope, 2048, spec.tie(), spec.bias(), 0,
+                ByteBpe.BOS, List.of(ByteBpe.EOS)).toJson("float32");
     }
 
     /** Writes config.json, the weights (in {@code shards} files) and the tokenizer. */
@@ -169,6 +179,10 @@ public final class TinyCheckpoint {
         Files.createDirectories(dir);
         ObjectMapper om = new ObjectMapper();
         om.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), configJson());
+        if (generationConfig != null) {
+            om.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("generation_config.json").toFile(),
+                    generationConfig);
+        }
         tokenizer.write(dir.resolve("tokenizer.json"));
         List<String> names = new ArrayList<>(weights.keySet());
         if (shards <= 1) {
@@ -176,7 +190,11 @@ public final class TinyCheckpoint {
             return;
         }
         ObjectNode index = om.createObjectNode();
-        index.putObject("metadata").put("total_size", 0);
+        long totalBytes = 0;
+        for (float[] a : weights.values()) {
+            totalBytes += (long) a.length * (type == FileType.F32 ? 4 : 2);
+        }
+        index.putObject("metadata").put("total_size", totalBytes);
         ObjectNode map = index.putObject("weight_map");
         int per = (names.size() + shards - 1) / shards;
         for (int s = 0; s < shards; s++) {
@@ -189,92 +207,11 @@ public final class TinyCheckpoint {
     }
 
     public void writeSafetensors(Path file, List<String> names, FileType type) throws IOException {
-        Map<String, Object> header = new LinkedHashMap<>();
-        header.put("__metadata__", Map.of("format", "pt"));
-        long off = 0;
-        int bytes = type == FileType.F32 ? 4 : 2;
-        for (String n : names) {
-            long len = (long) weights.get(n).length * bytes;
-            header.put(n, Map.of("dtype", type.name(), "shape", shapes.get(n), "data_offsets", List.of(off, off + len)));
-            off += len;
-        }
-        byte[] h = new ObjectMapper().writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
-        int pad = (8 - h.length % 8) % 8;
-        try (OutputStream out = Files.newOutputStream(file)) {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length + pad);
-            out.write(len.array());
-            out.write(h);
-            for (int i = 0; i < pad; i++) {
-                out.write(' ');
-            }
-            for (String n : names) {
-                float[] a = weights.get(n);
-                ByteBuffer b = ByteBuffer.allocate(a.length * bytes).order(ByteOrder.LITTLE_ENDIAN);
-                for (float v : a) {
-                    switch (type) {
-                        case F32 -> b.putFloat(v);
-                        case F16 -> b.putShort(Half.fromFloat(v));
-                        case BF16 -> b.putShort((short) Half.bf16(v));
-                    }
-                }
-                out.write(b.array());
-            }
-        }
-    }
-
-    /** IEEE half and bfloat16 conversions (Java 17 has no Float.floatToFloat16). */
-    public static final class Half {
-        private Half() {}
-
-        public static short fromFloat(float f) {
-            int bits = Float.floatToIntBits(f);
-            int sign = (bits >>> 16) & 0x8000;
-            int exp = ((bits >>> 23) & 0xff) - 127 + 15;
-            int mant = bits & 0x7fffff;
-            if (exp >= 31) {
-                return (short) (sign | 0x7c00);
-            }
-            if (exp <= 0) {
-                if (exp < -10) {
-                    return (short) sign;
-                }
-                mant |= 0x800000;
-                int shift = 14 - exp;
-                int half = mant >> shift;
-                int rem = mant & ((1 << shift) - 1);
-                int mid = 1 << (shift - 1);
-                if (rem > mid || (rem == mid && (half & 1) == 1)) {
-                    half++;
-                }
-                return (short) (sign | half);
-            }
-            int half = (exp << 10) | (mant >> 13);
-            int rem = mant & 0x1fff;
-            if (rem > 0x1000 || (rem == 0x1000 && (half & 1) == 1)) {
-                half++;
-            }
-            return (short) (sign | half);
-        }
-
-        public static float toFloat(short h) {
-            int sign = (h & 0x8000) << 16;
-            int exp = (h >>> 10) & 0x1f;
-            int mant = h & 0x3ff;
-            if (exp == 0) {
-                float v = mant * (float) Math.pow(2, -24);
-                return sign != 0 ? -v : v;
-            }
-            if (exp == 31) {
-                return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
-            }
-            return Float.intBitsToFloat(sign | ((exp - 15 + 127) << 23) | (mant << 13));
-        }
-
-        /** Round-to-nearest-even bfloat16 bits (low 16 bits of the result). */
-        public static int bf16(float f) {
-            int bits = Float.floatToIntBits(f);
-            int lsb = (bits >>> 16) & 1;
-            return ((bits + 0x7fff + lsb) >>> 16) & 0xffff;
-        }
+        Map<String, long[]> part = new LinkedHashMap<>();
+        names.forEach(n -> part.put(n, shapes.get(n)));
+        SafeTensors.write(file, part, SafeTensors.DType.valueOf(type.name()), name -> {
+            float[] a = weights.get(name);
+            return i -> a[(int) i];
+        });
     }
 }
