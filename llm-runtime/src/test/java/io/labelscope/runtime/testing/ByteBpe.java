@@ -89,6 +89,18 @@ public final class ByteBpe {
     }
 
     public void write(Path file) throws IOException {
+        write(file, false);
+    }
+
+    /**
+     * The Llama 3 regex: the pre-tokenizer layout of Llama 3 and Qwen 2 checkpoints (a Split on it, then ByteLevel
+     * without its own regex), in place of GPT-2's ByteLevel regex.
+     */
+    public static final String LLAMA3_PATTERN = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|"
+            + "\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+    /** @param llama3Style pre-tokenise as Llama 3 / Qwen 2 do ({@link #LLAMA3_PATTERN}) instead of GPT-2's regex */
+    public void write(Path file, boolean llama3Style) throws IOException {
         ObjectMapper om = new ObjectMapper();
         ObjectNode root = om.createObjectNode();
         root.put("version", "1.0");
@@ -108,10 +120,21 @@ public final class ByteBpe {
         }
         root.putNull("normalizer");
         ObjectNode pre = root.putObject("pre_tokenizer");
-        pre.put("type", "ByteLevel");
-        pre.put("add_prefix_space", false);
-        pre.put("trim_offsets", true);
-        pre.put("use_regex", true);
+        if (llama3Style) {
+            pre.put("type", "Sequence");
+            ArrayNode ps = pre.putArray("pretokenizers");
+            ObjectNode split = ps.addObject().put("type", "Split");
+            split.putObject("pattern").put("Regex", LLAMA3_PATTERN);
+            split.put("behavior", "Isolated");
+            split.put("invert", false);
+            ps.addObject().put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", true)
+                    .put("use_regex", false);
+        } else {
+            pre.put("type", "ByteLevel");
+            pre.put("add_prefix_space", false);
+            pre.put("trim_offsets", true);
+            pre.put("use_regex", true);
+        }
         ObjectNode post = root.putObject("post_processor");
         post.put("type", "TemplateProcessing");
         ArrayNode single = post.putArray("single");
