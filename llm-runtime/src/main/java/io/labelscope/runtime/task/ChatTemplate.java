@@ -123,10 +123,23 @@ public final class ChatTemplate {
         RenderResult r = JINJAVA.renderForResult(source, vars);
         for (TemplateError e : r.getErrors()) {
             if (e.getSeverity() == TemplateError.ErrorType.FATAL) {
-                throw new IllegalArgumentException("chat template failed: " + e.getMessage());
+                throw new IllegalArgumentException("chat template failed: " + rootMessage(e));
             }
         }
         return r.getOutput();
+    }
+
+    /** The innermost cause's message: a raise_exception call's own text, not Jinjava's wrapper around it. */
+    private static String rootMessage(TemplateError e) {
+        Throwable t = e.getException();
+        String msg = e.getMessage();
+        while (t != null) {
+            if (t.getMessage() != null) {
+                msg = t.getMessage();
+            }
+            t = t.getCause();
+        }
+        return msg;
     }
 
     /** The template's {@code raise_exception(message)}: fails the render. */
@@ -136,7 +149,7 @@ public final class ChatTemplate {
 
     private static Jinjava newEngine() {
         // Jinja (Python) semantics where Jinjava's defaults differ: filters bind tighter than '+'
-        // ('a' + x | trim + 'b' trims x only), whitespace control as Jinja parses it.
+        // ('a' + x | trim + 'b' trims x only), whitespace control as Jinja parses it, also on {{- expressions -}}.
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
                 .withLstripBlocks(true)
@@ -144,6 +157,7 @@ public final class ChatTemplate {
                         .withUseNaturalOperatorPrecedence(true)
                         .withParseWhitespaceControlStrictly(true)
                         .withKeepNullableLoopValues(true)
+                        .withUseTrimmingForNotesAndExpressions(true)
                         .build())
                 .build();
         Jinjava j = new Jinjava(config);
