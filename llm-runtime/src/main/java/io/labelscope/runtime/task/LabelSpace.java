@@ -3,6 +3,7 @@ package io.labelscope.runtime.task;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import io.labelscope.runtime.LlmModel;
+import io.labelscope.runtime.TextTokenizer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -36,6 +37,11 @@ public final class LabelSpace {
     private final List<String> rejected = new ArrayList<>();
 
     public LabelSpace(LlmModel model, PromptRenderer renderer) {
+        this(TextTokenizer.of(model), renderer);
+    }
+
+    /** From the tokenizer alone (no weights): what {@code labelscope model inspect} shows. */
+    public LabelSpace(TextTokenizer model, PromptRenderer renderer) {
         TaskDefinition task = renderer.task();
         this.names = task.scoredLabels();
         int n = names.size();
@@ -135,7 +141,7 @@ public final class LabelSpace {
      * tokenizer family merges with a following letter or space), the token covering the form's first character. A
      * form whose first character merges with the line break falls back to tokenising the form alone. -1: no token.
      */
-    static long firstToken(LlmModel model, String form) {
+    static long firstToken(TextTokenizer model, String form) {
         Encoding e = model.encoding("\n" + form, false);
         CharSpan[] spans = e.getCharTokenSpans();
         long[] ids = e.getIds();
@@ -159,7 +165,7 @@ public final class LabelSpace {
      * The token covering the label's first character inside a rendered answer, and how many of the label's
      * characters it covers: {id, chars}.
      */
-    private static long[] inPromptToken(LlmModel model, PromptRenderer r, String label) {
+    private static long[] inPromptToken(TextTokenizer model, PromptRenderer r, String label) {
         String answer = r.answer(List.of(label));
         int at = r.labelOffsetInAnswer(label);
         Encoding e = model.encoding(answer, false);

@@ -54,11 +54,16 @@ public final class PromptRenderer {
      * without one is an error naming it.
      */
     public static PromptRenderer forModel(TaskDefinition task, LlmModel model) {
+        return forCheckpoint(task, model.directory());
+    }
+
+    /** {@link #forModel} for a checkpoint directory (its chat template read from the directory). */
+    public static PromptRenderer forCheckpoint(TaskDefinition task, java.nio.file.Path dir) {
         if (!task.promptFormat().isChat()) {
             return new PromptRenderer(task);
         }
-        ChatTemplate t = ChatTemplate.load(model.directory()).orElseThrow(() -> new IllegalArgumentException(
-                "task '" + task.name() + "' has prompt_format chat but checkpoint " + model.directory()
+        ChatTemplate t = ChatTemplate.load(dir).orElseThrow(() -> new IllegalArgumentException(
+                "task '" + task.name() + "' has prompt_format chat but checkpoint " + dir
                         + " has no chat template (tokenizer_config.json 'chat_template' or chat_template.jinja)"));
         return new PromptRenderer(task, t);
     }
