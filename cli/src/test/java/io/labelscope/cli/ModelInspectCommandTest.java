@@ -12,8 +12,6 @@ import io.labelscope.runtime.task.PromptRenderer;
 import io.labelscope.runtime.task.TaskDefinition;
 import io.labelscope.runtime.task.TaskFiles;
 import java.io.OutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +21,6 @@ import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * Issue #16 item 7: {@code labelscope model inspect} on the committed demo checkpoint (facts derived here from its
@@ -36,15 +33,9 @@ class ModelInspectCommandTest {
     static final Path TASK = Path.of("..", "tasks", "goemotions.json");
     static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Runs the command line and checks its exit code: {stdout, stderr}. */
     private static String[] run(int expectedExit, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = Labelscope.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        assertThat(code).as(out + "\n" + err).isEqualTo(expectedExit);
-        return new String[] {out.toString(), err.toString()};
+        return TaskCommandTest.run(expectedExit, args);
     }
 
     /** Llama parameters from config.json: embeddings (+ lm_head unless tied), per layer attention, MLP, 2 norms. */

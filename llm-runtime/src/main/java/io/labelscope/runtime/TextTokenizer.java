@@ -27,9 +27,14 @@ public final class TextTokenizer implements AutoCloseable {
         this.owned = owned;
     }
 
-    /** A view of a loaded model's tokenizer (closing it leaves the model's tokenizer open). */
+    /** A loaded model's tokenizer (closing it leaves the model's tokenizer open). */
     public static TextTokenizer of(LlmModel model) {
-        return new TextTokenizer(model.tokenizer(), false);
+        return model.text();
+    }
+
+    /** A view of a tokenizer someone else owns and closes. */
+    static TextTokenizer wrap(HuggingFaceTokenizer tokenizer) {
+        return new TextTokenizer(tokenizer, false);
     }
 
     /** Opens {@code dir/tokenizer.json}; a missing or unreadable file is a {@link ModelLoadException} naming it. */

@@ -5,11 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Writes a SentencePiece-structured BPE {@code tokenizer.json} (the Llama 2 / Mistral layout): spaces become
@@ -37,32 +33,22 @@ public final class SentencePieceBpe {
     public static final String SPACE = "\u2581";
 
     private final Layout layout;
-    private final Map<String, Integer> vocab = new LinkedHashMap<>();
-    private final List<String[]> merges = new ArrayList<>();
-    private final Map<String, Integer> rank = new HashMap<>();
+    private final BpeVocab vocab = new BpeVocab();
 
     public SentencePieceBpe(Layout layout, List<String> words) {
         this.layout = layout;
-        vocab.put("<s>", BOS);
-        vocab.put("</s>", EOS);
-        vocab.put("<unk>", UNK);
+        vocab.add("<s>");
+        vocab.add("</s>");
+        vocab.add("<unk>");
         for (int b = 0; b < 256; b++) {
-            vocab.put(String.format("<0x%02X>", b), vocab.size());
+            vocab.add(String.format("<0x%02X>", b));
         }
-        vocab.put(SPACE, vocab.size());
+        vocab.add(SPACE);
         for (char c = '!'; c <= '~'; c++) {
-            vocab.put(String.valueOf(c), vocab.size());
+            vocab.add(String.valueOf(c));
         }
         for (String w : words) {
-            List<String> pieces = apply(w);
-            while (pieces.size() > 1) {
-                String a = pieces.get(0);
-                String b = pieces.get(1);
-                rank.put(a + " " + b, merges.size());
-                merges.add(new String[] {a, b});
-                vocab.putIfAbsent(a + b, vocab.size());
-                pieces = apply(w);
-            }
+            vocab.learn(w);
         }
     }
 
@@ -72,27 +58,7 @@ public final class SentencePieceBpe {
 
     /** Id of a vocabulary entry (e.g. {@code "▁Input"}), or null. */
     public Integer id(String piece) {
-        return vocab.get(piece);
-    }
-
-    private List<String> apply(String symbols) {
-        List<String> p = new ArrayList<>();
-        symbols.codePoints().forEach(c -> p.add(new String(Character.toChars(c))));
-        while (true) {
-            int best = -1;
-            int bestRank = Integer.MAX_VALUE;
-            for (int i = 0; i + 1 < p.size(); i++) {
-                Integer r = rank.get(p.get(i) + " " + p.get(i + 1));
-                if (r != null && r < bestRank) {
-                    bestRank = r;
-                    best = i;
-                }
-            }
-            if (best < 0) {
-                return p;
-            }
-            p.set(best, p.get(best) + p.remove(best + 1));
-        }
+        return vocab.id(piece);
     }
 
     public void write(Path file) throws IOException {
@@ -101,18 +67,7 @@ public final class SentencePieceBpe {
         root.put("version", "1.0");
         root.putNull("truncation");
         root.putNull("padding");
-        ArrayNode added = root.putArray("added_tokens");
-        String[] specials = {"<s>", "</s>", "<unk>"};
-        for (int i = 0; i < specials.length; i++) {
-            ObjectNode a = added.addObject();
-            a.put("id", i);
-            a.put("content", specials[i]);
-            a.put("single_word", false);
-            a.put("lstrip", false);
-            a.put("rstrip", false);
-            a.put("normalized", false);
-            a.put("special", true);
-        }
+        BpeVocab.writeSpecials(root, "<s>", "</s>", "<unk>");
         ObjectNode decoder;
         switch (layout) {
             case PREPEND_NORMALIZER -> {
@@ -149,34 +104,8 @@ public final class SentencePieceBpe {
             }
             default -> throw new IllegalStateException(layout.toString());
         }
-        ObjectNode post = root.putObject("post_processor");
-        post.put("type", "TemplateProcessing");
-        ArrayNode single = post.putArray("single");
-        single.addObject().putObject("SpecialToken").put("id", "<s>").put("type_id", 0);
-        single.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
-        ArrayNode pair = post.putArray("pair");
-        pair.addObject().putObject("SpecialToken").put("id", "<s>").put("type_id", 0);
-        pair.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
-        pair.addObject().putObject("Sequence").put("id", "B").put("type_id", 1);
-        ObjectNode st = post.putObject("special_tokens").putObject("<s>");
-        st.put("id", "<s>");
-        st.putArray("ids").add(BOS);
-        st.putArray("tokens").add("<s>");
         root.set("decoder", decoder);
-        ObjectNode model = root.putObject("model");
-        model.put("type", "BPE");
-        model.putNull("dropout");
-        model.put("unk_token", "<unk>");
-        model.putNull("continuing_subword_prefix");
-        model.putNull("end_of_word_suffix");
-        model.put("fuse_unk", true);
-        model.put("byte_fallback", true);
-        ObjectNode v = model.putObject("vocab");
-        vocab.forEach(v::put);
-        ArrayNode m = model.putArray("merges");
-        for (String[] mg : merges) {
-            m.add(mg[0] + " " + mg[1]);
-        }
+        vocab.writeModel(root, "<unk>", true);
         om.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), root);
     }
 }
