@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.labelscope.runtime.decode.LabelDecoder;
 import io.labelscope.runtime.task.Demo;
 import io.labelscope.runtime.task.LabelSpace;
+import io.labelscope.runtime.task.OutputFormat;
 import io.labelscope.runtime.task.TaskDefinition;
 import io.labelscope.runtime.testing.ByteBpe;
 import io.labelscope.runtime.testing.Fixtures;
@@ -82,6 +83,13 @@ class LabelVariantsTest {
                     .doesNotContain((long) sp.id("F"));
             assertThat(s.rejected()).anyMatch(m -> m.contains("'Fear' of 'fear'"));
             assertThat(Arrays.stream(row(s, "joy")).anyMatch(t -> t == sp.id("J"))).isFalse();
+        }
+        // A comma-list answer starts its line: the demos write "joy" there, not "▁joy".
+        try (LlmModel model = LlmModel.load(dir, RuntimeConfig.cpu());
+             LabelDecoder d = new LabelDecoder(model, task(List.of("joy", "fear")).withFormat(OutputFormat.COMMA_LIST),
+                     false)) {
+            LabelSpace s = d.labelSpace();
+            assertThat(s.inPromptToken(s.names().indexOf("joy"))).isEqualTo((long) sp.id("joy"));
         }
     }
 }

@@ -163,11 +163,12 @@ public final class LabelSpace {
 
     /**
      * The token covering the label's first character inside a rendered answer, and how many of the label's
-     * characters it covers: {id, chars}.
+     * characters it covers: {id, chars}. The answer is tokenised after a line break, where demo answers stand in a
+     * plain prompt (so a SentencePiece tokenizer does not prepend a {@code ▁} that the prompt does not have).
      */
     private static long[] inPromptToken(TextTokenizer model, PromptRenderer r, String label) {
-        String answer = r.answer(List.of(label));
-        int at = r.labelOffsetInAnswer(label);
+        String answer = "\n" + r.answer(List.of(label));
+        int at = r.labelOffsetInAnswer(label) + 1;
         Encoding e = model.encoding(answer, false);
         CharSpan[] spans = e.getCharTokenSpans();
         long[] ids = e.getIds();
