@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Labelscope.Version.class,
         description = "Watch how LLMs do multi-label classification, live.",
-        subcommands = {DemoCommand.Demo.class, DemoCommand.Up.class, DemoCommand.Down.class, PlatformCommand.class, ProduceCommand.class, TailCommand.class, EvalCommand.class, TopicsCommand.class, BenchCommand.class, TaskCommand.class,
+        subcommands = {DemoCommand.Demo.class, DemoCommand.Up.class, DemoCommand.Down.class, PlatformCommand.class, ProduceCommand.class, TailCommand.class, EvalCommand.class, TopicsCommand.class, BenchCommand.class, TaskCommand.class, ModelCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Labelscope {
 

@@ -47,7 +47,8 @@ import picocli.CommandLine.Spec;
                         + "query_template, format (json_list|comma_list), k, seed, demos, variants, compat "
                         + "(paper|code), max_new_tokens, methods (generate|unary|binary, default generate), unary "
                         + "{instruction, template, options}, binary {instruction, template, options, pair_order}, "
-                        + "breakdown_k."},
+                        + "breakdown_k, prompt_format (plain|chat), chat {demos (turns|inline), instruction "
+                        + "(system|user)}."},
         subcommands = {TaskCommand.Register.class, TaskCommand.ListTasks.class, TaskCommand.Remove.class})
 final class TaskCommand {
 

@@ -20,7 +20,7 @@ import picocli.CommandLine;
 @ExtendWith(RealKafka.class)
 class TaskCommandTest {
 
-    private static String[] run(int expectedExit, String... args) {
+    static String[] run(int expectedExit, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cli = Labelscope.commandLine();

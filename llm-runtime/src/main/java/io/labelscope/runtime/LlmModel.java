@@ -30,6 +30,7 @@ public final class LlmModel implements AutoCloseable {
     private final NDManager manager;
     private final CausalLm lm;
     private final HuggingFaceTokenizer tokenizer;
+    private final TextTokenizer text;
 
     private LlmModel(Path dir, ModelConfig config, RuntimeConfig runtime, NDManager manager, CausalLm lm,
                      HuggingFaceTokenizer tokenizer) {
@@ -39,6 +40,7 @@ public final class LlmModel implements AutoCloseable {
         this.manager = manager;
         this.lm = lm;
         this.tokenizer = tokenizer;
+        this.text = TextTokenizer.wrap(tokenizer);
     }
 
     /**
@@ -154,16 +156,21 @@ public final class LlmModel implements AutoCloseable {
     }
 
     /** Token ids of {@code text}; special tokens (e.g. BOS) added as the tokenizer's post-processor says. */
-    public long[] encode(String text, boolean addSpecialTokens) {
-        return tokenizer.encode(text, addSpecialTokens, false).getIds();
+    public long[] encode(String s, boolean addSpecialTokens) {
+        return text.encode(s, addSpecialTokens);
     }
 
-    public Encoding encoding(String text, boolean addSpecialTokens) {
-        return tokenizer.encode(text, addSpecialTokens, false);
+    public Encoding encoding(String s, boolean addSpecialTokens) {
+        return text.encoding(s, addSpecialTokens);
     }
 
     public String decode(long[] ids) {
-        return tokenizer.decode(ids, true);
+        return text.decode(ids);
+    }
+
+    /** The tokenizer alone (what label spaces and prompts use); owned by this model. */
+    public TextTokenizer text() {
+        return text;
     }
 
     /** NDArrays currently open under this model's managers (weights included): for leak checks. */

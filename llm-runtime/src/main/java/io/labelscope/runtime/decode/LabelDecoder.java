@@ -19,18 +19,19 @@ public final class LabelDecoder implements AutoCloseable {
     private final PromptRenderer renderer;
     private final LabelSpace space;
     private final GreedyDecoder decoder;
-    private final long[] prefixIds;
+    private final PromptTokens tokens;
     private final GreedyDecoder.Prefix prefix;
 
     public LabelDecoder(LlmModel model, TaskDefinition task, boolean reusePrefix) {
         this.model = model;
         this.task = task;
-        this.renderer = new PromptRenderer(task);
+        this.renderer = PromptRenderer.forModel(task, model);
         this.space = new LabelSpace(model, renderer);
         this.decoder = new GreedyDecoder(model);
-        // Prefix and query are tokenised separately in both modes, so reuse never changes the token ids.
-        this.prefixIds = model.encode(renderer.prefix(), true);
-        this.prefix = reusePrefix ? decoder.prefill(prefixIds) : null;
+        // Every prompt is tokenised whole; the cache holds the head its ids all begin with (PromptTokens), so reuse
+        // never changes the token ids.
+        this.tokens = new PromptTokens(model, renderer.prefix(), renderer.addSpecialTokens());
+        this.prefix = reusePrefix ? decoder.prefill(tokens.head()) : null;
     }
 
     public PromptRenderer renderer() {
@@ -45,13 +46,9 @@ public final class LabelDecoder implements AutoCloseable {
         return task;
     }
 
-    /** Prompt token ids of one document: prefix (with BOS) then the query. */
+    /** Prompt token ids of one document, as the model reads them: the whole rendered prompt tokenised in one piece. */
     public long[] promptIds(String text) {
-        long[] q = model.encode(renderer.query(text), false);
-        long[] all = new long[prefixIds.length + q.length];
-        System.arraycopy(prefixIds, 0, all, 0, prefixIds.length);
-        System.arraycopy(q, 0, all, prefixIds.length, q.length);
-        return all;
+        return tokens.encode(renderer.prompt(text));
     }
 
     /** Greedy-decodes each document and records its label steps. */
@@ -60,33 +57,63 @@ public final class LabelDecoder implements AutoCloseable {
     }
 
     /**
-     * Scores given answers instead of generating (teacher forcing): the answer text is tokenised and emitted token
-     * by token; steps, logits and parsing are recorded exactly as in {@link #classify}.
+     * Scores given answers instead of generating (teacher forcing): each answer is emitted token by token as the
+     * model would read it after its prompt (the tail of tokenising prompt + answer in one piece); steps, logits and
+     * parsing are recorded exactly as in {@link #classify}.
      */
     public List<GenerationResult> score(List<String> documents, List<String> answers) {
-        List<long[]> forced = new ArrayList<>();
-        for (String a : answers) {
-            forced.add(model.encode(a, false));
-        }
-        return run(documents, forced);
+        return run(documents, answers);
     }
 
-    private List<GenerationResult> run(List<String> documents, List<long[]> forced) {
-        List<long[]> prompts = new ArrayList<>(documents.size());
-        for (String d : documents) {
-            long[] q = model.encode(renderer.query(d), false);
-            prompts.add(prefix != null ? q : promptIds(d));
+    private List<GenerationResult> run(List<String> documents, List<String> answers) {
+        int n = documents.size();
+        List<PromptTokens.Split> splits = new ArrayList<>(n);
+        List<long[]> forced = answers == null ? null : new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            String prompt = renderer.prompt(documents.get(i));
+            PromptTokens.Split s = tokens.split(prompt);
+            splits.add(s);
+            if (forced != null) {
+                forced.add(tokens.continuation(prompt, s.ids(), answers.get(i)));
+            }
         }
         long t0 = System.nanoTime();
-        List<GreedyDecoder.Raw> raws = decoder.decode(prefix, prompts, forced,
-                GreedyDecoder.Options.of(task.maxNewTokens()),
-                new GreedyDecoder.Capture(space, task.format(), task.compatCode()));
+        GreedyDecoder.Raw[] raws = new GreedyDecoder.Raw[n];
+        // Rows whose ids begin with the cached head run on it; any other row (or every row without reuse) runs whole.
+        List<Integer> onHead = new ArrayList<>();
+        List<Integer> whole = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            (prefix != null && splits.get(i).onHead() ? onHead : whole).add(i);
+        }
+        decodeRows(prefix, onHead, splits, forced, raws);
+        decodeRows(null, whole, splits, forced, raws);
         long latency = System.nanoTime() - t0;
-        List<GenerationResult> out = new ArrayList<>(raws.size());
+        List<GenerationResult> out = new ArrayList<>(n);
         for (GreedyDecoder.Raw r : raws) {
             out.add(toResult(r, latency));
         }
         return out;
+    }
+
+    private void decodeRows(GreedyDecoder.Prefix head, List<Integer> rows, List<PromptTokens.Split> splits,
+                            List<long[]> forced, GreedyDecoder.Raw[] out) {
+        if (rows.isEmpty()) {
+            return;
+        }
+        List<long[]> prompts = new ArrayList<>(rows.size());
+        List<long[]> rowForced = forced == null ? null : new ArrayList<>(rows.size());
+        for (int i : rows) {
+            prompts.add(head != null ? splits.get(i).rest() : splits.get(i).ids());
+            if (rowForced != null) {
+                rowForced.add(forced.get(i));
+            }
+        }
+        List<GreedyDecoder.Raw> raws = decoder.decode(head, prompts, rowForced,
+                GreedyDecoder.Options.of(task.maxNewTokens()),
+                new GreedyDecoder.Capture(space, task.format(), task.compatCode()));
+        for (int j = 0; j < rows.size(); j++) {
+            out[rows.get(j)] = raws.get(j);
+        }
     }
 
     private GenerationResult toResult(GreedyDecoder.Raw r, long latency) {

@@ -23,8 +23,11 @@ import java.util.List;
  * all probe suffixes (a label and the rest of the block, a handful of tokens) run in one more batched forward, whose
  * last position per row is all that is projected onto the vocabulary. So a document costs two short forwards over
  * its probes instead of |L|+1 or C(|L|+1, 2) full prompts. With {@code sharePrefix = false} every probe is an
- * independent full prompt (the cost this avoids, for benchmarks and as a test reference). Both tokenise prefix,
- * document part and suffix separately, so their token ids, and up to rounding their logits, are equal.
+ * independent full prompt (the cost this avoids, for benchmarks and as a test reference). Both feed the ids of
+ * tokenising each whole probe in one piece ({@link PromptTokens}): the shared head is the prefix's tokens the probes
+ * all begin with, the document part the tokens all of a document's probes share after it, each suffix the rest; so
+ * their token ids, and up to rounding their logits, are equal. A document whose probes do not begin with the shared
+ * head (its first characters merge into the prefix's last token) is scored as independent full prompts.
  *
  * <p>Rows per forward: at most {@code maxRows} probes (default {@link #ROWS_PER_BATCH} ×
  * {@link io.labelscope.runtime.RuntimeConfig#maxBatchSize()}: a probe row is a handful of suffix tokens, not a whole
@@ -46,14 +49,16 @@ public final class ProbeScorer implements AutoCloseable {
     public record BinaryResult(List<String> items, List<ProbePrompts.Pair> pairs, double[] logitA, double[] logitB,
                                int promptTokens, long latencyNanos) {}
 
-    /** One method's prepared parts: prefix ids, its cache (when shared), the option tokens. */
+    /** One method's prepared parts: its prompt tokens (the shared head), the head's cache (when shared), options. */
     private static final class Side implements AutoCloseable {
+        final PromptTokens tokens;
         final long[] prefixIds;
         final KvCache prefix;
         final OptionTokens options;
 
-        Side(long[] prefixIds, KvCache prefix, OptionTokens options) {
-            this.prefixIds = prefixIds;
+        Side(PromptTokens tokens, KvCache prefix, OptionTokens options) {
+            this.tokens = tokens;
+            this.prefixIds = tokens.head();
             this.prefix = prefix;
             this.options = options;
         }
@@ -80,8 +85,16 @@ public final class ProbeScorer implements AutoCloseable {
         }
     }
 
-    /** One document's token ids: its part and one suffix per probe. */
-    private record Tokens(long[] document, List<long[]> suffixes) {}
+    /**
+     * One document's token ids: every probe is {@code head + document + suffixes[i]}, equal to tokenising that whole
+     * probe in one piece. {@code onHead}: the head is the side's shared prefix ids (else the head is empty and the
+     * document part holds everything the probes share).
+     */
+    private record Tokens(long[] head, long[] document, List<long[]> suffixes, boolean onHead) {
+        long[] probe(int i) {
+            return concat(head, document, suffixes.get(i));
+        }
+    }
 
     /** Default probe rows per forward, in units of the runtime's decoding batch size. */
     public static final int ROWS_PER_BATCH = 4;
@@ -129,9 +142,10 @@ public final class ProbeScorer implements AutoCloseable {
     }
 
     private Side side(String prefixText, OptionTokens options) {
-        long[] ids = model.encode(prefixText, true);
+        PromptTokens tokens = new PromptTokens(model, prefixText, true);
+        long[] ids = tokens.head();
         if (!share) {
-            return new Side(ids, null, options);
+            return new Side(tokens, null, options);
         }
         KvCache cache = model.lm().newCache(model.manager(), 1);
         try (NDManager step = model.manager().newSubManager()) {
@@ -140,7 +154,7 @@ public final class ProbeScorer implements AutoCloseable {
             cache.close();
             throw e;
         }
-        return new Side(ids, cache, options);
+        return new Side(tokens, cache, options);
     }
 
     public ProbePrompts prompts() {
@@ -163,20 +177,17 @@ public final class ProbeScorer implements AutoCloseable {
 
     /** Token ids of one whole probe prompt (prefix with BOS, document part, suffix), as scored. */
     public long[] promptIds(TaskMethod m, String text, int probe) {
-        Side s = require(m);
-        Tokens t = tokens(m, text);
-        return concat(s.prefixIds, t.document(), t.suffixes().get(probe));
+        return tokens(m, text).probe(probe);
     }
 
     /** The most positions any probe of this document needs (the context-window check). */
     public int longestProbeTokens(TaskMethod m, String text) {
-        Side s = require(m);
         Tokens t = tokens(m, text);
         int longest = 0;
         for (long[] suf : t.suffixes()) {
             longest = Math.max(longest, suf.length);
         }
-        return s.prefixIds.length + t.document().length + longest;
+        return t.head().length + t.document().length + longest;
     }
 
     public List<UnaryResult> unary(List<String> documents) {
@@ -187,7 +198,7 @@ public final class ProbeScorer implements AutoCloseable {
         List<UnaryResult> out = new ArrayList<>(documents.size());
         for (int i = 0; i < documents.size(); i++) {
             OptionLogits o = OptionLogits.of(logits.get(i));
-            out.add(new UnaryResult(prompts.items(), o.first(), o.second(), promptTokens(unary, toks.get(i)),
+            out.add(new UnaryResult(prompts.items(), o.first(), o.second(), promptTokens(toks.get(i)),
                     latency));
         }
         return out;
@@ -202,7 +213,7 @@ public final class ProbeScorer implements AutoCloseable {
         for (int i = 0; i < documents.size(); i++) {
             OptionLogits o = OptionLogits.of(logits.get(i));
             out.add(new BinaryResult(prompts.items(), prompts.pairs(), o.first(), o.second(),
-                    promptTokens(binary, toks.get(i)), latency));
+                    promptTokens(toks.get(i)), latency));
         }
         return out;
     }
@@ -216,21 +227,42 @@ public final class ProbeScorer implements AutoCloseable {
         return s;
     }
 
+    /** Tokenises each whole probe in one piece, then cuts the ids into head, shared document part and suffixes. */
     private Tokens tokens(TaskMethod m, String text) {
+        Side side = require(m);
         ProbePrompts.Probes p = m == TaskMethod.UNARY ? prompts.unary(text) : prompts.binary(text);
-        long[] doc = model.encode(p.document(), false);
-        if (doc.length == 0) {
-            throw new IllegalArgumentException("empty document part: nothing to score");
+        List<long[]> whole = new ArrayList<>(p.suffixes().size());
+        boolean onHead = true;
+        int shortest = Integer.MAX_VALUE;
+        for (int i = 0; i < p.suffixes().size(); i++) {
+            PromptTokens.Split split = side.tokens.split(p.prompt(i));
+            whole.add(split.ids());
+            onHead &= split.onHead();
+            shortest = Math.min(shortest, split.ids().length);
         }
-        List<long[]> suffixes = new ArrayList<>(p.suffixes().size());
-        for (String s : p.suffixes()) {
-            suffixes.add(model.encode(s, false));
+        int head = onHead ? side.prefixIds.length : 0;
+        // Every suffix keeps at least its last token: that position is the one scored.
+        int doc = Math.min(PromptTokens.commonLength(whole, head), shortest - head - 1);
+        if (onHead && doc < 1) {
+            // Nothing for the document part's batched forward to run: score this document's probes whole instead.
+            onHead = false;
+            head = 0;
+            doc = Math.min(PromptTokens.commonLength(whole, 0), shortest - 1);
         }
-        return new Tokens(doc, suffixes);
+        if (doc < 0) {
+            throw new IllegalArgumentException("empty probe: nothing to score");
+        }
+        long[] first = whole.get(0);
+        List<long[]> suffixes = new ArrayList<>(whole.size());
+        for (long[] w : whole) {
+            suffixes.add(Arrays.copyOfRange(w, head + doc, w.length));
+        }
+        return new Tokens(Arrays.copyOfRange(first, 0, head), Arrays.copyOfRange(first, head, head + doc), suffixes,
+                onHead);
     }
 
-    private static int promptTokens(Side s, Tokens t) {
-        int n = s.prefixIds.length + t.document().length;
+    private static int promptTokens(Tokens t) {
+        int n = t.head().length + t.document().length;
         for (long[] suf : t.suffixes()) {
             n += suf.length;
         }
@@ -241,7 +273,7 @@ public final class ProbeScorer implements AutoCloseable {
     private List<float[]> score(Side side, List<Tokens> docs) {
         List<float[]> out = new ArrayList<>(docs.size());
         int budget = maxRows;
-        if (share) {
+        if (share && docs.stream().allMatch(Tokens::onHead)) {
             int from = 0;
             while (from < docs.size()) {
                 // Whole documents per chunk, at least one, at most `budget` probe rows otherwise.
@@ -254,30 +286,46 @@ public final class ProbeScorer implements AutoCloseable {
                 out.addAll(shared(side, docs.subList(from, to)));
                 from = to;
             }
+        } else if (share) {
+            // Documents whose probes do not begin with the shared head are scored whole, the rest shared.
+            List<Tokens> onHead = docs.stream().filter(Tokens::onHead).toList();
+            List<Tokens> off = docs.stream().filter(t -> !t.onHead()).toList();
+            java.util.Iterator<float[]> a = score(side, onHead).iterator();
+            java.util.Iterator<float[]> b = independent(side, off).iterator();
+            for (Tokens t : docs) {
+                out.add(t.onHead() ? a.next() : b.next());
+            }
         } else {
-            List<long[]> all = new ArrayList<>();
-            for (Tokens t : docs) {
-                for (long[] suf : t.suffixes()) {
-                    all.add(concat(side.prefixIds, t.document(), suf));
-                }
+            out.addAll(independent(side, docs));
+        }
+        return out;
+    }
+
+    /** Every probe as an independent full prompt, {@code maxRows} rows per forward. */
+    private List<float[]> independent(Side side, List<Tokens> docs) {
+        List<long[]> all = new ArrayList<>();
+        for (Tokens t : docs) {
+            for (int i = 0; i < t.suffixes().size(); i++) {
+                all.add(t.probe(i));
             }
-            float[] flat = new float[all.size() * 2];
-            for (int from = 0; from < all.size(); from += budget) {
-                List<long[]> chunk = all.subList(from, Math.min(all.size(), from + budget));
-                KvCache cache = model.lm().newCache(model.manager(), chunk.size());
-                try (NDManager step = model.manager().newSubManager()) {
-                    float[] l = options(side, model.lm().forward(step, leftPad(chunk), cache, true));
-                    System.arraycopy(l, 0, flat, from * 2, l.length);
-                } finally {
-                    cache.close();
-                }
+        }
+        float[] flat = new float[all.size() * 2];
+        for (int from = 0; from < all.size(); from += maxRows) {
+            List<long[]> chunk = all.subList(from, Math.min(all.size(), from + maxRows));
+            KvCache cache = model.lm().newCache(model.manager(), chunk.size());
+            try (NDManager step = model.manager().newSubManager()) {
+                float[] l = options(side, model.lm().forward(step, leftPad(chunk), cache, true));
+                System.arraycopy(l, 0, flat, from * 2, l.length);
+            } finally {
+                cache.close();
             }
-            int at = 0;
-            for (Tokens t : docs) {
-                int n = t.suffixes().size() * 2;
-                out.add(Arrays.copyOfRange(flat, at, at + n));
-                at += n;
-            }
+        }
+        List<float[]> out = new ArrayList<>(docs.size());
+        int at = 0;
+        for (Tokens t : docs) {
+            int n = t.suffixes().size() * 2;
+            out.add(Arrays.copyOfRange(flat, at, at + n));
+            at += n;
         }
         return out;
     }

@@ -1,6 +1,7 @@
 package io.labelscope.runtime.task;
 
 import io.labelscope.runtime.LlmModel;
+import io.labelscope.runtime.TextTokenizer;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -39,9 +40,9 @@ public final class OptionTokens {
         String w = word.strip();
         Set<Long> out = new LinkedHashSet<>();
         for (String f : List.of(" " + w, w, " " + LabelSpace.capitalise(w), LabelSpace.capitalise(w))) {
-            long[] ids = model.encode(f, false);
-            if (ids.length > 0 && LabelSpace.startsWord(model.decode(new long[] {ids[0]}), f)) {
-                out.add(ids[0]);
+            long id = LabelSpace.firstToken(TextTokenizer.of(model), f);
+            if (id >= 0 && LabelSpace.startsWord(model.decode(new long[] {id}), f)) {
+                out.add(id);
             }
         }
         if (out.isEmpty()) {

@@ -1,25 +1,129 @@
 package io.labelscope.runtime.task;
 
+import io.labelscope.runtime.LlmModel;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Collectors;
 
-/** Renders SPEC §2 prompts: instruction + k demos (the shared prefix) + query, trailing white space stripped. */
+/**
+ * Renders SPEC §2 prompts: instruction + k demos (the shared prefix) + query. {@code prompt_format = plain}: one text,
+ * trailing white space stripped. {@code prompt_format = chat}: the same parts as messages rendered by the checkpoint's
+ * chat template with its generation prompt ({@link PromptFormat} says where instruction and demos go); the prefix is
+ * then the rendered text every document's prompt begins with (up to where the document's query block starts).
+ */
 public final class PromptRenderer {
+    /** Two documents that differ in their first character: their prompts agree exactly up to the document. */
+    private static final String PROBE_A = "A";
+    private static final String PROBE_B = "B";
+
     private final TaskDefinition task;
     private final List<Demo> demos;
+    private final ChatTemplate chat;
     private final String prefix;
 
+    /** A plain-prompt renderer; a chat task needs its checkpoint's template ({@link #forModel}). */
     public PromptRenderer(TaskDefinition task) {
+        this(task, null);
+    }
+
+    /** @param chat the checkpoint's chat template; required when the task's prompt format is chat, else unused */
+    public PromptRenderer(TaskDefinition task, ChatTemplate chat) {
         this.task = task;
         this.demos = sampleDemos(task);
-        StringBuilder sb = new StringBuilder(task.instructionTemplate().replace("{labels}", joinLabels(task.labels())));
-        for (Demo d : demos) {
-            sb.append(task.demoTemplate().replace("{text}", d.text()).replace("{answer}", answer(d.labels())));
+        if (task.promptFormat().isChat()) {
+            if (chat == null) {
+                throw new IllegalArgumentException("task '" + task.name() + "' has prompt_format chat: it needs the "
+                        + "checkpoint's chat template");
+            }
+            this.chat = chat;
+            this.prefix = commonPrefix(prompt(PROBE_A), prompt(PROBE_B));
+        } else {
+            this.chat = null;
+            StringBuilder sb = new StringBuilder(instruction());
+            for (Demo d : demos) {
+                sb.append(demoBlock(d));
+            }
+            this.prefix = sb.toString();
         }
-        this.prefix = sb.toString();
+    }
+
+    /**
+     * The renderer for a task on a checkpoint: a chat task uses the checkpoint's chat template, and a checkpoint
+     * without one is an error naming it.
+     */
+    public static PromptRenderer forModel(TaskDefinition task, LlmModel model) {
+        return forCheckpoint(task, model.directory());
+    }
+
+    /** {@link #forModel} for a checkpoint directory (its chat template read from the directory). */
+    public static PromptRenderer forCheckpoint(TaskDefinition task, java.nio.file.Path dir) {
+        if (!task.promptFormat().isChat()) {
+            return new PromptRenderer(task);
+        }
+        ChatTemplate t = ChatTemplate.load(dir).orElseThrow(() -> new IllegalArgumentException(
+                "task '" + task.name() + "' has prompt_format chat but checkpoint " + dir
+                        + " has no chat template (tokenizer_config.json 'chat_template' or chat_template.jinja)"));
+        return new PromptRenderer(task, t);
+    }
+
+    private String instruction() {
+        return task.instructionTemplate().replace("{labels}", joinLabels(task.labels()));
+    }
+
+    private String demoBlock(Demo d) {
+        return task.demoTemplate().replace("{text}", d.text()).replace("{answer}", answer(d.labels()));
+    }
+
+    /** The chat messages of one document's prompt (see {@link PromptFormat}). */
+    public List<ChatTemplate.Message> messages(String text) {
+        PromptFormat f = task.promptFormat();
+        String instruction = instruction().strip();
+        String query = query(text);
+        List<ChatTemplate.Message> out = new ArrayList<>();
+        boolean inSystem = f.instruction() == PromptFormat.ChatInstruction.SYSTEM;
+        if (inSystem) {
+            out.add(new ChatTemplate.Message("system", instruction));
+        }
+        String userLead = inSystem ? "" : instruction + "\n\n";
+        if (f.demos() == PromptFormat.ChatDemos.TURNS) {
+            for (Demo d : demos) {
+                out.add(new ChatTemplate.Message("user", userLead + queryBlock(d.text())));
+                out.add(new ChatTemplate.Message("assistant", answer(d.labels())));
+                userLead = "";
+            }
+            out.add(new ChatTemplate.Message("user", userLead + query));
+        } else {
+            StringBuilder sb = new StringBuilder(userLead);
+            for (Demo d : demos) {
+                sb.append(demoBlock(d));
+            }
+            out.add(new ChatTemplate.Message("user", sb.append(query).toString()));
+        }
+        return out;
+    }
+
+    private String queryBlock(String text) {
+        return task.queryTemplate().replace("{text}", text).stripTrailing();
+    }
+
+    private static String commonPrefix(String a, String b) {
+        int n = Math.min(a.length(), b.length());
+        int i = 0;
+        while (i < n && a.charAt(i) == b.charAt(i)) {
+            i++;
+        }
+        return a.substring(0, i);
+    }
+
+    /** Whether tokenising a whole prompt adds the tokenizer's special tokens (BOS): not when a chat template wrote them. */
+    public boolean addSpecialTokens() {
+        return chat == null;
+    }
+
+    public boolean isChat() {
+        return chat != null;
     }
 
     /** {@code a, b and c}. */
@@ -81,13 +185,19 @@ public final class PromptRenderer {
         return prefix;
     }
 
-    /** The per-document part. */
+    /** The per-document query block ({@code query_template} filled in, trailing white space stripped). */
     public String query(String text) {
-        return task.queryTemplate().replace("{text}", text).stripTrailing();
+        return queryBlock(text);
     }
 
-    /** The whole prompt as one string. */
+    /**
+     * The whole prompt as one string: plain, instruction + demos + query with trailing white space stripped; chat,
+     * the template's rendering of {@link #messages} ending in its generation prompt (kept as rendered).
+     */
     public String prompt(String text) {
+        if (chat != null) {
+            return chat.render(messages(text), true);
+        }
         return (prefix + query(text)).stripTrailing();
     }
 

@@ -16,6 +16,7 @@ import java.util.Objects;
  *     token form counts
  * @param maxNewTokens generation limit per document
  * @param breakdown the methods run per document and the breakdown prompts (default: generate only)
+ * @param promptFormat plain text (default, the paper's) or the checkpoint's chat template ({@link PromptFormat})
  */
 public record TaskDefinition(
         String name,
@@ -30,7 +31,8 @@ public record TaskDefinition(
         Map<String, List<String>> extraVariants,
         boolean compatCode,
         int maxNewTokens,
-        Breakdown breakdown) {
+        Breakdown breakdown,
+        PromptFormat promptFormat) {
 
     public static final String NONE = "none";
     public static final String DEFAULT_INSTRUCTION = "Classify the following inputs into none, one, or multiple the "
@@ -68,10 +70,20 @@ public record TaskDefinition(
             throw new IllegalArgumentException("maxNewTokens must be >= 1");
         }
         Objects.requireNonNull(breakdown, "breakdown");
+        Objects.requireNonNull(promptFormat, "promptFormat");
         if (breakdown.k() > demoPool.size()) {
             throw new IllegalArgumentException("breakdown k=" + breakdown.k() + " demos requested, pool has "
                     + demoPool.size());
         }
+    }
+
+    /** A plain-prompt task (the definition before prompt formats existed). */
+    public TaskDefinition(String name, List<String> labels, String instructionTemplate, String demoTemplate,
+                          String queryTemplate, OutputFormat format, int k, long seed, List<Demo> demoPool,
+                          Map<String, List<String>> extraVariants, boolean compatCode, int maxNewTokens,
+                          Breakdown breakdown) {
+        this(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed, demoPool, extraVariants,
+                compatCode, maxNewTokens, breakdown, PromptFormat.plain());
     }
 
     /** A generate-only task (the definition before breakdown methods existed). */
@@ -90,27 +102,32 @@ public record TaskDefinition(
 
     public TaskDefinition withFormat(OutputFormat f) {
         return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, f, k, seed,
-                demoPool, extraVariants, compatCode, maxNewTokens, breakdown);
+                demoPool, extraVariants, compatCode, maxNewTokens, breakdown, promptFormat);
     }
 
     public TaskDefinition withCompatCode(boolean c) {
         return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed,
-                demoPool, extraVariants, c, maxNewTokens, breakdown);
+                demoPool, extraVariants, c, maxNewTokens, breakdown, promptFormat);
     }
 
     public TaskDefinition withMaxNewTokens(int n) {
         return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed,
-                demoPool, extraVariants, compatCode, n, breakdown);
+                demoPool, extraVariants, compatCode, n, breakdown, promptFormat);
     }
 
     public TaskDefinition withExtraVariants(Map<String, List<String>> v) {
         return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed,
-                demoPool, v, compatCode, maxNewTokens, breakdown);
+                demoPool, v, compatCode, maxNewTokens, breakdown, promptFormat);
     }
 
     public TaskDefinition withBreakdown(Breakdown b) {
         return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed,
-                demoPool, extraVariants, compatCode, maxNewTokens, b);
+                demoPool, extraVariants, compatCode, maxNewTokens, b, promptFormat);
+    }
+
+    public TaskDefinition withPromptFormat(PromptFormat p) {
+        return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed,
+                demoPool, extraVariants, compatCode, maxNewTokens, breakdown, p);
     }
 
     /** The methods run per document ({@code generate} unless the task says otherwise). */

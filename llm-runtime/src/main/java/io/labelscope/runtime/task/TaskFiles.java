@@ -46,21 +46,27 @@ import java.util.Set;
  *     "options": ["a", "b"],                    the answer words naming the first and the second label shown
  *     "pair_order": "none_first" | "labels_first"   which item of a pair is shown first; default none_first
  *   },
- *   "breakdown_k": 0                            demo blocks per breakdown prompt (from "demos", with "seed")
+ *   "breakdown_k": 0,                           demo blocks per breakdown prompt (from "demos", with "seed")
+ *   "prompt_format": "plain" | "chat",          plain text (default) or the checkpoint's chat template
+ *   "chat": {                                   chat settings (PromptFormat); every key optional
+ *     "demos": "turns" | "inline",              demos as earlier user/assistant turns (default) or in the user message
+ *     "instruction": "system" | "user"          instruction as the system message (default) or atop the first user one
+ *   }
  * }
  * }</pre>
  * Unknown keys are an error (a typo must not silently fall back to a default). Writing and reading back gives an
  * equal {@link TaskDefinition}. The breakdown keys are written only when they matter (a breakdown method runs, or
  * they differ from the defaults), so a generate-only task has the same canonical JSON, and the same run ids, as
- * before they existed.
+ * before they existed; likewise {@code prompt_format} and {@code chat} are written only for a chat task.
  */
 public final class TaskFiles {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final Set<String> KEYS = Set.of("name", "labels", "instruction", "demo_template", "query_template",
             "format", "k", "seed", "demos", "variants", "compat", "max_new_tokens", "methods", "unary", "binary",
-            "breakdown_k");
+            "breakdown_k", "prompt_format", "chat");
     private static final Set<String> UNARY_KEYS = Set.of("instruction", "template", "options");
     private static final Set<String> BINARY_KEYS = Set.of("instruction", "template", "options", "pair_order");
+    private static final Set<String> CHAT_KEYS = Set.of("demos", "instruction");
 
     private TaskFiles() {}
 
@@ -144,7 +150,22 @@ public final class TaskFiles {
                 text(root, "demo_template", TaskDefinition.DEFAULT_DEMO),
                 text(root, "query_template", TaskDefinition.DEFAULT_QUERY),
                 format, (int) integer(root, "k", 0), integer(root, "seed", 0), demos, variants, compatCode,
-                (int) integer(root, "max_new_tokens", 48), breakdown(root));
+                (int) integer(root, "max_new_tokens", 48), breakdown(root), promptFormat(root));
+    }
+
+    private static PromptFormat promptFormat(JsonNode root) {
+        PromptFormat d = PromptFormat.plain();
+        PromptFormat.Style style = PromptFormat.parse(PromptFormat.Style.class, "prompt_format",
+                text(root, "prompt_format", PromptFormat.wire(d.style())));
+        JsonNode c = object(root, "chat", CHAT_KEYS);
+        if (style == PromptFormat.Style.PLAIN && c.size() > 0) {
+            throw new IllegalArgumentException("'chat' settings need \"prompt_format\": \"chat\"");
+        }
+        return new PromptFormat(style,
+                PromptFormat.parse(PromptFormat.ChatDemos.class, "chat.demos",
+                        text(c, "demos", PromptFormat.wire(d.demos()))),
+                PromptFormat.parse(PromptFormat.ChatInstruction.class, "chat.instruction",
+                        text(c, "instruction", PromptFormat.wire(d.instruction()))));
     }
 
     private static void checkKeys(JsonNode node, Set<String> known, String where) {
@@ -232,6 +253,14 @@ public final class TaskFiles {
         n.put("compat", t.compatCode() ? "code" : "paper");
         n.put("max_new_tokens", t.maxNewTokens());
         writeBreakdown(n, t.breakdown());
+        if (t.promptFormat().isChat()) {
+            // Only chat tasks carry these keys: a plain task's canonical JSON (and run id) is what it was before.
+            PromptFormat f = t.promptFormat();
+            n.put("prompt_format", PromptFormat.wire(f.style()));
+            ObjectNode c = n.putObject("chat");
+            c.put("demos", PromptFormat.wire(f.demos()));
+            c.put("instruction", PromptFormat.wire(f.instruction()));
+        }
         try {
             return JSON.writeValueAsString(n);
         } catch (JsonProcessingException e) {
