@@ -1,7 +1,10 @@
 package io.labelscope.cli;
 
+import io.labelscope.runtime.CheckpointInfo;
 import io.labelscope.runtime.ModelLoadException;
+import io.labelscope.runtime.RuntimeConfig;
 import io.labelscope.runtime.TextTokenizer;
+import io.labelscope.runtime.model.ModelConfig;
 import io.labelscope.runtime.task.ChatTemplate;
 import io.labelscope.runtime.task.LabelSpace;
 import io.labelscope.runtime.task.PromptRenderer;
@@ -72,15 +75,23 @@ final class ModelCommand {
         }
     }
 
-    /** Bytes per element of a compute dtype the runtime supports; anything else is the user's error. */
-    static int computeBytes(String dtype) {
-        return switch (dtype.toLowerCase(Locale.ROOT)) {
-            case "f32" -> 4;
-            case "f16" -> 2;
-            case "bf16" -> throw new Labelscope.UserError("unsupported compute dtype bf16: the runtime computes in "
-                    + "f32 or f16 (bf16 weights are widened while loading); use --dtype f32 or f16", 2);
+    /**
+     * The compute dtype the runtime would use on {@code device}; anything else is the user's error. BF16 is kept as
+     * BF16 on a GPU only: the CPU build of libtorch has no BF16 kernels ({@link CheckpointInfo#computeTypes}).
+     */
+    static RuntimeConfig.ComputeType computeType(String dtype, String device) {
+        RuntimeConfig.ComputeType type = switch (dtype.toLowerCase(Locale.ROOT)) {
+            case "f32" -> RuntimeConfig.ComputeType.F32;
+            case "f16" -> RuntimeConfig.ComputeType.F16;
+            case "bf16" -> RuntimeConfig.ComputeType.BF16;
             default -> throw new Labelscope.UserError("--dtype must be f32, f16 or bf16, got '" + dtype + "'", 2);
         };
+        if (!CheckpointInfo.computeTypes(device).contains(type)) {
+            throw new Labelscope.UserError("unsupported compute dtype " + dtype + " on " + device
+                    + ": the runtime computes in f32 or f16 there (bf16 weights are converted while loading); use "
+                    + "--dtype f32 or f16, or --device gpu", 2);
+        }
+        return type;
     }
 
     static void inspect(Path dir, Path taskFile, String device, String dtype, String document, PrintWriter out)
@@ -88,15 +99,13 @@ final class ModelCommand {
         if (!device.equals("cpu") && !device.equals("gpu")) {
             throw new Labelscope.UserError("--device must be cpu or gpu, got '" + device + "'", 2);
         }
-        int bytes = computeBytes(dtype);
+        RuntimeConfig.ComputeType type = computeType(dtype, device);
         if (!Files.isDirectory(dir)) {
             throw new Labelscope.UserError(dir + ": no such checkpoint directory", 2);
         }
-        CheckpointFacts facts;
-        try {
-            facts = CheckpointFacts.of(dir);
-        } catch (ModelLoadException e) {
-            throw new Labelscope.UserError("unsupported checkpoint: " + e.getMessage(), 2);
+        CheckpointInfo info = CheckpointInfo.inspect(dir);
+        if (!info.loadable()) {
+            throw new Labelscope.UserError("unsupported checkpoint: " + String.join("; ", info.unsupported()), 2);
         }
         TaskDefinition task = null;
         if (taskFile != null) {
@@ -111,16 +120,21 @@ final class ModelCommand {
         }
         Optional<ChatTemplate> chat = ChatTemplate.load(dir);
         out.println("checkpoint:     " + dir);
-        out.println("architecture:   " + facts.architecture() + " (" + facts.shape() + ")");
-        out.println("parameters:     " + String.format(Locale.ROOT, "%,d", facts.parameters()));
-        out.println("file dtypes:    " + dtypes(facts.parametersByFileDtype()));
-        out.println("files:          " + facts.files().size() + " (" + String.join(", ", facts.files()) + "; "
-                + size(facts.fileBytes()) + ")");
-        out.println("memory:         weights " + size(facts.weightBytes(bytes)) + " as " + dtype + " on " + device
-                + ", KV cache " + size(facts.kvBytesPerToken(bytes)) + " per token of context per sequence");
+        ModelConfig cfg = info.config();
+        CheckpointInfo.MemoryNeed memory = info.memory(type, device);
+        long kvBytesPerToken = 2L * cfg.numLayers() * cfg.numKvHeads() * cfg.headDim() * type.bytes;
+        out.println("architecture:   " + info.architecture() + " (" + shape(cfg) + ")");
+        out.println("parameters:     " + String.format(Locale.ROOT, "%,d", info.parameters()));
+        out.println("file dtypes:    " + dtypes(info.parametersByFileDtype()));
+        out.println("files:          " + info.shards().size() + " (" + String.join(", ", info.shards()) + "; "
+                + size(info.fileBytes()) + ")");
+        out.println("memory:         weights " + size(memory.weightBytes()) + " as " + dtype + " on " + device
+                + " (host " + size(memory.hostBytes()) + ", GPU " + size(memory.deviceBytes()) + ", largest tensor "
+                + info.largestTensor() + " " + size(memory.largestTensorBytes()) + "), KV cache "
+                + size(kvBytesPerToken) + " per token of context per sequence");
         out.println("tokenizer:      " + TextTokenizer.family(dir));
-        out.println("BOS/EOS ids:    " + (facts.bosTokenId() < 0 ? "none" : facts.bosTokenId()) + " / "
-                + facts.eosTokenIds());
+        out.println("BOS/EOS ids:    " + (info.bosTokenId() < 0 ? "none" : info.bosTokenId()) + " / "
+                + info.eosTokenIds());
         out.println("chat template:  " + (chat.isPresent() ? "present" : "absent"));
         if (task != null) {
             try (TextTokenizer tok = TextTokenizer.load(dir)) {
@@ -159,6 +173,16 @@ final class ModelCommand {
         out.println("----");
         out.println(prompt);
         out.println("----");
+    }
+
+    /** Layers, hidden size, heads, KV heads, head dim, vocabulary, tied embeddings, RoPE. */
+    private static String shape(ModelConfig cfg) {
+        String rope = "rope_theta " + cfg.ropeTheta() + (cfg.ropeScaling() == null ? ", no rope scaling"
+                : ", rope_scaling " + cfg.ropeScaling().type() + " x" + cfg.ropeScaling().factor());
+        return cfg.numLayers() + " layers, hidden " + cfg.hiddenSize() + ", intermediate " + cfg.intermediateSize()
+                + ", " + cfg.numHeads() + " heads / " + cfg.numKvHeads() + " KV heads, head_dim " + cfg.headDim()
+                + ", vocab " + cfg.vocabSize() + (cfg.tieWordEmbeddings() ? ", tied embeddings" : "") + ", " + rope
+                + ", max positions " + cfg.maxPositionEmbeddings();
     }
 
     private static String quoted(TextTokenizer tok, long id) {
