@@ -8,7 +8,12 @@ public enum Method {
     FIRST_STEP("first_step"),
     UNARY_BREAKDOWN("unary_breakdown"),
     BINARY_BREAKDOWN("binary_breakdown"),
-    BINARY_OUTCOME("binary_outcome");
+    BINARY_OUTCOME("binary_outcome"),
+    /**
+     * Max-over-generations through prequentially fitted Platt maps ({@link Calibration}); not computed by
+     * {@link DocumentAnalysis#analyse}, because it needs the other documents' annotations.
+     */
+    CALIBRATED_MAX_OVER_GENERATIONS("calibrated_max_over_generations");
 
     private final String wireName;
 
