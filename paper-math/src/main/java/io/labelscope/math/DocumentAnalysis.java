@@ -63,6 +63,15 @@ public final class DocumentAnalysis {
         public boolean annotated() {
             return human != null;
         }
+
+        /** This report with one more method's result (the calibrated method, which needs other documents). */
+        public Report withMethod(Method method, MethodResult result) {
+            Map<Method, MethodResult> m = new EnumMap<>(Method.class);
+            m.putAll(methods);
+            m.put(method, result);
+            return new Report(id, labels, stepProbabilities, generatedAsRecorded, dynamics, human, annotatorCount,
+                    goldLabels, goldFromOverride, m, firstStepSortedLabelProbabilities, labelOrderCorrect);
+        }
     }
 
     private DocumentAnalysis() {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.labelscope.math.Alignment;
+import io.labelscope.math.Calibration;
 import io.labelscope.math.Conventions;
 import io.labelscope.math.DocumentAnalysis;
 import io.labelscope.math.DocumentAnalysis.DocumentInput;
@@ -23,6 +24,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -91,18 +93,63 @@ public final class OfflineEval {
      * @throws InvalidInputException for input the math cannot score (names the document and step)
      */
     public static ObjectNode run(JsonNode input, Conventions conventions) {
-        List<Report> reports = new ArrayList<>();
-        for (DocumentInput doc : EvalInput.documents(input)) {
-            reports.add(DocumentAnalysis.analyse(doc, conventions));
+        return run(input, conventions, null);
+    }
+
+    /**
+     * The eval with calibration (docs/calibration.md §5): every document also gets
+     * {@code calibrated_max_over_generations} and the calibrator it was calibrated with, the aggregate the
+     * calibrated method's means, and the output a {@code calibration} section (reliability diagram and ECE per
+     * method, the calibrators, calibrated − raw paired differences).
+     *
+     * @param calibration where calibrators come from; null for the plain EVAL-FORMAT output
+     * @throws InvalidInputException for input the math cannot score (names the document and step)
+     */
+    public static ObjectNode run(JsonNode input, Conventions conventions, CalibrationSource calibration) {
+        List<Report> reports = analyse(input, conventions);
+        List<Calibration.Calibrator> calibrators = null;
+        Calibration.Calibrator latest = null;
+        if (calibration != null) {
+            Calibration.Settings settings = calibration.settings();
+            if (calibration.isPrequential()) {
+                calibrators = Calibration.prequential(reports, settings, conventions);
+                latest = Calibration.evidence(reports, settings, conventions).fit(settings);
+            } else {
+                latest = Calibration.evidence(analyse(calibration.fitInput(), conventions), settings, conventions)
+                        .fit(settings);
+                calibrators = Collections.nCopies(reports.size(), latest);
+            }
+            List<Report> calibrated = new ArrayList<>(reports.size());
+            for (int i = 0; i < reports.size(); i++) {
+                Report r = reports.get(i);
+                calibrated.add(r.withMethod(Method.CALIBRATED_MAX_OVER_GENERATIONS,
+                        Calibration.calibrated(r, calibrators.get(i), conventions)));
+            }
+            reports = calibrated;
         }
         ObjectNode out = JSON.createObjectNode();
         out.set("conventions", conventions(conventions));
         ArrayNode docs = out.putArray("documents");
-        for (Report r : reports) {
-            docs.add(document(r));
+        for (int i = 0; i < reports.size(); i++) {
+            ObjectNode d = document(reports.get(i));
+            if (calibrators != null) {
+                d.set("calibrator", CalibrationReport.calibrator(calibrators.get(i)));
+            }
+            docs.add(d);
         }
         out.set("aggregate", aggregate(reports));
+        if (calibration != null) {
+            out.set("calibration", CalibrationReport.of(reports, calibration, latest));
+        }
         return out;
+    }
+
+    private static List<Report> analyse(JsonNode input, Conventions conventions) {
+        List<Report> reports = new ArrayList<>();
+        for (DocumentInput doc : EvalInput.documents(input)) {
+            reports.add(DocumentAnalysis.analyse(doc, conventions));
+        }
+        return reports;
     }
 
     /** Serialises an output tree the way the command prints it (indented JSON). */
