@@ -1,13 +1,18 @@
 package io.labelscope.cli;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.labelscope.math.Calibration;
 import io.labelscope.math.Conventions;
 import io.labelscope.math.InvalidInputException;
+import io.labelscope.math.eval.CalibrationSource;
 import io.labelscope.math.eval.OfflineEval;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -25,6 +30,8 @@ import picocli.CommandLine.Spec;
                 "Input and output are described in docs/eval-format.md. Defaults follow the paper's conventions.",
                 "Exit status: 0 ok, 1 invalid input (the message names the document and step), 2 usage."})
 final class EvalCommand implements Callable<Integer> {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Spec
     CommandSpec spec;
@@ -62,23 +69,82 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--bt-lambda", paramLabel = "X", description = "Bradley-Terry L2 weight (default 0.01).")
     Double btLambda;
 
+    @Option(names = "--calibration", paramLabel = "prequential|file:PATH",
+            description = {"Also report calibrated_max_over_generations, reliability diagrams and soft ECE "
+                    + "(docs/calibration.md). Calibrators come from: prequential = each document uses a fit on the "
+                    + "annotated documents before it in FILE's order; file:PATH = one fit on every annotated "
+                    + "document of PATH (same format), applied to all of FILE. Default: no calibration output."})
+    String calibration;
+
+    @Option(names = "--calibration-min-documents", paramLabel = "N",
+            description = "Annotated documents needed before a fitted map replaces the identity (default 50).")
+    Integer calibrationMinDocuments;
+
+    @Option(names = "--calibration-shared",
+            description = "One Platt map shared by all labels instead of one per label.")
+    boolean calibrationShared;
+
+    @Option(names = "--calibration-lambda", paramLabel = "X",
+            description = "L2 weight of the Platt fit towards the identity map (default 1e-3).")
+    Double calibrationLambda;
+
     @Override
     public Integer call() throws IOException {
         Conventions conventions = conventions();
         try {
-            var result = file.equals("-") ? OfflineEval.run(System.in, conventions)
-                    : OfflineEval.run(Path.of(file), conventions);
+            CalibrationSource source = calibrationSource();
+            JsonNode input = file.equals("-") ? JSON.readTree(System.in) : JSON.readTree(Path.of(file).toFile());
+            var result = OfflineEval.run(input, conventions, source);
             PrintWriter out = spec.commandLine().getOut();
             out.println(OfflineEval.toJson(result));
             out.flush();
             return 0;
         } catch (InvalidInputException e) {
             throw new Labelscope.UserError("invalid input: " + e.getMessage(), 1);
-        } catch (NoSuchFileException e) {
+        } catch (NoSuchFileException | FileNotFoundException e) {
             throw new Labelscope.UserError("no such file: " + file, 1);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new Labelscope.UserError(file + " is not valid JSON: " + e.getOriginalMessage(), 1);
         }
+    }
+
+    /** null without {@code --calibration}; the calibration file is read here so its errors name it. */
+    CalibrationSource calibrationSource() throws IOException {
+        if (calibration == null) {
+            if (calibrationMinDocuments != null || calibrationShared || calibrationLambda != null) {
+                throw new Labelscope.UserError("the --calibration-* options need --calibration", 2);
+            }
+            return null;
+        }
+        Calibration.Settings settings;
+        try {
+            settings = Calibration.Settings.defaults();
+            if (calibrationMinDocuments != null) {
+                settings = settings.withMinimumDocuments(calibrationMinDocuments);
+            }
+            if (calibrationLambda != null) {
+                settings = settings.withLambda(calibrationLambda);
+            }
+            settings = settings.withSharedAcrossLabels(calibrationShared);
+        } catch (IllegalArgumentException e) {
+            throw new Labelscope.UserError(e.getMessage(), 2);
+        }
+        if (calibration.equals("prequential")) {
+            return CalibrationSource.prequential(settings);
+        }
+        if (calibration.startsWith("file:") && calibration.length() > "file:".length()) {
+            String fitFile = calibration.substring("file:".length());
+            try {
+                return CalibrationSource.fittedOn(fitFile, JSON.readTree(Path.of(fitFile).toFile()), settings);
+            } catch (FileNotFoundException | NoSuchFileException e) {
+                throw new Labelscope.UserError("no such calibration file: " + fitFile, 1);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new Labelscope.UserError("calibration file " + fitFile + " is not valid JSON: "
+                        + e.getOriginalMessage(), 1);
+            }
+        }
+        throw new Labelscope.UserError("--calibration must be prequential or file:PATH, was '" + calibration + "'",
+                2);
     }
 
     /** The paper's defaults, with each option the user gave applied on top. */

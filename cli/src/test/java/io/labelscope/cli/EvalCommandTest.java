@@ -72,4 +72,39 @@ class EvalCommandTest {
         assertThat(run("eval", broken.toString())).isEqualTo(1);
         assertThat(err.toString()).contains("broken.json is not valid JSON");
     }
+
+    @Test
+    void calibrationPrequentialOrFromAnotherFile() throws Exception {
+        Path input = Path.of(getClass().getResource("/eval/case1_basic.json").toURI());
+        assertThat(run("eval", "--calibration", "prequential", "--calibration-min-documents", "2",
+                "--calibration-shared", input.toString())).as(err.toString()).isZero();
+        JsonNode pre = new ObjectMapper().readTree(out.toString());
+        assertThat(pre.at("/calibration/settings/minimum_documents").asInt()).isEqualTo(2);
+        assertThat(pre.at("/calibration/settings/shared_across_labels").asBoolean()).isTrue();
+        assertThat(pre.at("/documents/1/calibrator/identity").asBoolean()).isTrue();
+        assertThat(pre.at("/documents/2/calibrator/identity").asBoolean()).isFalse();
+        assertThat(pre.at("/documents/2/calibrator/maps").has("*")).isTrue();
+        assertThat(pre.at("/calibration/methods/max_over_generations/ece").isNumber()).isTrue();
+
+        out.getBuffer().setLength(0);
+        assertThat(run("eval", "--calibration", "file:" + input, "--calibration-min-documents=4", input.toString()))
+                .as(err.toString()).isZero();
+        JsonNode fitted = new ObjectMapper().readTree(out.toString());
+        assertThat(fitted.at("/documents/0/calibrator/fitted_on_documents").asInt()).isEqualTo(4);
+        assertThat(fitted.at("/calibration/source").asText()).isEqualTo("file:" + input);
+    }
+
+    @Test
+    void badCalibrationOptionsAreNamed(@TempDir Path dir) throws Exception {
+        Path input = Path.of(getClass().getResource("/eval/case1_basic.json").toURI());
+        assertThat(run("eval", "--calibration", "sometimes", input.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("prequential or file:PATH").contains("sometimes");
+        assertThat(run("eval", "--calibration-lambda", "0.1", input.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("need --calibration");
+        assertThat(run("eval", "--calibration", "prequential", "--calibration-lambda", "0", input.toString()))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("L2 weight must be positive");
+        assertThat(run("eval", "--calibration", "file:" + dir.resolve("gone.json"), input.toString())).isEqualTo(1);
+        assertThat(err.toString()).contains("no such calibration file").contains("gone.json");
+    }
 }
