@@ -2,6 +2,8 @@ package io.labelscope.demomodel;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.labelscope.math.Alignment;
 import io.labelscope.math.Conventions;
 import io.labelscope.math.DocumentAnalysis;
@@ -201,5 +203,38 @@ public final class DemoEval {
             s.add(Alignment.score(p, h, labels, Alignment.humanMajority(labels, h, conv), conv));
         }
         return Means.of(s);
+    }
+
+    /**
+     * The decoded documents in the offline eval's input format (docs/eval-format.md), in eval order: per document
+     * its label steps (raw logits over the labels and none, the label written), its parsed answer and its
+     * annotators, so {@code labelscope eval} scores exactly what this eval scored.
+     */
+    static ObjectNode recorded(TaskDefinition task, List<DemoData.Doc> docs, List<GenerationResult> results) {
+        List<String> labels = task.labels();
+        ObjectNode root = JSON.createObjectNode();
+        root.put("dataset", task.name());
+        labels.forEach(root.putArray("labels")::add);
+        ArrayNode out = root.putArray("documents");
+        for (int i = 0; i < docs.size(); i++) {
+            GenerationResult r = results.get(i);
+            ObjectNode d = out.addObject();
+            d.put("id", docs.get(i).id());
+            ArrayNode steps = d.putArray("steps");
+            for (LabelStepRecord s : r.steps()) {
+                ObjectNode step = steps.addObject();
+                ObjectNode logits = step.putObject("logits");
+                for (int k = 0; k <= labels.size(); k++) {
+                    logits.put(Labels.nameAt(labels, k), s.rawLogits()[k]);
+                }
+                step.put("generated", s.generatedLabel());
+            }
+            r.parsedLabels().forEach(d.putArray("final_labels")::add);
+            ArrayNode annotators = d.putArray("annotators");
+            for (List<String> a : docs.get(i).annotators()) {
+                a.forEach(annotators.addArray()::add);
+            }
+        }
+        return root;
     }
 }

@@ -21,7 +21,9 @@ import java.util.Set;
 
 /**
  * {@code train <goemotions|mfrc> [--key value ...]}: builds the tokenizer, trains, writes the checkpoint and its
- * metrics; {@code eval <task> --model DIR}: scores a checkpoint; {@code tasks}: writes {@code tasks/*.json}.
+ * metrics; {@code eval <task> --model DIR}: scores a checkpoint ({@code --record FILE} also writes the decoded
+ * documents in the offline eval's input format, docs/eval-format.md, for {@code labelscope eval}); {@code tasks}:
+ * writes {@code tasks/*.json}.
  * Paths are relative to the working directory (the repository root).
  */
 public final class Main {
@@ -32,7 +34,7 @@ public final class Main {
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
-            System.err.println("usage: train <goemotions|mfrc> [--out DIR] [--epochs N (fractions allowed)] [--multilabel-weight W] ... | eval <task> --model DIR | tasks");
+            System.err.println("usage: train <goemotions|mfrc> [--out DIR] [--epochs N (fractions allowed)] [--multilabel-weight W] ... | eval <task> --model DIR [--record FILE] | tasks");
             System.exit(2);
         }
         Map<String, String> o = options(args);
@@ -189,6 +191,11 @@ public final class Main {
         Path data = Path.of(o.getOrDefault("data", "data"));
         Path model = Path.of(o.getOrDefault("model", "models/demo/" + taskName));
         DemoEval.Report rep = evaluate(taskName, model, data, o);
+        if (o.containsKey("record")) {
+            List<DemoData.Doc> docs = DemoTasks.eval(taskName, data, DATA_SEED);
+            new ObjectMapper().writeValue(Path.of(o.get("record")).toFile(),
+                    DemoEval.recorded(DemoTasks.byName(taskName), docs.subList(0, rep.documents()), rep.results()));
+        }
         if (o.containsKey("json")) {
             new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(Path.of(o.get("json")).toFile(), rep.toMap());
         }
