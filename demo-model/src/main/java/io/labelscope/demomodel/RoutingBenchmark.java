@@ -65,8 +65,12 @@ public final class RoutingBenchmark {
                    double decodeSeconds) {
     }
 
-    /** Mean quality over the documents after {@code spent} annotations beyond the first per document. */
-    record Point(int spent, double f1, double l1) {
+    /**
+     * Mean quality over the documents after {@code spent} annotations beyond the first per document: example-F1
+     * and L1 of the current human distribution, and example-F1 of the flip strategy's estimate m (its
+     * decisions m ≥ 0.5, the thing {@code flip} spends annotations to get right).
+     */
+    record Point(int spent, double f1, double l1, double estimateF1) {
     }
 
     /** One policy's curve under one seed, and how many of its annotations fell back to random picks. */
@@ -169,19 +173,25 @@ public final class RoutingBenchmark {
     private Point score(List<String> labels, List<SimDocument> docs, int[] seen, int[][] votes, int spent) {
         double f1 = 0;
         double l1 = 0;
+        double estimateF1 = 0;
         for (int d = 0; d < docs.size(); d++) {
+            SimDocument doc = docs.get(d);
             double[] current = new double[labels.size()];
+            double[] estimate = new double[labels.size()];
             for (int l = 0; l < current.length; l++) {
                 current[l] = (double) votes[d][l] / seen[d];
+                estimate[l] = AnnotationPriority.posteriorMean(doc.modelP()[l], votes[d][l], seen[d],
+                        settings.priorStrength());
             }
-            SimDocument doc = docs.get(d);
             f1 += Alignment.exampleF1(doc.goldSet(), Alignment.humanMajority(labels, current, conventions),
+                    conventions);
+            estimateF1 += Alignment.exampleF1(doc.goldSet(), Alignment.predicted(labels, estimate, conventions),
                     conventions);
             for (int l = 0; l < current.length; l++) {
                 l1 += Math.abs(current[l] - doc.gold()[l]);
             }
         }
-        return new Point(spent, f1 / docs.size(), l1 / docs.size());
+        return new Point(spent, f1 / docs.size(), l1 / docs.size(), estimateF1 / docs.size());
     }
 
     private static int[] permutation(int size, SplittableRandom random) {
@@ -342,12 +352,14 @@ public final class RoutingBenchmark {
         for (int spent = 0; ; spent = Math.min(budget, spent + roundSize)) {
             double f1 = 0;
             double l1 = 0;
+            double estimateF1 = 0;
             for (Run r : runs) {
                 Point p = at(r.curve(), spent);
                 f1 += p.f1();
                 l1 += p.l1();
+                estimateF1 += p.estimateF1();
             }
-            mean.add(new Point(spent, f1 / runs.size(), l1 / runs.size()));
+            mean.add(new Point(spent, f1 / runs.size(), l1 / runs.size(), estimateF1 / runs.size()));
             if (spent == budget) {
                 return mean;
             }
@@ -361,11 +373,12 @@ public final class RoutingBenchmark {
             Point b = curve.get(i);
             if (spent <= b.spent()) {
                 double w = b.spent() == a.spent() ? 1 : (double) (spent - a.spent()) / (b.spent() - a.spent());
-                return new Point(spent, a.f1() + w * (b.f1() - a.f1()), a.l1() + w * (b.l1() - a.l1()));
+                return new Point(spent, a.f1() + w * (b.f1() - a.f1()), a.l1() + w * (b.l1() - a.l1()),
+                        a.estimateF1() + w * (b.estimateF1() - a.estimateF1()));
             }
         }
         Point last = curve.get(curve.size() - 1);
-        return new Point(spent, last.f1(), last.l1());
+        return new Point(spent, last.f1(), last.l1(), last.estimateF1());
     }
 
     /**
@@ -390,7 +403,7 @@ public final class RoutingBenchmark {
         private final Instant started;
         private final String loadAtStart;
         private final StringBuilder md = new StringBuilder();
-        private final StringBuilder csv = new StringBuilder("dataset,policy,spent,example_f1,l1\n");
+        private final StringBuilder csv = new StringBuilder("dataset,policy,spent,example_f1,l1,estimate_example_f1\n");
         private final List<XYChart> charts = new ArrayList<>();
 
         Report(Settings settings, int seeds, int rounds, Instant started, String loadAtStart) {
@@ -463,8 +476,23 @@ public final class RoutingBenchmark {
             }
             md.setLength(md.length() - 1);
             md.append(".\n");
+            md.append(String.format(Locale.ROOT, "%nExample-F1 of the flip estimate's decisions (m = (s·p + k)/(s + n) "
+                    + ">= 0.5, s = %s: model and humans together) against the gold, same runs:%n%n| annotations spent |",
+                    Report.stripZeros(settings.priorStrength())));
+            POLICIES.forEach(p -> md.append(' ').append(p.name()).append(" |"));
+            md.append("\n|---|---|---|---|---|\n");
+            for (int fifth = 0; fifth <= 5; fifth++) {
+                int index = nearestIndex(random, budget * fifth / 5.0);
+                md.append(String.format(Locale.ROOT, "| %,d (%d %%) |", random.get(index).spent(),
+                        Math.round(100.0 * random.get(index).spent() / budget)));
+                for (Policy p : POLICIES) {
+                    md.append(String.format(Locale.ROOT, " %.4f |", means.get(p).get(index).estimateF1()));
+                }
+                md.append('\n');
+            }
             means.forEach((p, curve) -> curve.forEach(pt -> csv.append(String.format(Locale.ROOT,
-                    "%s,%s,%d,%.6f,%.6f%n", ds.name(), p.name(), pt.spent(), pt.f1(), pt.l1()))));
+                    "%s,%s,%d,%.6f,%.6f,%.6f%n", ds.name(), p.name(), pt.spent(), pt.f1(), pt.l1(),
+                    pt.estimateF1()))));
             charts.add(chart(ds.name() + ": example-F1 vs full-annotator gold", "example-F1", means, true));
             charts.add(chart(ds.name() + ": L1 vs full-annotator gold", "L1", means, false));
         }
