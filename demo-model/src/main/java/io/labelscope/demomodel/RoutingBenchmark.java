@@ -381,14 +381,35 @@ public final class RoutingBenchmark {
         return new Point(spent, last.f1(), last.l1(), last.estimateF1());
     }
 
-    /**
-     * The fewest annotations after which a curve is at least as good as {@code target} (F1 at least it, or L1 at
-     * most it); −1 when it never is.
-     */
-    static int needed(List<Point> curve, double target, boolean f1) {
+    /** What a curve point is scored by; L1 is better lower, the F1s higher. */
+    enum Metric {
+        F1("example-F1 (human)"),
+        L1("L1 (human)"),
+        ESTIMATE_F1("example-F1 (flip estimate)");
+
+        final String title;
+
+        Metric(String title) {
+            this.title = title;
+        }
+
+        double of(Point p) {
+            return switch (this) {
+                case F1 -> p.f1();
+                case L1 -> p.l1();
+                case ESTIMATE_F1 -> p.estimateF1();
+            };
+        }
+
+        boolean atLeastAsGood(double value, double target) {
+            return this == L1 ? value <= target + 1e-12 : value >= target - 1e-12;
+        }
+    }
+
+    /** The fewest annotations after which a curve is at least as good as {@code target}; −1 when it never is. */
+    static int needed(List<Point> curve, double target, Metric metric) {
         for (Point p : curve) {
-            double v = f1 ? p.f1() : p.l1();
-            if (f1 ? v >= target - 1e-12 : v <= target + 1e-12) {
+            if (metric.atLeastAsGood(metric.of(p), target)) {
                 return p.spent();
             }
         }
@@ -455,12 +476,11 @@ public final class RoutingBenchmark {
             for (int quarter = 1; quarter <= 4; quarter++) {
                 int index = nearestIndex(random, budget * quarter / 4.0);
                 Point target = random.get(index);
-                for (boolean f1 : new boolean[] {true, false}) {
+                for (Metric metric : Metric.values()) {
                     md.append(String.format(Locale.ROOT, "| %,d (%d %%) | %s | %.4f |", target.spent(),
-                            Math.round(100.0 * target.spent() / budget), f1 ? "example-F1" : "L1",
-                            f1 ? target.f1() : target.l1()));
+                            Math.round(100.0 * target.spent() / budget), metric.title, metric.of(target)));
                     for (Policy p : POLICIES.subList(1, POLICIES.size())) {
-                        int n = needed(means.get(p), f1 ? target.f1() : target.l1(), f1);
+                        int n = needed(means.get(p), metric.of(target), metric);
                         md.append(n < 0 ? " not reached |" : String.format(Locale.ROOT, " %,d (%.0f %%) |", n,
                                 target.spent() == 0 ? 0 : 100.0 * n / target.spent()));
                     }

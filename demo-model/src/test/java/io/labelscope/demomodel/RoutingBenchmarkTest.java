@@ -83,8 +83,9 @@ class RoutingBenchmarkTest {
         assertThat(p.estimateF1()).isCloseTo(0.7, within(1e-15));
         assertThat(RoutingBenchmark.at(curve, 6).f1()).isEqualTo(1.0);
         // a policy at least as good as the target: the first grid point that reaches it
-        assertThat(RoutingBenchmark.needed(curve, 0.9, true)).isEqualTo(4);
-        assertThat(RoutingBenchmark.needed(curve, 0.1, false)).isEqualTo(6);
-        assertThat(RoutingBenchmark.needed(curve, 1.1, true)).isEqualTo(-1);
+        assertThat(RoutingBenchmark.needed(curve, 0.9, RoutingBenchmark.Metric.F1)).isEqualTo(4);
+        assertThat(RoutingBenchmark.needed(curve, 0.1, RoutingBenchmark.Metric.L1)).isEqualTo(6);
+        assertThat(RoutingBenchmark.needed(curve, 0.7, RoutingBenchmark.Metric.ESTIMATE_F1)).isEqualTo(4);
+        assertThat(RoutingBenchmark.needed(curve, 1.1, RoutingBenchmark.Metric.F1)).isEqualTo(-1);
     }
 }
