@@ -577,7 +577,8 @@ public final class RoutingBenchmark {
                     + "still have an unseen annotator and reveals the next one. Quality: the current human "
                     + "distribution against the full-annotator gold of the same document, mean example-F1 of the "
                     + "majority sets (Y = {l : H_l >= 0.5}) and mean L1. At 100 % of the budget every policy has "
-                    + "seen every annotator and matches the gold exactly, so the comparisons that matter are "
+                    + "seen every annotator, so its human distribution equals the gold (the flip estimate still "
+                    + "mixes in the model); the comparisons that matter are "
                     + "before that. Every curve: [routing-curves.csv](routing-curves.csv); the plot: "
                     + "[routing.png](routing.png).\n\n![Routing simulation](routing.png)\n");
             Files.writeString(out, head.toString() + md, StandardCharsets.UTF_8);
