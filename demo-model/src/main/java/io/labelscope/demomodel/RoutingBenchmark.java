@@ -257,10 +257,13 @@ public final class RoutingBenchmark {
         return new Dataset(name, description, labels, out, seconds);
     }
 
-    /** The authors' per-annotator GoEmotions set (45 comments × raters 4, 37 and 61; the aggregate rows skipped). */
-    static List<DemoData.Doc> goemotionsAnnotatorSet(Path data) {
+    /**
+     * One of the authors' per-annotator sets (45 texts x 3 annotators, {@code data/annotator-sets.md}; the
+     * aggregate rows skipped), read by the same parser that feeds the demo streams.
+     */
+    static List<DemoData.Doc> annotatorSet(Path csv) {
         DemoStreams.Stream stream = new DemoStreams.Stream();
-        DemoStreams.annotatorSet(data.resolve("goemotions/goemotions_demos.csv"), "", stream);
+        DemoStreams.annotatorSet(csv, "", stream);
         Map<String, List<List<String>>> byDocument = new LinkedHashMap<>();
         stream.annotations.forEach(a -> {
             List<String> labels = new ArrayList<>();
@@ -295,10 +298,17 @@ public final class RoutingBenchmark {
         datasets.add(dataset("mfrc", "MFRC held-out test split (" + mfrc.size() + " texts), annotator sets derived "
                 + "from the per-label vote counts (`DemoData.mfrcAnnotators`), model `models/demo/mfrc`",
                 DemoTasks.mfrc(), models.resolve("mfrc"), mfrc, conventions));
-        List<DemoData.Doc> goemotions = goemotionsAnnotatorSet(data);
+        List<DemoData.Doc> goemotions = annotatorSet(data.resolve("goemotions/goemotions_demos.csv"));
         datasets.add(dataset("goemotions", "GoEmotions per-annotator set (" + goemotions.size() + " comments x raters "
                 + "4, 37, 61, 7 clusters; `data/goemotions/goemotions_demos.csv`), model `models/demo/goemotions`",
                 DemoTasks.goemotions(), models.resolve("goemotions"), goemotions, conventions));
+        // MFRC's real per-annotator set: no derived annotators (Non-Moral and Thin Morality are outside the
+        // label set, so such an annotator chose no foundation).
+        List<DemoData.Doc> mfrcAnnotators = annotatorSet(data.resolve("mfrc/mfrc_demos.csv"));
+        datasets.add(dataset("mfrc-annotators", "MFRC per-annotator set (" + mfrcAnnotators.size() + " texts x "
+                + "annotators 00, 01, 03; `data/mfrc/mfrc_demos.csv`; 32 of the texts are in the demo model's training "
+                + "split, with derived annotators), model `models/demo/mfrc`", DemoTasks.mfrc(),
+                models.resolve("mfrc"), mfrcAnnotators, conventions));
 
         RoutingBenchmark bench = new RoutingBenchmark(settings, conventions, rounds);
         Report report = new Report(settings, seeds, rounds, started, load0);
