@@ -233,11 +233,12 @@ final class DemoCommand {
             if (!Files.isRegularFile(file)) {
                 throw new Labelscope.UserError("demo data " + file + " is missing", 1);
             }
-            perTask.add(docs.convertAll(InputRows.read(file, InputRows.Format.JSONL)).accepted());
+            perTask.add(docs.convertAll(InputRows.read(file, InputRows.Format.JSONL), RegisteredTasks.unchecked())
+                    .accepted());
             ProduceCommand.Annotations notes = new ProduceCommand.Annotations();
             notes.task = task;
             allAnnotations.addAll(notes.convertAll(InputRows.read(dir.resolve(task + "-annotations.jsonl"),
-                    InputRows.Format.JSONL)).accepted());
+                    InputRows.Format.JSONL), RegisteredTasks.unchecked()).accepted());
         }
         int total = limit == null ? Integer.MAX_VALUE : limit;
         for (int i = 0; documents.size() < total; i++) {
