@@ -39,6 +39,14 @@ import picocli.CommandLine.Spec;
         subcommands = {ProduceCommand.Documents.class, ProduceCommand.Annotations.class})
 final class ProduceCommand {
 
+    // For --help; the numbers are ExitCode's (cli/README.md lists them for every command).
+    private static final String EXIT_OK = "0:every line was sent";
+    private static final String EXIT_ERROR = "1:an unknown --task, a missing header column or a file that is not "
+            + "UTF-8 (nothing was sent), or a send that failed";
+    private static final String EXIT_USAGE = "2:bad options, or no such file";
+    private static final String EXIT_UNREACHABLE = "3:the broker or the schema registry did not answer";
+    private static final String EXIT_REJECTED = "4:some lines were rejected (listed); every other line was sent";
+
     /** What a row becomes: a keyed record, or the reason it was rejected. */
     sealed interface Converted {
         record Accepted(String key, SpecificRecord value) implements Converted {
@@ -218,7 +226,10 @@ final class ProduceCommand {
     @Command(name = "documents", mixinStandardHelpOptions = true,
             description = {"Send documents to the `documents` topic. Columns: id, text (required); task "
                     + "(optional, else --task); every other column goes into the document's metadata.",
-                    "Rows without an id or text, and repeated ids, are rejected and listed by line number."})
+                    "Rows without an id or text, repeated ids and rows of a task that is not registered are "
+                            + "rejected and listed by line number; the other rows are sent."},
+            exitCodeListHeading = "%nExit codes:%n", exitCodeList = {EXIT_OK, EXIT_ERROR, EXIT_USAGE,
+                    EXIT_UNREACHABLE, EXIT_REJECTED})
     static final class Documents extends FileProducer {
         @Option(names = "--task", paramLabel = "TASK",
                 description = "Task of every document without a `task` column (e.g. goemotions).")
@@ -273,7 +284,12 @@ final class ProduceCommand {
             description = {"Send annotations to the `annotations` topic. Columns: document_id, annotator_id, labels "
                     + "(required); task (optional, else --task).",
                     "labels: a JSON list, or labels separated by ; , or | — empty means the annotator chose no "
-                            + "label (it still counts). Re-sending an annotator's labels replaces them."})
+                            + "label (it still counts). Re-sending an annotator's labels replaces them.",
+                    "Rows naming a label outside their task's label set (compared trimmed and lower-cased; none "
+                            + "is allowed) or a task that is not registered are rejected and listed by line number; "
+                            + "the other rows are sent."},
+            exitCodeListHeading = "%nExit codes:%n", exitCodeList = {EXIT_OK, EXIT_ERROR, EXIT_USAGE,
+                    EXIT_UNREACHABLE, EXIT_REJECTED})
     static final class Annotations extends FileProducer {
         private static final ObjectMapper JSON = new ObjectMapper();
 
