@@ -61,7 +61,8 @@ final class KafkaOptions {
             try (Reader reader = Files.newBufferedReader(kafkaConfig)) {
                 file.load(reader);
             } catch (IOException e) {
-                throw new Labelscope.UserError("cannot read --kafka-config " + kafkaConfig + ": " + e.getMessage(), 2);
+                throw new Labelscope.UserError("cannot read --kafka-config " + kafkaConfig + ": " + e.getMessage(),
+                        ExitCode.USAGE);
             }
             file.forEach((k, v) -> settings.put(k.toString(), v));
         }

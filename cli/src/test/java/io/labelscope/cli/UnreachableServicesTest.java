@@ -34,7 +34,7 @@ class UnreachableServicesTest {
     }
 
     @Test
-    void withNoBrokerProduceTailAndTaskFailFastWithOneLineNamingTheAddress(@TempDir Path dir) throws Exception {
+    void withNoBrokerProduceTailTaskAndTopicsFailFastWithOneLineNamingTheAddress(@TempDir Path dir) throws Exception {
         String address = "127.0.0.1:" + freePort();
         Path docs = dir.resolve("docs.csv");
         Files.writeString(docs, "id,text\nd1,hello\n");
@@ -44,7 +44,8 @@ class UnreachableServicesTest {
                 List.of("produce", "documents", docs.toString(), "--task", "t"),
                 List.of("tail", "distributions", "--idle-timeout", "30"),
                 List.of("task", "list"),
-                List.of("task", "register", taskFile.toString()));
+                List.of("task", "register", taskFile.toString()),
+                List.of("topics", "ensure"));
         for (List<String> command : commands) {
             List<String> args = new ArrayList<>(command);
             args.addAll(List.of("--bootstrap-servers", address));
