@@ -123,6 +123,8 @@ final class InputRows {
         List<String> header = new ArrayList<>();
         try (MappingIterator<Map<String, String>> it = mapper.readerForMapOf(String.class).with(schema)
                 .readValues(text)) {
+            // Where the last malformed row left the parser; failing there again means it cannot get past it.
+            long lastFailureOffset = -1;
             while (true) {
                 long line = it.getCurrentLocation().getLineNr();
                 try {
@@ -140,13 +142,21 @@ final class InputRows {
                     cells.forEach((k, v) -> fields.put(k.trim(), mapper.getNodeFactory().textNode(v)));
                     rows.add(new Row(line, fields));
                 } catch (IOException | RuntimeException e) {
-                    // The parser cannot go on after a malformed row; report it and stop reading.
                     long unclosed = unclosedQuoteLine(text, separator);
-                    unreadable.add(unclosed > 0
-                            ? new Unreadable(unclosed, "a quoted field opens on this line and is never closed, so "
-                                    + "the rest of the file was read as one field and nothing from here on was sent")
-                            : new Unreadable(line, "not a valid row: " + firstLine(e)));
-                    break;
+                    if (unclosed >= line) {
+                        // The parser read from the quote to the end of the file as one field: nothing to go on with.
+                        unreadable.add(new Unreadable(unclosed, "a quoted field opens on this line and is never "
+                                + "closed, so the rest of the file was read as one field and nothing from here on "
+                                + "was sent"));
+                        break;
+                    }
+                    // A row with more fields than the header: the parser skips to the next row and goes on.
+                    unreadable.add(new Unreadable(line, "not a valid row: " + firstLine(e)));
+                    long failedAt = it.getCurrentLocation().getCharOffset();
+                    if (failedAt == lastFailureOffset) {
+                        break;
+                    }
+                    lastFailureOffset = failedAt;
                 }
             }
         } catch (IOException e) {

@@ -154,6 +154,22 @@ class ProduceChecksTest {
     }
 
     @Test
+    void aRowWithMoreFieldsThanTheHeaderIsRejectedAndTheRowsAfterItAreSent(@TempDir Path dir) throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        Path csv = dir.resolve("docs.csv");
+        Files.writeString(csv, String.join("\n",
+                "id,text",
+                run + "-1,fine",
+                run + "-2,an unquoted, comma",
+                run + "-3,after the bad row",
+                ""));
+        assertThat(run("produce", "documents", csv.toString(), "--task", task)).as(err)
+                .isEqualTo(ExitCode.LINES_REJECTED);
+        assertThat(out).contains("sent 2 documents").contains("rejected 1 line(s)")
+                .contains("line 3: not a valid row: Too many entries");
+    }
+
+    @Test
     void aFileThatIsNotUtf8NamesTheLine(@TempDir Path dir) throws Exception {
         byte[] latin1 = "id,text\nd1,fine\nd2,caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1);
         Path csv = dir.resolve("docs.csv");
