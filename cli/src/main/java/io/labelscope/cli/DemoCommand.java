@@ -233,6 +233,8 @@ final class DemoCommand {
             if (!Files.isRegularFile(file)) {
                 throw new Labelscope.UserError("demo data " + file + " is missing", 1);
             }
+            // Unchecked against the tasks topic: the demo data and the demo tasks are committed together, and the
+            // demo registers those tasks itself.
             perTask.add(docs.convertAll(InputRows.read(file, InputRows.Format.JSONL), RegisteredTasks.unchecked())
                     .accepted());
             ProduceCommand.Annotations notes = new ProduceCommand.Annotations();

@@ -201,14 +201,14 @@ final class ProduceCommand {
             }
         }
 
-        /** The row's {@code task} column, else the {@code --task} given. */
+        /** The row's {@code task} column, else the {@code --task} given; a missing or unknown task is a problem. */
         static String taskOf(InputRows.Row row, String defaultTask, RegisteredTasks tasks, List<String> problems) {
             String rowTask = row.text("task");
             String taskName = rowTask != null && !rowTask.isBlank() ? rowTask.strip() : defaultTask;
-            if (taskName == null) {
-                problems.add("no task (add a task column or --task)");
-            } else if (tasks.taskProblem(taskName) != null) {
-                problems.add(tasks.taskProblem(taskName));
+            String taskProblem = taskName == null ? "no task (add a task column or --task)"
+                    : tasks.taskProblem(taskName);
+            if (taskProblem != null) {
+                problems.add(taskProblem);
             }
             return taskName;
         }
