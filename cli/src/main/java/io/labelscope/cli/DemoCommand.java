@@ -233,11 +233,14 @@ final class DemoCommand {
             if (!Files.isRegularFile(file)) {
                 throw new Labelscope.UserError("demo data " + file + " is missing", 1);
             }
-            perTask.add(docs.convertAll(InputRows.read(file, InputRows.Format.JSONL)).accepted());
+            // Unchecked against the tasks topic: the demo data and the demo tasks are committed together, and the
+            // demo registers those tasks itself.
+            perTask.add(docs.convertAll(InputRows.read(file, InputRows.Format.JSONL), RegisteredTasks.unchecked())
+                    .accepted());
             ProduceCommand.Annotations notes = new ProduceCommand.Annotations();
             notes.task = task;
             allAnnotations.addAll(notes.convertAll(InputRows.read(dir.resolve(task + "-annotations.jsonl"),
-                    InputRows.Format.JSONL)).accepted());
+                    InputRows.Format.JSONL), RegisteredTasks.unchecked()).accepted());
         }
         int total = limit == null ? Integer.MAX_VALUE : limit;
         for (int i = 0; documents.size() < total; i++) {

@@ -88,6 +88,7 @@ final class TaskCommand {
                 throw new Labelscope.UserError(e.getMessage(), 1);
             }
         }
+        kafka.requireBroker();
         ensureTopic(kafka);
         List<String> names = new ArrayList<>();
         try (KafkaProducer<String, String> producer = producer(kafka)) {
@@ -117,6 +118,7 @@ final class TaskCommand {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
+            kafka.requireBroker();
             Map<String, String> latest = readAll(kafka);
             if (latest.isEmpty()) {
                 out.println("no tasks registered");
@@ -150,6 +152,7 @@ final class TaskCommand {
 
         @Override
         public Integer call() throws Exception {
+            kafka.requireBroker();
             try (KafkaProducer<String, String> producer = producer(kafka)) {
                 for (String n : names) {
                     producer.send(new ProducerRecord<>(Topics.TASKS, n, null)).get();
