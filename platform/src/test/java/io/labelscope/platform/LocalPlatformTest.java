@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code labelscope platform up|down|status} on real processes, on ports of its own. */
 class LocalPlatformTest {
 
-    private static final String SCHEMA = "{\"type\": \"record\", \"name\": \"Probe\", \"namespace\": \"test\","
+    static final String SCHEMA = "{\"type\": \"record\", \"name\": \"Probe\", \"namespace\": \"test\","
             + " \"fields\": [{\"name\": \"id\", \"type\": \"string\"}]}";
 
     @TempDir
