@@ -135,7 +135,7 @@ public final class Supervisor {
                 .filter(h -> startMillis(h).map(started -> started == recorded[1]).orElse(false)));
     }
 
-    /** The service's process: the loop's child that is not its pause between restarts. */
+    /** The service's process: the loop's child that is not its pause between restarts (a {@code sleep}). */
     private static Optional<ProcessHandle> serviceOf(ProcessHandle loop) {
         return loop.children().filter(ProcessHandle::isAlive)
                 .filter(h -> !h.info().command().map(c -> c.endsWith("/sleep")).orElse(false))
