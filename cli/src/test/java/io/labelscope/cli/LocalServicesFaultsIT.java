@@ -89,17 +89,22 @@ class LocalServicesFaultsIT {
             }
         }
 
-        assertThat(labelscope(Duration.ofMinutes(3), "down").exit()).isZero();
-        // A worker that can never be ready (its port taken by a process that does not answer HTTP): `up` fails
-        // within its timeout and says which service and which log.
-        env.put("LABELSCOPE_START_TIMEOUT_SECONDS", "40");
+        // A worker that can never be ready: its loop and it are gone (killed with -9) and its port is taken by a
+        // process that does not answer HTTP. `up` starts it again and fails within its timeout, naming the service
+        // and its log.
+        ProcessHandle workerProcess = ProcessHandle.of(statusPid("worker")).orElseThrow();
+        ProcessHandle workerLoop = workerProcess.parent().orElseThrow();
+        workerLoop.destroyForcibly();
+        workerProcess.destroyForcibly();
+        workerProcess.onExit().get(30, TimeUnit.SECONDS);
+        env.put("LABELSCOPE_START_TIMEOUT_SECONDS", "30");
         try (ServerSocket taken = new ServerSocket(Integer.parseInt(env.get("LABELSCOPE_WORKER_PORT")), 50,
                 InetAddress.getLoopbackAddress())) {
             long start = System.nanoTime();
             Result stuck = labelscope(Duration.ofMinutes(4), "up");
             double seconds = (System.nanoTime() - start) / 1e9;
             assertThat(stuck.exit()).as(stuck.output()).isEqualTo(1);
-            assertThat(stuck.output()).contains("inference-worker was not ready within 40 s")
+            assertThat(stuck.output()).contains("inference-worker was not ready within 30 s")
                     .contains(home.resolve("logs/inference-worker.log").toString());
             System.out.printf("up with a worker that cannot start failed after %.1f s%n", seconds);
         }
