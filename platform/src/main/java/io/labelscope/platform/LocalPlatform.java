@@ -266,21 +266,32 @@ public final class LocalPlatform {
 
     private static String brokerClassPath() {
         String classPath = System.getProperty("java.class.path");
-        String logging = System.getProperty(BROKER_LOGGING_CLASSPATH, "");
-        if (logging.isBlank()) {
+        List<String> logging = expand(System.getProperty(BROKER_LOGGING_CLASSPATH, ""));
+        if (logging.isEmpty()) {
+            // Not set, or not built yet: keep the simple logger rather than leave the broker without one.
             return classPath;
         }
         // Two SLF4J providers on one class path: SLF4J would pick one by class path order. Leave the simple one out.
-        List<String> entries = new ArrayList<>(List.of(logging.split(java.io.File.pathSeparator)));
+        List<String> entries = new ArrayList<>(logging);
+        entries.addAll(expand(classPath));
+        entries.removeIf(e -> Path.of(e).getFileName().toString().startsWith("slf4j-simple"));
+        return String.join(java.io.File.pathSeparator, entries);
+    }
+
+    /** The entries of a class path with each {@code dir/*} replaced by the jars in it (none if it is missing). */
+    private static List<String> expand(String classPath) {
+        List<String> entries = new ArrayList<>();
         for (String entry : classPath.split(java.io.File.pathSeparator)) {
+            if (entry.isBlank()) {
+                continue;
+            }
             if (entry.endsWith("*")) {
                 entries.addAll(jarsIn(Path.of(entry.substring(0, entry.length() - 1))));
-            } else {
+            } else if (Files.exists(Path.of(entry))) {
                 entries.add(entry);
             }
         }
-        entries.removeIf(e -> Path.of(e).getFileName().toString().startsWith("slf4j-simple"));
-        return String.join(java.io.File.pathSeparator, entries);
+        return entries;
     }
 
     private static List<String> jarsIn(Path dir) {
