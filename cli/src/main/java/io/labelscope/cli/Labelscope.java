@@ -24,7 +24,7 @@ public final class Labelscope {
     public static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new Labelscope());
         commandLine.setExecutionExceptionHandler((exception, cmd, parseResult) -> {
-            cmd.getErr().println("labelscope " + cmd.getCommandName() + ": " + oneLine(exception));
+            cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + oneLine(exception));
             return exception instanceof UserError error ? error.exitCode() : 1;
         });
         return commandLine;
