@@ -64,29 +64,39 @@ public class Overview {
     @Inject
     ObjectMapper json;
 
+    /*
+     * Two locks: while this instance waits for another's part under mergedLock, that instance may be waiting for
+     * this one's part at the same moment; partLock must stay free for it, or both would wait out the timeout.
+     */
+    private final Object mergedLock = new Object();
+    private final Object partLock = new Object();
     private Map<String, Object> cachedPart;
     private long cachedPartAt;
     private Map<String, Object> cached;
     private long cachedAt;
 
     /** The overview of every instance (of this one alone when it is the only one). */
-    public synchronized Map<String, Object> current() {
-        long now = System.currentTimeMillis();
-        if (cached == null || now - cachedAt >= MAX_AGE_MILLIS) {
-            cached = merged();
-            cachedAt = now;
+    public Map<String, Object> current() {
+        synchronized (mergedLock) {
+            long now = System.currentTimeMillis();
+            if (cached == null || now - cachedAt >= MAX_AGE_MILLIS) {
+                cached = merged();
+                cachedAt = now;
+            }
+            return cached;
         }
-        return cached;
     }
 
     /** This instance's part: the partitions it hosts. */
-    public synchronized Map<String, Object> localPart() {
-        long now = System.currentTimeMillis();
-        if (cachedPart == null || now - cachedPartAt >= MAX_AGE_MILLIS) {
-            cachedPart = compute();
-            cachedPartAt = now;
+    public Map<String, Object> localPart() {
+        synchronized (partLock) {
+            long now = System.currentTimeMillis();
+            if (cachedPart == null || now - cachedPartAt >= MAX_AGE_MILLIS) {
+                cachedPart = compute();
+                cachedPartAt = now;
+            }
+            return cachedPart;
         }
-        return cachedPart;
     }
 
     private Map<String, Object> merged() {
