@@ -1,7 +1,10 @@
 package io.labelscope.schemas.serde;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 import org.apache.avro.io.Decoder;
@@ -18,6 +21,10 @@ import org.apache.avro.util.Utf8;
  * {@code readString} on the decoder they are given.
  */
 final class StrictUtf8Decoder extends Decoder {
+
+    /** Eight bytes at a time for the ASCII scan (byte order does not matter for a test of the high bits). */
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long HIGH_BITS = 0x8080808080808080L;
 
     private final Decoder in;
     /** Reused between strings of one value: {@link #readString()} copies out of it. */
@@ -60,6 +67,13 @@ final class StrictUtf8Decoder extends Decoder {
         int end = offset + length;
         int i = offset;
         while (i < end) {
+            // Most text is ASCII: skip it eight bytes at a time.
+            while (i + 8 <= end && ((long) LONGS.get(bytes, i) & HIGH_BITS) == 0) {
+                i += 8;
+            }
+            if (i >= end) {
+                break;
+            }
             int lead = bytes[i];
             if (lead >= 0) { // ASCII: the common case, one comparison per byte
                 i++;
