@@ -198,6 +198,90 @@ class WorkerProcessIT {
         }
     }
 
+    /**
+     * Issue #13: a schema registry that cannot be reached is infrastructure. The worker reaches the registry through
+     * a forwarding port that refuses connections at first: documents are retried with backoff and none of them is
+     * dead-lettered; once the port forwards to the registry, every document is processed exactly once.
+     */
+    @Test
+    void anUnreachableRegistryDelaysDocumentsButNeverDeadLettersThem() throws Exception {
+        String tag = UUID.randomUUID().toString().substring(0, 8);
+        String topic = "it-registry-" + tag;
+        TestSupport.ensureTopics(platform, topic, 1);
+        String prefix = "registry-" + tag + "-";
+        List<String> ids = produce(topic, prefix, 12);
+        try (Forwarder registry = new Forwarder(java.net.URI.create(platform.registryUrl()))) {
+            Map<String, String> cfg = config("it-registry-" + tag, "it-registry-" + tag, topic);
+            cfg.put("labelscope.registry.url", "http://127.0.0.1:" + registry.port());
+            try (ServiceProcess w = ServiceProcess.start("worker-registry", TestSupport.workerJar(), cfg)) {
+                w.awaitLog("could not be processed", 2, START);
+                assertThat(TestSupport.<DeadLetter>readUntil(platform, Topics.DEAD_LETTERS, prefix, false,
+                        Duration.ofSeconds(3), l -> false)).as("no dead letters while the registry is away").isEmpty();
+                registry.open();
+                assertExactlyOnce(prefix, ids);
+                assertThat(TestSupport.<DeadLetter>readUntil(platform, Topics.DEAD_LETTERS, prefix, false,
+                        Duration.ofSeconds(3), l -> false)).as("no dead letters after it is back").isEmpty();
+                assertThat(w.stop(Duration.ofSeconds(60))).isTrue();
+            }
+        }
+    }
+
+    /** A local port that refuses connections until {@link #open()}, then forwards each one to a target. */
+    private static final class Forwarder implements AutoCloseable {
+        private final java.net.URI target;
+        private final int port;
+        private volatile java.net.ServerSocket server;
+
+        Forwarder(java.net.URI target) throws java.io.IOException {
+            this.target = target;
+            try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 50,
+                    java.net.InetAddress.getLoopbackAddress())) {
+                this.port = probe.getLocalPort();
+            }
+        }
+
+        int port() {
+            return port;
+        }
+
+        void open() throws java.io.IOException {
+            server = new java.net.ServerSocket(port, 50, java.net.InetAddress.getLoopbackAddress());
+            Thread accept = new Thread(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        java.net.Socket client = server.accept();
+                        java.net.Socket upstream = new java.net.Socket(target.getHost(), target.getPort());
+                        pipe(client, upstream);
+                        pipe(upstream, client);
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                }
+            }, "registry-forwarder");
+            accept.setDaemon(true);
+            accept.start();
+        }
+
+        private static void pipe(java.net.Socket from, java.net.Socket to) {
+            Thread t = new Thread(() -> {
+                try (from; to) {
+                    from.getInputStream().transferTo(to.getOutputStream());
+                } catch (java.io.IOException ignored) {
+                    // one side closed: close both
+                }
+            }, "registry-forwarder-pipe");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            if (server != null) {
+                server.close();
+            }
+        }
+    }
+
     /** From each first "a batch of N records failed" to the next dead-lettering, in ms, read off the log's clock. */
     private static List<Long> isolationTimes(String log) {
         java.util.regex.Pattern time = java.util.regex.Pattern.compile("^\\S+ (\\d\\d):(\\d\\d):(\\d\\d),(\\d{3})");
