@@ -39,19 +39,26 @@ import io.labelscope.schemas.serde.FailSafeAvroDeserializer;
  * Turns a batch of consumed document records into the records to produce: for each valid document the outputs of
  * its task's methods (generate: its label steps and one generation; unary / binary: one probes record each), all
  * computed together per task with the task's shared-prefix caches; for each rejected one a
- * dead letter with the original bytes and a reason. Never throws for a bad document; only infrastructure failures
- * (none here: producing happens in the loop) stop a batch. Owned by one thread.
+ * dead letter with the original bytes and a reason. Never throws for a document it knows to be bad; a schema registry
+ * that cannot be reached throws ({@link io.labelscope.schemas.serde.SchemaRegistryUnavailableException}), and so
+ * would a bug: {@link WorkerLoop} isolates the record that makes a batch throw and dead-letters it with
+ * {@link #processingFailed}. Owned by one thread.
  */
 public final class BatchProcessor implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(BatchProcessor.class);
     public static final String REJECTED_BY = "inference-worker";
 
-    /** Dead-letter error types. */
-    public static final String UNDECODABLE = "undecodable";
+    /**
+     * Dead-letter error types. Values the deserializer rejects keep its type: {@link Decoded#UNDECODABLE},
+     * {@link Decoded#WRONG_RECORD_TYPE}, {@link Decoded#TRAILING_BYTES}, {@link Decoded#INVALID_UTF8}.
+     */
+    public static final String UNDECODABLE = Decoded.UNDECODABLE;
     public static final String UNKNOWN_TASK = "unknown_task";
     public static final String EMPTY_TEXT = "empty_text";
     public static final String TOO_LONG = "too_long";
     public static final String MODEL_FAILURE = "model_failure";
+    /** Processing the record threw, alone, on every one of its attempts (see WorkerLoop). */
+    public static final String PROCESSING_FAILED = "processing_failed";
 
     /** What one document became. */
     public record DocumentOutcome(String documentId, String task, long submittedAtMillis, int steps,
@@ -60,7 +67,21 @@ public final class BatchProcessor implements AutoCloseable {
 
     /** The records to produce for a batch, in input order, and what happened to each input. */
     public record Result(List<ProducerRecord<byte[], SpecificRecord>> records, List<DocumentOutcome> processed,
-                         Map<String, Integer> deadLetters, long decodeNanos, Map<String, Long> methodNanos) {}
+                         Map<String, Integer> deadLetters, long decodeNanos, Map<String, Long> methodNanos) {
+
+        /** The results of two consecutive parts of a batch, as one (records in input order). */
+        public Result followedBy(Result next) {
+            List<ProducerRecord<byte[], SpecificRecord>> r = new ArrayList<>(records);
+            r.addAll(next.records);
+            List<DocumentOutcome> p = new ArrayList<>(processed);
+            p.addAll(next.processed);
+            Map<String, Integer> d = new LinkedHashMap<>(deadLetters);
+            next.deadLetters.forEach((k, v) -> d.merge(k, v, Integer::sum));
+            Map<String, Long> m = new LinkedHashMap<>(methodNanos);
+            next.methodNanos.forEach((k, v) -> m.merge(k, v, Long::sum));
+            return new Result(r, p, d, decodeNanos + next.decodeNanos, m);
+        }
+    }
 
     private final Models models;
     private final OptionalInt maxNewTokens;
@@ -68,6 +89,7 @@ public final class BatchProcessor implements AutoCloseable {
     private final TaskRegistry tasks;
     private final FailSafeAvroDeserializer<Document> documents;
     private final Optional<String> failText;
+    private final Optional<String> throwText;
     private final Map<String, Bound> decoders = new HashMap<>();
 
     /** A task bound to its model: the generate decoder and the probe scorer, each only if the task runs it. */
@@ -89,14 +111,21 @@ public final class BatchProcessor implements AutoCloseable {
 
     private record Valid(int index, ConsumerRecord<byte[], byte[]> record, Document doc, TaskDefinition task) {}
 
-    public BatchProcessor(Models models, OptionalInt maxNewTokens, boolean reusePrefix, TaskRegistry tasks, FailSafeAvroDeserializer<Document> documents,
-                          Optional<String> failText) {
+    /**
+     * @param documents reads {@code documents} values; configured to expect {@link Document} records
+     * @param failText  testing only: a document containing it fails in the model step (model_failure)
+     * @param throwText testing only: processing a document containing it throws, as a bug in the worker would
+     */
+    public BatchProcessor(Models models, OptionalInt maxNewTokens, boolean reusePrefix, TaskRegistry tasks,
+                          FailSafeAvroDeserializer<Document> documents, Optional<String> failText,
+                          Optional<String> throwText) {
         this.models = models;
         this.maxNewTokens = maxNewTokens;
         this.reusePrefix = reusePrefix;
         this.tasks = tasks;
         this.documents = documents;
         this.failText = failText.filter(s -> !s.isEmpty());
+        this.throwText = throwText.filter(s -> !s.isEmpty());
     }
 
     public Result process(List<ConsumerRecord<byte[], byte[]>> batch) {
@@ -110,10 +139,14 @@ public final class BatchProcessor implements AutoCloseable {
             ConsumerRecord<byte[], byte[]> r = batch.get(i);
             Decoded<Document> d = documents.deserialize(r.topic(), r.value());
             if (d instanceof Decoded.Undecodable<Document> u) {
-                reject(out.get(i), dead, r, UNDECODABLE, u.reason());
+                reject(out.get(i), dead, r, u.type(), u.reason());
                 continue;
             }
             Document doc = ((Decoded.Ok<Document>) d).value();
+            if (throwText.isPresent() && doc.getText() != null && doc.getText().contains(throwText.get())) {
+                throw new IllegalStateException("injected processing failure (labelscope.worker.fault-injection-throw-text)"
+                        + " on document '" + doc.getId() + "'");
+            }
             Optional<TaskRegistry.Entry> entry = tasks.lookup(doc.getTask());
             if (entry.isEmpty() && !caughtUp) {
                 // Registered a moment ago? Read the tasks topic to its end once per batch before rejecting.
@@ -149,6 +182,18 @@ public final class BatchProcessor implements AutoCloseable {
         List<ProducerRecord<byte[], SpecificRecord>> flat = new ArrayList<>();
         out.forEach(flat::addAll);
         return new Result(flat, processed, dead, decodeNanos, methodNanos);
+    }
+
+    /**
+     * The outcome of a record whose processing threw on each of its {@code attempts}, alone: one dead letter of type
+     * {@link #PROCESSING_FAILED} with the last exception, so that its partition moves on.
+     */
+    public Result processingFailed(ConsumerRecord<byte[], byte[]> r, RuntimeException last, int attempts) {
+        List<ProducerRecord<byte[], SpecificRecord>> out = new ArrayList<>(1);
+        Map<String, Integer> dead = new LinkedHashMap<>();
+        reject(out, dead, r, PROCESSING_FAILED, "processing this record alone threw on all " + attempts
+                + " attempts (labelscope.worker.record-attempts), the last time: " + describe(last));
+        return new Result(out, List.of(), dead, 0, Map.of());
     }
 
     private TaskDefinition effective(TaskDefinition t) {

@@ -55,6 +55,14 @@ public interface WorkerConfig {
     @WithDefault("PT30S")
     Duration shutdownTimeout();
 
+    /**
+     * How many times a record whose processing throws (not a bad document, which is dead-lettered at once, nor an
+     * infrastructure failure, which is retried without end) is tried alone before it is dead-lettered as
+     * processing_failed. At least 1.
+     */
+    @WithDefault("3")
+    int recordAttempts();
+
     /** Start the consume loop at start-up (false: model and HTTP only). */
     @WithDefault("true")
     boolean enabled();
@@ -64,6 +72,12 @@ public interface WorkerConfig {
      * for it, so the model_failure path can be exercised end to end. Empty = off.
      */
     Optional<String> faultInjectionFailText();
+
+    /**
+     * Testing only: processing a document whose text contains this string throws outside the model step, as a bug
+     * in the worker would, so the isolation of per-record failures can be exercised end to end. Empty = off.
+     */
+    Optional<String> faultInjectionThrowText();
 
     /** Testing only: pause this long after a batch's records are sent, before its commit (crash tests). */
     Optional<Duration> faultInjectionPauseBeforeCommit();

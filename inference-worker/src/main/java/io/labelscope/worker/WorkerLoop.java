@@ -33,6 +33,8 @@ import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.jboss.logging.Logger;
 
+import io.labelscope.schemas.serde.SchemaRegistryUnavailableException;
+
 /**
  * The consume-decode-produce loop, on one thread: poll documents, gather a batch (batch size or linger, whichever
  * comes first), decode it, and produce its label steps, generations and dead letters in one Kafka transaction that
@@ -40,9 +42,20 @@ import org.jboss.logging.Logger;
  * committed offsets (decoding is deterministic, so the retry produces the same records); a crash leaves an open
  * transaction that the broker aborts (at once when the same instance id starts again). Either way a read_committed
  * consumer sees each document's outputs exactly once.
+ *
+ * <p>Two kinds of failure, two policies. Infrastructure (the broker or the schema registry cannot be reached: see
+ * {@link #isInfrastructure}) is nobody's record's fault: the batch is read again, with a backoff that doubles from
+ * {@value #BACKOFF_MIN_MILLIS} ms to at most {@value #BACKOFF_MAX_MILLIS} ms, for as long as it takes, and nothing is
+ * dead-lettered. Anything else that a batch throws is taken to be one record's fault: the batch is halved until the
+ * record is alone, the record is tried alone up to {@code record-attempts} times in all, and then dead-lettered as
+ * {@code processing_failed}; the records around it are processed as usual, and all of it commits in the batch's one
+ * transaction. So a poison record costs about log2(batch size) + attempts extra passes over parts of its batch, and
+ * can never stop its partition.
  */
 public final class WorkerLoop implements Runnable {
     private static final Logger LOG = Logger.getLogger(WorkerLoop.class);
+    static final long BACKOFF_MIN_MILLIS = 500;
+    static final long BACKOFF_MAX_MILLIS = 30_000;
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Supplier<KafkaProducer<byte[], SpecificRecord>> producers;
@@ -51,6 +64,9 @@ public final class WorkerLoop implements Runnable {
     private final WorkerMetrics metrics;
     private final String topic;
     private final int batchSize;
+    private final int recordAttempts;
+    /** Pause before the next retry after an infrastructure failure; reset by a committed batch. */
+    private long backoffMillis = BACKOFF_MIN_MILLIS;
     private final long lingerMillis;
     private final Optional<Duration> pauseBeforeCommit;
     private final List<ConsumerRecord<byte[], byte[]>> pending = new ArrayList<>();
@@ -62,7 +78,11 @@ public final class WorkerLoop implements Runnable {
 
     public WorkerLoop(KafkaConsumer<byte[], byte[]> consumer, Supplier<KafkaProducer<byte[], SpecificRecord>> producers,
                       BatchProcessor processor, TaskRegistry tasks, WorkerMetrics metrics, String topic, int batchSize,
-                      Duration linger, Optional<Duration> pauseBeforeCommit) {
+                      int recordAttempts, Duration linger, Optional<Duration> pauseBeforeCommit) {
+        if (recordAttempts < 1) {
+            throw new IllegalArgumentException("labelscope.worker.record-attempts must be at least 1, got "
+                    + recordAttempts);
+        }
         this.consumer = consumer;
         this.producers = producers;
         this.processor = processor;
@@ -70,6 +90,7 @@ public final class WorkerLoop implements Runnable {
         this.metrics = metrics;
         this.topic = topic;
         this.batchSize = batchSize;
+        this.recordAttempts = recordAttempts;
         this.lingerMillis = linger.toMillis();
         this.pauseBeforeCommit = pauseBeforeCommit.filter(d -> !d.isZero());
     }
@@ -157,13 +178,15 @@ public final class WorkerLoop implements Runnable {
         long t0 = System.nanoTime();
         BatchProcessor.Result result;
         try {
-            result = processor.process(batch);
+            result = processIsolating(batch);
         } catch (RuntimeException e) {
-            // Not a bad document (those become dead letters): something around the model is broken. Read the batch
-            // again after a pause rather than skip it.
-            LOG.error("batch processing failed; retrying it: " + e, e);
+            if (!isInfrastructure(e)) {
+                throw e; // processIsolating lets nothing else out
+            }
+            LOG.warnf("batch of %d records could not be processed (%s); reading it again in %d ms", batch.size(),
+                    e, backoffMillis);
             rewind(batch);
-            pause(Duration.ofSeconds(1));
+            backOff();
             return;
         }
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
@@ -189,6 +212,7 @@ public final class WorkerLoop implements Runnable {
                 pause(pauseBeforeCommit.get());
             }
             producer.commitTransaction();
+            backoffMillis = BACKOFF_MIN_MILLIS;
             metrics.committed(result, batch.size(), System.nanoTime() - t0, System.currentTimeMillis());
             LOG.debugf("committed %d inputs -> %d records (%d documents, %d dead letters)", batch.size(),
                     result.records().size(), result.processed().size(),
@@ -211,8 +235,71 @@ public final class WorkerLoop implements Runnable {
                 producer.initTransactions();
             }
             rewind(batch);
-            pause(Duration.ofMillis(500));
+            backOff();
         }
+    }
+
+    /**
+     * The batch's result, whatever a single record does: a failure that is not infrastructure is narrowed down by
+     * halving the batch (the halves' results are joined in input order), and a record that fails alone
+     * {@link #recordAttempts} times becomes a {@code processing_failed} dead letter. Infrastructure failures are
+     * thrown, so that the whole batch is read again and nothing of it is dead-lettered.
+     */
+    BatchProcessor.Result processIsolating(List<ConsumerRecord<byte[], byte[]>> batch) {
+        try {
+            return processor.process(batch);
+        } catch (RuntimeException e) {
+            if (isInfrastructure(e)) {
+                throw e;
+            }
+            if (batch.size() == 1) {
+                return retryAlone(batch.get(0), e);
+            }
+            int half = batch.size() / 2;
+            LOG.warnf("a batch of %d records failed (%s); processing its halves apart to find the record", batch.size(),
+                    e);
+            return processIsolating(batch.subList(0, half)).followedBy(processIsolating(batch.subList(half,
+                    batch.size())));
+        }
+    }
+
+    /** A record that failed alone once: the remaining attempts, then its dead letter. */
+    private BatchProcessor.Result retryAlone(ConsumerRecord<byte[], byte[]> record, RuntimeException first) {
+        RuntimeException last = first;
+        for (int attempt = 2; attempt <= recordAttempts; attempt++) {
+            LOG.warnf("record %s-%d@%d failed alone (%s); attempt %d of %d", record.topic(), record.partition(),
+                    record.offset(), last, attempt, recordAttempts);
+            try {
+                return processor.process(List.of(record));
+            } catch (RuntimeException e) {
+                if (isInfrastructure(e)) {
+                    throw e;
+                }
+                last = e;
+            }
+        }
+        LOG.errorf(last, "record %s-%d@%d failed on all %d attempts; dead-lettering it as %s", record.topic(),
+                record.partition(), record.offset(), recordAttempts, BatchProcessor.PROCESSING_FAILED);
+        return processor.processingFailed(record, last, recordAttempts);
+    }
+
+    /**
+     * Infrastructure: the schema registry or a Kafka client (the tasks topic's reader) could not do its work. Such a
+     * failure says nothing about the records, so they are read again later, never dead-lettered.
+     */
+    static boolean isInfrastructure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SchemaRegistryUnavailableException || t instanceof KafkaException
+                    || t instanceof InterruptedException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void backOff() {
+        pause(Duration.ofMillis(backoffMillis));
+        backoffMillis = Math.min(BACKOFF_MAX_MILLIS, backoffMillis * 2);
     }
 
     /** Seeks each still-assigned partition of the batch back to the batch's first offset. */

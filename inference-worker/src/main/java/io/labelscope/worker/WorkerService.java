@@ -92,12 +92,13 @@ public class WorkerService {
         tasks.catchUp(Duration.ofSeconds(30));
         LOG.infof("tasks known at start: %s", tasks.entries().stream().map(TaskRegistry.Entry::name).toList());
 
-        FailSafeAvroDeserializer<Document> documents = new FailSafeAvroDeserializer<>();
+        // Documents only: another record type on the topic is a wrong_record_type dead letter, not a cast failure.
+        FailSafeAvroDeserializer<Document> documents = new FailSafeAvroDeserializer<>(Document.class);
         Map<String, Object> serde = new HashMap<>(AvroSerdeConfig.consumer(registryUrl));
         serde.putAll(KafkaSettings.serde(registryUrl));
         documents.configure(serde, false);
         processor = new BatchProcessor(models, config.maxNewTokens(), config.reusePrefix(), tasks,
-                documents, config.faultInjectionFailText());
+                documents, config.faultInjectionFailText(), config.faultInjectionThrowText());
         if (!config.enabled()) {
             LOG.info("labelscope.worker.enabled=false: not consuming");
             return;
@@ -107,7 +108,7 @@ public class WorkerService {
                 new KafkaConsumer<>(kafka.documentConsumer(config.groupId(), instance, config.batchSize())),
                 () -> new KafkaProducer<byte[], SpecificRecord>(new HashMap<>(producerProps)),
                 processor, tasks, new WorkerMetrics(meters), config.documentsTopic(), config.batchSize(),
-                config.linger(), config.faultInjectionPauseBeforeCommit());
+                config.recordAttempts(), config.linger(), config.faultInjectionPauseBeforeCommit());
         thread = new Thread(loop, "labelscope-worker");
         thread.start();
         LOG.infof("worker '%s' consuming %s in group %s (transactional.id %s, batch %d, linger %s)", instance,

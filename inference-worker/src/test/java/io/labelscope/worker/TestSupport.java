@@ -41,6 +41,8 @@ final class TestSupport {
     static final String BREAKDOWN_TASK = "emotions-breakdown-test";
     /** Text marker the tests configure as labelscope.worker.fault-injection-fail-text. */
     static final String FAIL_TEXT = "<<model-failure-please>>";
+    /** Text marker the tests configure as labelscope.worker.fault-injection-throw-text. */
+    static final String THROW_TEXT = "<<processing-bug-please>>";
 
     private TestSupport() {}
 
@@ -135,6 +137,15 @@ final class TestSupport {
         c.putAll(KafkaSettings.serde(p.registryUrl()));
         c.put("bootstrap.servers", p.bootstrapServers());
         return new KafkaProducer<>(c);
+    }
+
+    /** A record's value bytes exactly as a producer would write them to {@code topic} (real serializer and registry). */
+    static byte[] avroBytes(TestPlatform p, String topic, SpecificRecord record) {
+        try (io.apicurio.registry.serde.avro.AvroKafkaSerializer<SpecificRecord> s =
+                     new io.apicurio.registry.serde.avro.AvroKafkaSerializer<>()) {
+            s.configure(KafkaSettings.serde(p.registryUrl()), false);
+            return s.serialize(topic, record);
+        }
     }
 
     static KafkaProducer<byte[], byte[]> rawProducer(TestPlatform p) {

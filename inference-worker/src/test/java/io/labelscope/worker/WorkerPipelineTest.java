@@ -208,6 +208,94 @@ class WorkerPipelineTest {
         }
     }
 
+    /**
+     * Issue #13: a record of another schema, a record with bytes after it, one with a string that is not UTF-8 and
+     * one whose processing throws (a worker bug), in the middle of a backlog: each becomes exactly one dead letter of
+     * its type, and every good document around them exactly one generation and its steps (read_committed), within
+     * a bounded time. Before the fix the Annotation was cast to a Document and its batch retried forever.
+     */
+    @Test
+    void poisonRecordsInTheMiddleOfABacklogAreIsolatedAndEveryGoodDocumentIsProcessedOnce() throws Exception {
+        TestPlatform p = TestPlatform.get();
+        String prefix = "isolate-" + UUID.randomUUID() + "-";
+        String topic = WorkerTestResource.DOCUMENTS;
+        Map<String, String> expectedType = new HashMap<>();
+        List<String> good = new ArrayList<>();
+        long sentAt;
+        try (KafkaProducer<String, SpecificRecord> avro = TestSupport.avroProducer(p);
+             KafkaProducer<byte[], byte[]> raw = TestSupport.rawProducer(p)) {
+            String[] poisons = {"wrong_record_type", "trailing_bytes", "invalid_utf8", "processing_failed"};
+            for (int i = 0; i < 24; i++) {
+                String ok = prefix + "good-" + i;
+                avro.send(new ProducerRecord<>(topic, ok, TestSupport.doc(ok, TestSupport.text(100 + i))));
+                good.add(ok);
+                if (i % 6 != 5) {
+                    continue;
+                }
+                String type = poisons[i / 6];
+                String id = prefix + "bad-" + type;
+                expectedType.put(id, type);
+                switch (type) {
+                    case "wrong_record_type" -> raw.send(new ProducerRecord<>(topic, TestSupport.utf8(id),
+                            TestSupport.avroBytes(p, Topics.ANNOTATIONS, io.labelscope.schemas.Annotation.newBuilder()
+                                    .setDocumentId(id).setTask(TestSupport.TASK).setAnnotatorId("a1")
+                                    .setLabels(List.of("joy")).setAnnotatedAt(java.time.Instant.now()).build())));
+                    case "trailing_bytes" -> {
+                        byte[] v = TestSupport.avroBytes(p, topic, TestSupport.doc(id, "a fine text"));
+                        raw.send(new ProducerRecord<>(topic, TestSupport.utf8(id), Arrays.copyOf(v, v.length + 2)));
+                    }
+                    case "invalid_utf8" -> {
+                        byte[] v = TestSupport.avroBytes(p, topic, TestSupport.doc(id, "caf\u00e9 au lait"));
+                        byte[] e = "\u00e9".getBytes(StandardCharsets.UTF_8);
+                        for (int b = 0; b + 1 < v.length; b++) {
+                            if (v[b] == e[0] && v[b + 1] == e[1]) {
+                                v[b + 1] = '('; // a two-byte lead followed by ASCII: not UTF-8
+                            }
+                        }
+                        raw.send(new ProducerRecord<>(topic, TestSupport.utf8(id), v));
+                    }
+                    case "processing_failed" -> avro.send(new ProducerRecord<>(topic, id,
+                            TestSupport.doc(id, "this one trips a bug " + TestSupport.THROW_TEXT)));
+                    default -> throw new IllegalStateException(type);
+                }
+            }
+            avro.flush();
+            raw.flush();
+            sentAt = System.nanoTime();
+        }
+        List<ConsumerRecord<String, Generation>> gens = TestSupport.readUntil(p, Topics.GENERATIONS, prefix, true, WAIT,
+                l -> l.size() >= good.size());
+        double seconds = (System.nanoTime() - sentAt) / 1e9;
+        Map<String, List<Generation>> genById = gens.stream().map(ConsumerRecord::value)
+                .collect(Collectors.groupingBy(g -> g.getDocumentId().toString()));
+        assertThat(genById.keySet()).as("the good documents got generations, and nothing else did")
+                .containsExactlyInAnyOrderElementsOf(good);
+        assertThat(genById.values()).allSatisfy(l -> assertThat(l).as("one generation per document").hasSize(1));
+        int totalSteps = genById.values().stream().mapToInt(l -> l.get(0).getStepsTotal()).sum();
+        List<ConsumerRecord<String, LabelStep>> steps = TestSupport.readUntil(p, Topics.LABEL_STEPS, prefix, true,
+                WAIT, l -> l.size() >= totalSteps);
+        assertThat(steps).as("each good document's steps, once").hasSize(totalSteps);
+        List<ConsumerRecord<String, DeadLetter>> dead = TestSupport.readUntil(p, Topics.DEAD_LETTERS, prefix, true,
+                WAIT, l -> l.size() >= expectedType.size());
+        Map<String, String> deadTypes = new HashMap<>();
+        for (ConsumerRecord<String, DeadLetter> r : dead) {
+            assertThat(deadTypes.put(r.key(), r.value().getErrorType().toString()))
+                    .as("one dead letter per bad record: " + r.key()).isNull();
+            String reason = r.value().getReason().toString();
+            switch (r.value().getErrorType().toString()) {
+                case "wrong_record_type" -> assertThat(reason).contains("io.labelscope.schemas.Annotation",
+                        "io.labelscope.schemas.Document");
+                case "trailing_bytes" -> assertThat(reason).contains("2 byte(s) follow");
+                case "invalid_utf8" -> assertThat(reason).contains("not valid UTF-8");
+                case "processing_failed" -> assertThat(reason).contains("3 attempts", "injected processing failure");
+                default -> throw new AssertionError("unexpected dead letter " + r.value());
+            }
+        }
+        assertThat(deadTypes).isEqualTo(expectedType);
+        System.out.printf("isolation test: %d good documents and %d poison records done %.1f s after sending%n",
+                good.size(), expectedType.size(), seconds);
+    }
+
     @Test
     void healthAndMetricsAreServed() {
         given().get("/q/health/live").then().statusCode(200);

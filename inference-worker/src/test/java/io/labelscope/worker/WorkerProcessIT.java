@@ -21,14 +21,17 @@ import org.junit.jupiter.api.Test;
 
 import io.labelscope.platform.testing.ServiceProcess;
 import io.labelscope.platform.testing.TestPlatform;
+import io.labelscope.schemas.Annotation;
+import io.labelscope.schemas.DeadLetter;
 import io.labelscope.schemas.Generation;
 import io.labelscope.schemas.LabelStep;
 import io.labelscope.schemas.Topics;
 
 /**
- * The packaged worker as real processes against a real broker and registry: two workers share one group, and a
- * worker killed with SIGKILL in the middle of a transaction is restarted; read_committed consumers must see every
- * document's outputs exactly once.
+ * The packaged worker as real processes against a real broker and registry: two workers share one group, a
+ * worker killed with SIGKILL in the middle of a transaction is restarted, and poison records on a single partition
+ * are isolated across such a kill; read_committed consumers must see every document's outputs, and every poison
+ * record's dead letter, exactly once.
  */
 class WorkerProcessIT {
     private static final Duration START = Duration.ofSeconds(180);
@@ -124,6 +127,181 @@ class WorkerProcessIT {
             assertThat(a.log()).contains("worker stopped");
             assertThat(b.stop(Duration.ofSeconds(60))).isTrue();
         }
+    }
+
+    /**
+     * Issue #13: an Annotation record and a record whose processing throws on a one-partition topic, in a backlog.
+     * The worker is killed with SIGKILL while the transaction holding an isolated poison record's dead letter is open,
+     * and restarted: the partition moves on, every good document has exactly one generation and each poison record
+     * exactly one dead letter under read_committed. Before the fix the partition stalled on the Annotation forever.
+     */
+    @Test
+    void poisonRecordsOnOnePartitionAreIsolatedAcrossAKillMinus9() throws Exception {
+        String tag = UUID.randomUUID().toString().substring(0, 8);
+        String topic = "it-poison-" + tag;
+        TestSupport.ensureTopics(platform, topic, 1);
+        String prefix = "poison-" + tag + "-";
+        List<String> good = new ArrayList<>();
+        Map<String, String> poisonType = new HashMap<>();
+        try (KafkaProducer<String, SpecificRecord> avro = TestSupport.avroProducer(platform);
+             KafkaProducer<byte[], byte[]> raw = TestSupport.rawProducer(platform)) {
+            for (int i = 0; i < 24; i++) {
+                String id = prefix + i;
+                good.add(id);
+                avro.send(new ProducerRecord<>(topic, id, TestSupport.doc(id, TestSupport.text(i))));
+                if (i == 4) {
+                    String bad = prefix + "bad-annotation";
+                    poisonType.put(bad, "wrong_record_type");
+                    raw.send(new ProducerRecord<>(topic, TestSupport.utf8(bad), TestSupport.avroBytes(platform,
+                            Topics.ANNOTATIONS, Annotation.newBuilder().setDocumentId(bad).setTask(TestSupport.TASK)
+                                    .setAnnotatorId("a1").setLabels(List.of("joy"))
+                                    .setAnnotatedAt(java.time.Instant.now()).build())));
+                } else if (i == 12) {
+                    String bad = prefix + "bad-throws";
+                    poisonType.put(bad, "processing_failed");
+                    avro.send(new ProducerRecord<>(topic, bad, TestSupport.doc(bad, "trips a bug " + TestSupport.THROW_TEXT)));
+                }
+            }
+        }
+        String instance = "it-poison-" + tag;
+        Map<String, String> cfg = config(instance, "it-poison-" + tag, topic);
+        cfg.put("labelscope.worker.fault-injection-throw-text", TestSupport.THROW_TEXT);
+        cfg.put("labelscope.worker.fault-injection-pause-before-commit", "PT4S");
+        String firstLog;
+        try (ServiceProcess w = ServiceProcess.start("worker-poison", TestSupport.workerJar(), cfg)) {
+            // Kill while the transaction of the batch that holds the isolated record (its dead letter with its
+            // neighbours' outputs) is open: that batch is sent, then logs "fault injection", then waits to commit.
+            w.awaitLog("dead-lettering it as processing_failed", 1, START);
+            String log = w.log();
+            String beforeIsolation = log.substring(0, log.indexOf("dead-lettering it as processing_failed"));
+            int sentBatches = beforeIsolation.split("fault injection: ", -1).length - 1;
+            w.awaitLog("fault injection: ", sentBatches + 1, START);
+            Thread.sleep(500);
+            w.kill9();
+            firstLog = w.log();
+        }
+        assertThat(firstLog).contains("dead-lettering it as processing_failed");
+        Map<String, String> again = config(instance, "it-poison-" + tag, topic);
+        again.put("labelscope.worker.fault-injection-throw-text", TestSupport.THROW_TEXT);
+        try (ServiceProcess w = ServiceProcess.start("worker-poison-restarted", TestSupport.workerJar(), again)) {
+            assertExactlyOnce(prefix, good);
+            List<ConsumerRecord<String, DeadLetter>> dead = TestSupport.readUntil(platform, Topics.DEAD_LETTERS, prefix,
+                    true, Duration.ofSeconds(60), l -> l.size() >= poisonType.size());
+            Map<String, String> deadTypes = new HashMap<>();
+            for (ConsumerRecord<String, DeadLetter> r : dead) {
+                assertThat(deadTypes.put(r.key(), r.value().getErrorType().toString()))
+                        .as("one dead letter per poison record: " + r.key()).isNull();
+            }
+            assertThat(deadTypes).isEqualTo(poisonType);
+            System.out.println("poison isolation after kill -9: " + isolationTimes(firstLog + w.log()));
+            assertThat(w.stop(Duration.ofSeconds(60))).isTrue();
+        }
+    }
+
+    /**
+     * Issue #13: a schema registry that cannot be reached is infrastructure. The worker reaches the registry through
+     * a forwarding port that refuses connections at first: documents are retried with backoff and none of them is
+     * dead-lettered; once the port forwards to the registry, every document is processed exactly once.
+     */
+    @Test
+    void anUnreachableRegistryDelaysDocumentsButNeverDeadLettersThem() throws Exception {
+        String tag = UUID.randomUUID().toString().substring(0, 8);
+        String topic = "it-registry-" + tag;
+        TestSupport.ensureTopics(platform, topic, 1);
+        String prefix = "registry-" + tag + "-";
+        List<String> ids = produce(topic, prefix, 12);
+        try (Forwarder registry = new Forwarder(java.net.URI.create(platform.registryUrl()))) {
+            Map<String, String> cfg = config("it-registry-" + tag, "it-registry-" + tag, topic);
+            cfg.put("labelscope.registry.url", "http://127.0.0.1:" + registry.port());
+            try (ServiceProcess w = ServiceProcess.start("worker-registry", TestSupport.workerJar(), cfg)) {
+                w.awaitLog("could not be processed", 2, START);
+                assertThat(TestSupport.<DeadLetter>readUntil(platform, Topics.DEAD_LETTERS, prefix, false,
+                        Duration.ofSeconds(3), l -> false)).as("no dead letters while the registry is away").isEmpty();
+                registry.open();
+                assertExactlyOnce(prefix, ids);
+                assertThat(TestSupport.<DeadLetter>readUntil(platform, Topics.DEAD_LETTERS, prefix, false,
+                        Duration.ofSeconds(3), l -> false)).as("no dead letters after it is back").isEmpty();
+                assertThat(w.stop(Duration.ofSeconds(60))).isTrue();
+            }
+        }
+    }
+
+    /** A local port that refuses connections until {@link #open()}, then forwards each one to a target. */
+    private static final class Forwarder implements AutoCloseable {
+        private final java.net.URI target;
+        private final int port;
+        private volatile java.net.ServerSocket server;
+
+        Forwarder(java.net.URI target) throws java.io.IOException {
+            this.target = target;
+            try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 50,
+                    java.net.InetAddress.getLoopbackAddress())) {
+                this.port = probe.getLocalPort();
+            }
+        }
+
+        int port() {
+            return port;
+        }
+
+        void open() throws java.io.IOException {
+            server = new java.net.ServerSocket(port, 50, java.net.InetAddress.getLoopbackAddress());
+            Thread accept = new Thread(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        java.net.Socket client = server.accept();
+                        java.net.Socket upstream = new java.net.Socket(target.getHost(), target.getPort());
+                        pipe(client, upstream);
+                        pipe(upstream, client);
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                }
+            }, "registry-forwarder");
+            accept.setDaemon(true);
+            accept.start();
+        }
+
+        private static void pipe(java.net.Socket from, java.net.Socket to) {
+            Thread t = new Thread(() -> {
+                try (from; to) {
+                    from.getInputStream().transferTo(to.getOutputStream());
+                } catch (java.io.IOException ignored) {
+                    // one side closed: close both
+                }
+            }, "registry-forwarder-pipe");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            if (server != null) {
+                server.close();
+            }
+        }
+    }
+
+    /** From each first "a batch of N records failed" to the next dead-lettering, in ms, read off the log's clock. */
+    private static List<Long> isolationTimes(String log) {
+        java.util.regex.Pattern time = java.util.regex.Pattern.compile("^\\S+ (\\d\\d):(\\d\\d):(\\d\\d),(\\d{3})");
+        List<Long> out = new ArrayList<>();
+        Long start = null;
+        for (String line : log.split("\n")) {
+            java.util.regex.Matcher m = time.matcher(line);
+            if (!m.find()) {
+                continue;
+            }
+            long at = ((Long.parseLong(m.group(1)) * 60 + Long.parseLong(m.group(2))) * 60 + Long.parseLong(m.group(3)))
+                    * 1000 + Long.parseLong(m.group(4));
+            if (start == null && line.contains("records failed (")) {
+                start = at;
+            } else if (start != null && line.contains("dead-lettering it as")) {
+                out.add(at - start);
+                start = null;
+            }
+        }
+        return out;
     }
 
     @Test

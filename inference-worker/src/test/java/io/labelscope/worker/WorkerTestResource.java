@@ -32,6 +32,7 @@ public final class WorkerTestResource implements QuarkusTestResourceLifecycleMan
             c.put("labelscope.worker.batch-size", "8");
             c.put("labelscope.worker.linger", "PT0.05S");
             c.put("labelscope.worker.fault-injection-fail-text", TestSupport.FAIL_TEXT);
+            c.put("labelscope.worker.fault-injection-throw-text", TestSupport.THROW_TEXT);
             c.put("kafka.session.timeout.ms", "6000");
             return c;
         } catch (Exception e) {

@@ -13,8 +13,39 @@ import io.labelscope.runtime.task.TaskDefinition;
 import io.labelscope.runtime.task.TaskFiles;
 import io.labelscope.runtime.task.TaskMethod;
 
-/** The worker's pure parts: run ids, client settings, task files. */
+/** The worker's pure parts: run ids, client settings, task files, failure classification. */
 class WorkerUnitsTest {
+
+    @Test
+    void onlyRegistryAndKafkaFailuresAreInfrastructureEverythingElseIsTheRecords() {
+        assertThat(WorkerLoop.isInfrastructure(new io.labelscope.schemas.serde.SchemaRegistryUnavailableException(
+                "registry down", new java.net.ConnectException("Connection refused")))).isTrue();
+        assertThat(WorkerLoop.isInfrastructure(new org.apache.kafka.common.errors.TimeoutException("tasks topic")))
+                .isTrue();
+        assertThat(WorkerLoop.isInfrastructure(new RuntimeException("wrapped",
+                new org.apache.kafka.common.KafkaException("broker")))).isTrue();
+        assertThat(WorkerLoop.isInfrastructure(new ClassCastException("Annotation cannot be cast to Document")))
+                .isFalse();
+        assertThat(WorkerLoop.isInfrastructure(new IllegalStateException("a bug", new NullPointerException())))
+                .isFalse();
+    }
+
+    @Test
+    void aTaskFileThatFailsValidationIsKeptAsAnUnusableEntryWithItsReasonNotACrash(@TempDir Path dir)
+            throws Exception {
+        Files.writeString(dir.resolve("bad.json"), "{\"name\": \"emo/tions\", \"labels\": [\"joy\"]}");
+        Files.writeString(dir.resolve("cased.json"), "{\"name\": \"cased\", \"labels\": [\"Joy\", \"joy\"]}");
+        Files.writeString(dir.resolve("good.json"), TaskFiles.toJson(TestSupport.task()));
+        TaskRegistry tasks = new TaskRegistry("tasks", null);
+        tasks.loadFiles(dir);
+        assertThat(tasks.lookup("bad")).hasValueSatisfying(e -> {
+            assertThat(e.valid()).isFalse();
+            assertThat(e.error()).contains("task name 'emo/tions' is not allowed");
+        });
+        assertThat(tasks.lookup("cased")).hasValueSatisfying(e ->
+                assertThat(e.error()).contains("'Joy' and 'joy' differ only in case"));
+        assertThat(tasks.lookup(TestSupport.TASK)).hasValueSatisfying(e -> assertThat(e.valid()).isTrue());
+    }
 
     @Test
     void runIdsDependOnDocumentModelAndPromptConfigurationOnly() {

@@ -1,8 +1,11 @@
 package io.labelscope.runtime.task;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * A classification task as data (SPEC §2): label set in instruction order, templates, output format, k demos drawn
@@ -35,6 +38,11 @@ public record TaskDefinition(
         PromptFormat promptFormat) {
 
     public static final String NONE = "none";
+    /** Task names: letters, digits, '.', '_', '-'; starting with a letter or digit; at most 128 characters. */
+    public static final Pattern NAME_PATTERN =
+            Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    /** What separates labels in a {@link OutputFormat#COMMA_LIST} answer. */
+    public static final String COMMA_LIST_SEPARATOR = ",";
     public static final String DEFAULT_INSTRUCTION = "Classify the following inputs into none, one, or multiple the "
             + "following emotions per input: {labels}. Output exactly these emotions and no others.\n";
     public static final String DEFAULT_DEMO = "Input: {text}\n{answer}\n";
@@ -42,15 +50,41 @@ public record TaskDefinition(
 
     public TaskDefinition {
         Objects.requireNonNull(name, "name");
+        if (!NAME_PATTERN.matcher(name).matches()) {
+            throw new IllegalArgumentException("task name '" + name + "' is not allowed: a task name is 1 to 128 of"
+                    + " letters, digits, '.', '_' and '-', starting with a letter or digit (it is a Kafka key, a"
+                    + " directory name under a per-task model path and part of URLs; no '/', no spaces)");
+        }
+        Objects.requireNonNull(labels, "labels");
         labels = List.copyOf(labels);
         if (labels.isEmpty()) {
             throw new IllegalArgumentException("task " + name + " has no labels");
         }
-        if (labels.stream().anyMatch(l -> l.equalsIgnoreCase(NONE))) {
-            throw new IllegalArgumentException("'none' is a pseudo-label and cannot be in the label set");
-        }
-        if (labels.stream().distinct().count() != labels.size()) {
-            throw new IllegalArgumentException("task " + name + " has duplicate labels: " + labels);
+        Objects.requireNonNull(format, "format");
+        Map<String, String> byFolded = new HashMap<>();
+        for (int i = 0; i < labels.size(); i++) {
+            String label = labels.get(i);
+            if (label.isBlank()) {
+                throw new IllegalArgumentException("task " + name + ": label " + (i + 1) + " of " + labels
+                        + " is blank");
+            }
+            if (label.equalsIgnoreCase(NONE)) {
+                throw new IllegalArgumentException("task " + name + ": label '" + label + "' is not allowed: 'none' is"
+                        + " the pseudo-label for no label and is reserved");
+            }
+            if (format == OutputFormat.COMMA_LIST && label.contains(COMMA_LIST_SEPARATOR)) {
+                throw new IllegalArgumentException("task " + name + ": label '" + label + "' contains '"
+                        + COMMA_LIST_SEPARATOR + "', the separator of the comma_list output format, so an answer"
+                        + " listing it could not be read back; rename the label or use format json_list");
+            }
+            // Answers are matched to labels without regard to case, so two labels differing only in case would be
+            // one label to the parser and two to everything downstream.
+            String earlier = byFolded.putIfAbsent(label.toLowerCase(Locale.ROOT), label);
+            if (earlier != null) {
+                throw new IllegalArgumentException("task " + name + " has duplicate labels: '" + earlier + "' and '"
+                        + label + "'" + (earlier.equals(label) ? "" : " differ only in case") + " (labels " + labels
+                        + ")");
+            }
         }
         if (!instructionTemplate.contains("{labels}")) {
             throw new IllegalArgumentException("instruction template lacks {labels}");
