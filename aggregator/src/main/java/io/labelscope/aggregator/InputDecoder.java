@@ -13,6 +13,7 @@ import io.labelscope.schemas.UnaryProbes;
 import io.labelscope.schemas.serde.Decoded;
 import io.labelscope.schemas.serde.DeadLetters;
 import io.labelscope.schemas.serde.FailSafeAvroDeserializer;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
@@ -30,7 +31,7 @@ import java.util.Set;
  * through an Avro serde) so that a record which does not decode, or decodes to nonsense, is forwarded as a
  * {@link DocumentEvent.Rejected} with its original bytes and a reason: one bad record never stalls a partition.
  */
-final class InputDecoder<T> implements FixedKeyProcessor<String, byte[], DocumentEvent> {
+final class InputDecoder<T extends SpecificRecord> implements FixedKeyProcessor<String, byte[], DocumentEvent> {
 
     static final String REJECTED_BY = "aggregator";
 
@@ -47,7 +48,7 @@ final class InputDecoder<T> implements FixedKeyProcessor<String, byte[], Documen
     @Override
     public void init(FixedKeyProcessorContext<String, DocumentEvent> context) {
         this.context = context;
-        this.avro = new FailSafeAvroDeserializer<>();
+        this.avro = new FailSafeAvroDeserializer<>(type);
         avro.configure(serdeConfig, false);
     }
 
@@ -57,7 +58,7 @@ final class InputDecoder<T> implements FixedKeyProcessor<String, byte[], Documen
         Decoded<T> decoded = avro.deserialize(source.topic(), record.value());
         DocumentEvent event;
         if (decoded instanceof Decoded.Undecodable<T> bad) {
-            event = reject(source, "undecodable", bad.reason());
+            event = reject(source, bad.type(), bad.reason());
         } else {
             Object value = ((Decoded.Ok<T>) decoded).value();
             if (!type.isInstance(value)) {

@@ -1,6 +1,7 @@
 package io.labelscope.aggregator;
 
 import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
+import io.labelscope.schemas.serde.SchemaRegistryUnavailableException;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumWriter;
@@ -82,18 +83,18 @@ final class SchemaIdCachingSerializer<T extends SpecificRecord> implements Seria
             try {
                 return registry.serialize(topic, value);
             } catch (RuntimeException e) {
-                if (!RegistryUnavailableException.isTransient(e)) {
+                if (!SchemaRegistryUnavailableException.isRegistryOutage(e)) {
                     throw e;
                 }
                 Duration waited = Duration.ofNanos(System.nanoTime() - start);
                 if (waited.plusMillis(backoff).compareTo(REGISTRY_RETRY_BUDGET) > 0) {
-                    throw new RegistryUnavailableException(topic, waited, e);
+                    throw unavailable(topic, waited, e);
                 }
                 try {
                     Thread.sleep(backoff);
                 } catch (InterruptedException interrupted) {
                     Thread.currentThread().interrupt();
-                    throw new RegistryUnavailableException(topic, waited, e);
+                    throw unavailable(topic, waited, e);
                 }
                 backoff = Math.min(2 * backoff, MAX_BACKOFF_MILLIS);
             }
@@ -103,5 +104,11 @@ final class SchemaIdCachingSerializer<T extends SpecificRecord> implements Seria
     @Override
     public void close() {
         registry.close();
+    }
+
+    private static SchemaRegistryUnavailableException unavailable(String topic, Duration waited, RuntimeException e) {
+        return new SchemaRegistryUnavailableException("the schema registry did not answer within " + waited.toMillis()
+                + " ms for the schema of the first record written to " + topic + " since this instance started: "
+                + e.getMessage(), e);
     }
 }

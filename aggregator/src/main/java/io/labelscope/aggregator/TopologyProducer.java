@@ -13,6 +13,7 @@ import io.labelscope.schemas.UnaryProbes;
 import io.labelscope.schemas.serde.AvroSerdeConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -255,8 +256,8 @@ public class TopologyProducer {
                 .to(Topics.DEAD_LETTERS, Produced.with(serdes.key, serdes.deadLetter));
     }
 
-    private static <T> KStream<String, DocumentEvent> decoded(StreamsBuilder builder, AggregatorSerdes serdes,
-                                                              String topic, Class<T> type) {
+    private static <T extends SpecificRecord> KStream<String, DocumentEvent> decoded(
+            StreamsBuilder builder, AggregatorSerdes serdes, String topic, Class<T> type) {
         return builder.stream(topic, Consumed.with(serdes.key, serdes.rawValue).withName("read-" + topic))
                 .processValues(() -> new InputDecoder<>(type, serdes.avroConfig), Named.as("decode-" + topic));
     }

@@ -10,6 +10,7 @@ import io.labelscope.platform.testing.TestPlatform;
 import io.labelscope.schemas.AlignmentMetric;
 import io.labelscope.schemas.Topics;
 import io.labelscope.schemas.serde.AvroSerdeConfig;
+import io.labelscope.schemas.serde.SchemaRegistryUnavailableException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -57,7 +58,7 @@ class SchemaIdCachingSerializerTest {
             Throwable thrown = catchThrowable(() -> cached.serialize(Topics.ALIGNMENT_METRICS, metric("m", 1)));
             Duration waited = Duration.ofNanos(System.nanoTime() - start);
 
-            assertThat(thrown).isInstanceOf(RegistryUnavailableException.class)
+            assertThat(thrown).isInstanceOf(SchemaRegistryUnavailableException.class)
                     .hasMessageContaining(Topics.ALIGNMENT_METRICS);
             assertThat(waited).as("retried for about the budget")
                     .isBetween(SchemaIdCachingSerializer.REGISTRY_RETRY_BUDGET.minusMillis(1200),

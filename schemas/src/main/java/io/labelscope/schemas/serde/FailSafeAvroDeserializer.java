@@ -101,14 +101,8 @@ public class FailSafeAvroDeserializer<T> implements Deserializer<Decoded<T>> {
 
     /** Not found is the record's fault (an id nobody registered); a failed connection or a server error is not. */
     private static boolean registryUnreachable(RuntimeException e) {
-        String message = rootMessage(e);
         String type = e.getClass().getSimpleName() + " " + (e.getCause() == null ? "" : e.getCause().getClass().getSimpleName());
-        if (notFound(type, message)) {
-            return false;
-        }
-        return type.contains("RestClient") || type.contains("Connect") || message.contains("Connection refused")
-                || find(e, java.net.ConnectException.class) != null
-                || find(e, java.net.http.HttpTimeoutException.class) != null;
+        return !notFound(type, rootMessage(e)) && SchemaRegistryUnavailableException.isRegistryOutage(e);
     }
 
     private static boolean notFound(String type, String message) {
