@@ -39,7 +39,7 @@ class MemoryTest {
         return -1;
     }
 
-    /** A long decode keeps exactly keys+values per layer in the cache, whatever the step count. */
+    /** A long decode keeps exactly one key/value buffer per layer in the cache, whatever the step count. */
     @Test
     void cacheHoldsTwoArraysPerLayerThroughALongDecode() throws Exception {
         Fixtures.write(dir, TinyCheckpoint.tiny(Fixtures.VOCAB).withSeed(9));
@@ -52,8 +52,8 @@ class MemoryTest {
                     long[] next = model.lm().forward(m, feed, cache, true).argMax(-1).toLongArray();
                     feed = new long[][] {{next[0]}, {next[1]}};
                 }
-                assertThat(cache.openArrays()).as("step %d", step).isEqualTo(2 * model.config().numLayers());
-                assertThat(model.openArrays()).as("step %d", step).isEqualTo(base + 2 * model.config().numLayers());
+                assertThat(cache.openArrays()).as("step %d", step).isEqualTo(model.config().numLayers());
+                assertThat(model.openArrays()).as("step %d", step).isEqualTo(base + model.config().numLayers());
             }
             assertThat(cache.length()).isEqualTo(4 + 59);
         }
