@@ -234,6 +234,29 @@ public final class CausalLm implements AutoCloseable {
         return manager;
     }
 
+    /**
+     * The arrays a decode step reads in full: every layer's weights, the final norm and the vocabulary projection
+     * (the input embedding is read one row per token). Their bytes over the machine's read bandwidth is the
+     * batch-1 decode roofline the benchmark compares against. Empty for a model built from training tensors.
+     */
+    public java.util.List<NDArray> decodeWeights() {
+        java.util.List<NDArray> out = new java.util.ArrayList<>();
+        if (layers == null) {
+            return out;
+        }
+        for (Layer w : layers) {
+            for (NDArray a : new NDArray[] {w.attnNorm(), w.wQkv(), w.bQkv(), w.wo(), w.mlpNorm(), w.wGateUp(),
+                    w.wDown()}) {
+                if (a != null) {
+                    out.add(a);
+                }
+            }
+        }
+        out.add(finalNorm);
+        out.add(lmHead);
+        return out;
+    }
+
     /** A new empty cache for {@code batch} sequences, owned by a sub-manager of {@code parent}. */
     public KvCache newCache(NDManager parent, int batch) {
         return new KvCache(parent, cfg.numLayers(), batch);
