@@ -22,8 +22,9 @@ import java.util.Map;
  * bookkeeping, a kernel launch on a GPU) as the weights read. The layout is chosen for few calls, done once at load:
  * <ul>
  *   <li>q/k/v projections are one weight {@code [qDim + 2 kvDim, hidden]} (+ one bias for Qwen 2), gate/up one
- *       {@code [2 inter, hidden]}, each kept in the {@code [out, in]} row-major layout that {@code aten::linear}
- *       reads without copying (its transpose is a stride swap; a decode step is a row-wise matvec);</li>
+ *       {@code [2 inter, hidden]}, each stored transposed as a contiguous {@code [in, out]} array, the layout
+ *       {@code matmul} takes as it is (DJL's {@code Linear.linear} on {@code [out, in]} adds an {@code aten::t}
+ *       call per projection; the output projection and down projection are stored the same way);</li>
  *   <li>the RMSNorm weights in front of them are folded into their columns ({@code (x/rms * w) W^T = (x/rms)
  *       (W diag w)^T}; one rounding of each product, within every reference tolerance), so a norm there is four
  *       calls; the final norm is applied as is (the tied embedding is shared with the input lookup);</li>
@@ -42,7 +43,8 @@ import java.util.Map;
 public final class CausalLm implements AutoCloseable {
 
     /**
-     * One decoder layer's weights as the forward pass uses them. {@code attnNorm} / {@code mlpNorm} are null when
+     * One decoder layer's weights as the forward pass uses them, projections transposed to {@code [in, out]}
+     * ({@code x.matMul(w)}). {@code attnNorm} / {@code mlpNorm} are null when
      * they are folded into {@code wQkv} / {@code wGateUp}; {@code bQkv} is null when the architecture has no bias.
      */
     record Layer(NDArray attnNorm, NDArray wQkv, NDArray bQkv, NDArray wo, NDArray mlpNorm, NDArray wGateUp,
@@ -64,7 +66,11 @@ public final class CausalLm implements AutoCloseable {
             }
             NDArray gateUp = NDArrays.concat(new NDList(wGate, wUp), 0);
             gateUp.attach(scope);
-            return new Layer(attnNorm, qkv, bias, wo, mlpNorm, gateUp, wDown);
+            NDArray[] views = {qkv.transpose(), wo.transpose(), gateUp.transpose(), wDown.transpose()};
+            for (NDArray v : views) {
+                v.attach(scope);
+            }
+            return new Layer(attnNorm, views[0], bias, views[1], mlpNorm, views[2], views[3]);
         }
     }
 
@@ -135,13 +141,27 @@ public final class CausalLm implements AutoCloseable {
                     ld.load(p + "self_attn.k_proj.weight", kvDim, h), ld.load(p + "self_attn.v_proj.weight", kvDim, h));
             NDArray bQkv = bias ? fuseRows(null, ld.load(p + "self_attn.q_proj.bias", qDim),
                     ld.load(p + "self_attn.k_proj.bias", kvDim), ld.load(p + "self_attn.v_proj.bias", kvDim)) : null;
-            NDArray wo = ld.load(p + "self_attn.o_proj.weight", h, qDim);
+            NDArray wo = transposed(ld.load(p + "self_attn.o_proj.weight", h, qDim));
             NDArray mlpNorm = ld.load(p + "post_attention_layernorm.weight", h);
             NDArray gateUp = fuseRows(mlpNorm, ld.load(p + "mlp.gate_proj.weight", inter, h),
                     ld.load(p + "mlp.up_proj.weight", inter, h));
-            layers[i] = new Layer(null, qkv, bQkv, wo, null, gateUp, ld.load(p + "mlp.down_proj.weight", h, inter));
+            layers[i] = new Layer(null, transposed(qkv), bQkv, wo, null, transposed(gateUp),
+                    transposed(ld.load(p + "mlp.down_proj.weight", h, inter)));
         }
         return new CausalLm(cfg, manager, dtype, embed, lmHead, norm, layers, null);
+    }
+
+    /**
+     * A contiguous {@code [in, out]} copy of an {@code [out, in]} weight (closes the original): the layout
+     * {@code x.matMul(w)} reads row by row. DJL's {@code Linear.linear} on {@code [out, in]} issues an extra
+     * {@code aten::t} call per projection; the flatten forces the copy (a reshape of a transposed view to the same
+     * shape would keep its strides).
+     */
+    private static NDArray transposed(NDArray w) {
+        long[] s = w.getShape().getShape();
+        NDArray t = w.transpose().reshape(-1).reshape(s[1], s[0]);
+        w.close();
+        return t;
     }
 
     /**
@@ -336,15 +356,13 @@ public final class CausalLm implements AutoCloseable {
                 Layer w = layers != null ? layers[l] : sourceLayers[l].fused(lm);
                 NDArray hn = rmsNorm(x, w.attnNorm());
                 // [b, t, q|k|v heads, 2, d/2]: rotate every head at once (v heads by the identity), then heads first.
-                NDArray qkv = linear(hn, w.wQkv(), w.bQkv()).reshape(b, t, heads, 2, d / 2);
+                NDArray qkv = project(hn, w.wQkv(), w.bQkv()).reshape(b, t, heads, 2, d / 2);
                 NDArray rotated = qkv.mul(rope[0]).add(qkv.flip(3).mul(rope[1]))
                         .reshape(b, t, heads, d).transpose(0, 2, 1, 3);
                 NDList split = rotated.split(new long[] {nh}, 1);
                 NDArray q = split.get(0).reshape(b, nkv, g * t, d);
-                NDArray[] kv = cache.append(l, split.get(1), past);
-                // Views of the cache buffer belong to the cache's manager: close them with this layer.
-                kv[0].attach(lm);
-                kv[1].attach(lm);
+                // Views of the cache buffer, closed with this layer (the buffer stays).
+                NDArray[] kv = cache.append(l, split.get(1), past, lm);
                 NDArray att = q.matMul(kv[0].transpose(0, 1, 3, 2))
                         .toType(DataType.FLOAT32, false)
                         .add(masks.get(cfg.windowOf(l)))
@@ -352,10 +370,10 @@ public final class CausalLm implements AutoCloseable {
                         .toType(dtype, false);
                 NDArray o = att.matMul(kv[1]); // [b, kvHeads, groups * t, d], head h = kv * groups + group
                 o = t == 1 ? o.reshape(b, 1, nh * d) : o.reshape(b, nh, t, d).transpose(0, 2, 1, 3).reshape(b, t, nh * d);
-                NDArray x1 = x.add(linear(o, w.wo(), null));
-                NDList gateUp = linear(rmsNorm(x1, w.mlpNorm()), w.wGateUp(), null).split(2, 2);
+                NDArray x1 = x.add(o.matMul(w.wo()));
+                NDList gateUp = rmsNorm(x1, w.mlpNorm()).matMul(w.wGateUp()).split(2, 2);
                 NDArray gate = gateUp.get(0);
-                NDArray mlp = linear(gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(1)), w.wDown(), null);
+                NDArray mlp = gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(1)).matMul(w.wDown());
                 x = x1.add(mlp);
                 x.attach(step);
             }
@@ -464,6 +482,12 @@ public final class CausalLm implements AutoCloseable {
         NDArray normed = xf.div(xf.square().mean(new int[] {-1}, true).add((float) cfg.rmsNormEps()).sqrt())
                 .toType(dtype, false);
         return w == null ? normed : normed.mul(w);
+    }
+
+    /** {@code x W^T + b} with W stored transposed ({@code [in, out]}): one matmul call, no transpose. */
+    private static NDArray project(NDArray x, NDArray wT, NDArray bias) {
+        NDArray y = x.matMul(wT);
+        return bias == null ? y : y.add(bias);
     }
 
     private static NDArray linear(NDArray x, NDArray w, NDArray bias) {

@@ -1,6 +1,7 @@
 package io.labelscope.runtime.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
@@ -95,9 +96,9 @@ public final class KvCache implements AutoCloseable {
     /**
      * Writes a step's keys and values {@code [batch, 2 * kvHeads, t, headDim]} (keys first) of one layer after the
      * {@code at} slots already stored; returns views of all filled slots, keys {@code [batch, kvHeads, S, headDim]}
-     * and values alike. The views belong to this cache's manager: attach them to the caller's scope.
+     * and values alike, owned by {@code scope} (with the views made on the way; closing them leaves the buffer).
      */
-    NDArray[] append(int layer, NDArray keysValues, int at) {
+    NDArray[] append(int layer, NDArray keysValues, int at, NDManager scope) {
         Shape shape = keysValues.getShape();
         int t = (int) shape.get(2);
         int filled = at + t;
@@ -123,11 +124,12 @@ public final class KvCache implements AutoCloseable {
         if (layer == kv.length - 1) {
             stored = filled;
         }
-        long heads = shape.get(1) / 2;
-        return new NDArray[] {
-            buf.get(new NDIndex().addAllDim().addSliceDim(0, heads).addSliceDim(0, filled)),
-            buf.get(new NDIndex().addAllDim().addSliceDim(heads, 2 * heads).addSliceDim(0, filled))
-        };
+        // Two split calls, not slicing: an index of three dimensions is three aten::slice calls per view.
+        NDList slots = buf.split(new long[] {filled}, 2);
+        slots.attach(scope);
+        NDList keysAndValues = slots.get(0).split(2, 1);
+        keysAndValues.attach(scope);
+        return new NDArray[] {keysAndValues.get(0), keysAndValues.get(1)};
     }
 
     /** A buffer of {@code capacity} slots holding the first {@code filled} slots of {@code old}; closes old. */
