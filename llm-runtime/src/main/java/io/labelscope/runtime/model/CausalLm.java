@@ -34,7 +34,7 @@ import java.util.Map;
  *       cos*scale otherwise), k heads as they are, v heads cos 1 / sin 0. Every layer then rotates all heads in four
  *       calls ({@code x*cos + flip(x)*sin'}, the "rotate half" of transformers with its sign folded into sin') and
  *       applies no separate scale;</li>
- *   <li>keys and values of a step go into the preallocated cache with one in-place write ({@link KvCache}).</li>
+ *   <li>keys and values of a step go into the preallocated cache with one in-place write each ({@link KvCache}).</li>
  * </ul>
  * Grouped-query attention runs as {@code [batch, kvHeads, groups * t, headDim]} against the cache's views with an
  * additive mask built from the cache's slot positions (causal + padding + optional sliding window), softmax in F32,
@@ -359,10 +359,10 @@ public final class CausalLm implements AutoCloseable {
                 NDArray qkv = project(hn, w.wQkv(), w.bQkv()).reshape(b, t, heads, 2, d / 2);
                 NDArray rotated = qkv.mul(rope[0]).add(qkv.flip(3).mul(rope[1]))
                         .reshape(b, t, heads, d).transpose(0, 2, 1, 3);
-                NDList split = rotated.split(new long[] {nh}, 1);
+                NDList split = rotated.split(new long[] {nh, nh + nkv}, 1);
                 NDArray q = split.get(0).reshape(b, nkv, g * t, d);
-                // Views of the cache buffer, closed with this layer (the buffer stays).
-                NDArray[] kv = cache.append(l, split.get(1), past, lm);
+                // Views of the cache buffers, closed with this layer (the buffers stay).
+                NDArray[] kv = cache.append(l, split.get(1), split.get(2), past, lm);
                 NDArray att = q.matMul(kv[0].transpose(0, 1, 3, 2))
                         .toType(DataType.FLOAT32, false)
                         .add(masks.get(cfg.windowOf(l)))

@@ -12,11 +12,13 @@ import java.util.Arrays;
  * Keys and values of every layer for a batch of sequences, plus the token position held by each slot ({@code -1} =
  * padding, never attended to). Owns its own {@link NDManager}; close it.
  *
- * <p>Storage: one preallocated buffer per layer, {@code [batch, 2 * kvHeads, capacity, headDim]}, keys in heads
- * {@code [0, kvHeads)} and values in {@code [kvHeads, 2 * kvHeads)} (the forward pass writes a step's keys and values
- * with one call). A step writes its slots in place and reads views of the filled part, so a decode step costs the
- * same copying at context 2,048 as at 128 (growing by concatenation copied the whole cache every step, O(S²) per
- * sequence). When a write would pass the capacity the buffer is replaced by one of 1.5× the size (amortised O(1)
+ * <p>Storage: two preallocated buffers per layer, keys and values, {@code [batch, kvHeads, capacity, headDim]} each.
+ * A step writes its slots in place and reads views of the filled part, so a decode step costs the same copying at
+ * context 2,048 as at 128 (growing by concatenation copied the whole cache every step, O(S²) per sequence). Keys
+ * and values are separate arrays, not one {@code [batch, 2 * kvHeads, ...]} buffer (one write call instead of two),
+ * because a view of the keys of such a buffer cannot be flattened to {@code [batch * kvHeads, S, headDim]}: batched
+ * matmul would copy it every layer at every step once the batch has more than one row. When a write would pass the
+ * capacity the buffer is replaced by one of 1.5× the size (amortised O(1)
  * per slot); {@link #reserve} sizes it up front when the caller knows the final length (the decoder does).
  *
  * <p>While gradients are recorded (the demo model trains through this forward pass) writes concatenate instead: an
@@ -37,7 +39,7 @@ public final class KvCache implements AutoCloseable {
 
     KvCache(NDManager parent, int layers, int batch) {
         this.manager = parent.newSubManager();
-        this.kv = new NDArray[layers];
+        this.kv = new NDArray[2 * layers]; // keys of layer l at 2l, values at 2l + 1
         this.batch = batch;
         this.slotPositions = new long[batch][0];
     }
@@ -94,17 +96,25 @@ public final class KvCache implements AutoCloseable {
     }
 
     /**
-     * Writes a step's keys and values {@code [batch, 2 * kvHeads, t, headDim]} (keys first) of one layer after the
-     * {@code at} slots already stored; returns views of all filled slots, keys {@code [batch, kvHeads, S, headDim]}
-     * and values alike, owned by {@code scope} (with the views made on the way; closing them leaves the buffer).
+     * Writes a step's keys and values {@code [batch, kvHeads, t, headDim]} of one layer after the {@code at} slots
+     * already stored; returns views of all filled slots, keys {@code [batch, kvHeads, S, headDim]} and values
+     * alike, owned by {@code scope} (with the views made on the way; closing them leaves the buffers).
      */
-    NDArray[] append(int layer, NDArray keysValues, int at, NDManager scope) {
-        Shape shape = keysValues.getShape();
-        int t = (int) shape.get(2);
-        int filled = at + t;
-        NDArray buf = kv[layer];
+    NDArray[] append(int layer, NDArray keys, NDArray values, int at, NDManager scope) {
+        int filled = at + (int) keys.getShape().get(2);
+        NDArray[] views = {write(2 * layer, keys, at, filled, scope), write(2 * layer + 1, values, at, filled, scope)};
+        if (layer == kv.length / 2 - 1) {
+            stored = filled;
+        }
+        return views;
+    }
+
+    /** Writes slots [at, filled) of buffer i; returns a view of its slots [0, filled) owned by scope. */
+    private NDArray write(int i, NDArray part, int at, int filled, NDManager scope) {
+        Shape shape = part.getShape();
+        NDArray buf = kv[i];
         if (JniUtils.isGradMode()) {
-            NDArray n = buf == null ? keysValues.mul(1f) : buf.concat(keysValues, 2);
+            NDArray n = buf == null ? part.mul(1f) : buf.concat(part, 2);
             n.attach(manager);
             if (buf != null) {
                 buf.close();
@@ -113,23 +123,17 @@ public final class KvCache implements AutoCloseable {
         } else {
             if (buf == null) {
                 int cap = Math.max(reserved, filled + HEADROOM);
-                buf = manager.zeros(new Shape(shape.get(0), shape.get(1), cap, shape.get(3)),
-                        keysValues.getDataType());
+                buf = manager.zeros(new Shape(shape.get(0), shape.get(1), cap, shape.get(3)), part.getDataType());
             } else if (buf.getShape().get(2) < filled) {
                 buf = regrow(buf, at, Math.max(filled + HEADROOM, (int) (buf.getShape().get(2) * 3 / 2)));
             }
-            buf.set(new NDIndex().addAllDim(2).addSliceDim(at, filled), keysValues);
+            buf.set(new NDIndex().addAllDim(2).addSliceDim(at, filled), part);
         }
-        kv[layer] = buf;
-        if (layer == kv.length - 1) {
-            stored = filled;
-        }
-        // Two split calls, not slicing: an index of three dimensions is three aten::slice calls per view.
+        kv[i] = buf;
+        // One split call, not slicing: an index over three dimensions is three aten::slice calls.
         NDList slots = buf.split(new long[] {filled}, 2);
         slots.attach(scope);
-        NDList keysAndValues = slots.get(0).split(2, 1);
-        keysAndValues.attach(scope);
-        return new NDArray[] {keysAndValues.get(0), keysAndValues.get(1)};
+        return slots.get(0);
     }
 
     /** A buffer of {@code capacity} slots holding the first {@code filled} slots of {@code old}; closes old. */
@@ -152,7 +156,7 @@ public final class KvCache implements AutoCloseable {
         if (batch != 1) {
             throw new IllegalStateException("only a single-sequence cache can be expanded, this one has " + batch);
         }
-        KvCache c = new KvCache(parent, kv.length, n);
+        KvCache c = new KvCache(parent, kv.length / 2, n);
         int len = stored;
         c.stored = len;
         c.reserved = len + extraSlots;
@@ -236,7 +240,7 @@ public final class KvCache implements AutoCloseable {
         keepRows(rows);
     }
 
-    /** NDArrays open under this cache's manager: one buffer per layer once filled (for leak checks). */
+    /** NDArrays open under this cache's manager: two buffers per layer once filled (for leak checks). */
     public int openArrays() {
         return manager instanceof ai.djl.ndarray.BaseNDManager b ? b.getManagedArrays().size() : -1;
     }
