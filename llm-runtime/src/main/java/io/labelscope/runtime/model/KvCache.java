@@ -127,7 +127,8 @@ public final class KvCache implements AutoCloseable {
             } else if (buf.getShape().get(2) < filled) {
                 buf = regrow(buf, at, Math.max(filled + HEADROOM, (int) (buf.getShape().get(2) * 3 / 2)));
             }
-            buf.set(new NDIndex().addAllDim(2).addSliceDim(at, filled), part);
+            // "..., a:b, :" is two aten::slice calls; ":, :, a:b" (or addAllDim(2)) would be three.
+            buf.set(new NDIndex("..., " + at + ":" + filled + ", :"), part);
         }
         kv[i] = buf;
         // One split call, not slicing: an index over three dimensions is three aten::slice calls.
