@@ -114,7 +114,16 @@ public final class KvCache implements AutoCloseable {
         Shape shape = part.getShape();
         NDArray buf = kv[i];
         if (JniUtils.isGradMode()) {
-            NDArray n = buf == null ? part.mul(1f) : buf.concat(part, 2);
+            NDArray n;
+            if (buf == null) {
+                n = part.mul(1f);
+            } else if (buf.getShape().get(2) == at) {
+                n = buf.concat(part, 2);
+            } else { // a buffer allocated with room (reserve, or filled before recording began): its slots [0, at)
+                try (NDArray held = buf.get(new NDIndex("..., :" + at + ", :"))) {
+                    n = held.concat(part, 2);
+                }
+            }
             n.attach(manager);
             if (buf != null) {
                 buf.close();
