@@ -4,18 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.labelscope.runtime.testing.Fixtures;
 import io.labelscope.runtime.testing.TinyCheckpoint;
-import java.io.File;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,58 +24,13 @@ class JlamaPeerTest {
     Path tmp;
 
     static Optional<Path> java21() {
-        List<String> candidates = new ArrayList<>();
-        candidates.add(System.getProperty("labelscope.java21.home", ""));
-        candidates.add(Optional.ofNullable(System.getenv("LABELSCOPE_JAVA21_HOME")).orElse(""));
-        candidates.add("/usr/lib/jvm/temurin-25-jdk-amd64");
-        File[] jvms = new File("/usr/lib/jvm").listFiles();
-        if (jvms != null) {
-            Arrays.stream(jvms).map(File::getPath).sorted().forEach(candidates::add);
-        }
-        for (String c : candidates) {
-            if (c.isBlank()) {
-                continue;
-            }
-            Path java = Path.of(c, "bin", "java");
-            if (Files.isExecutable(java) && featureVersion(java) >= 21) {
-                return Optional.of(java);
-            }
-        }
-        return Optional.empty();
-    }
-
-    private static int featureVersion(Path java) {
-        try {
-            Process p = new ProcessBuilder(java.toString(), "-XshowSettings:properties", "-version")
-                    .redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes());
-            p.waitFor(30, TimeUnit.SECONDS);
-            for (String line : out.split("\n")) {
-                String l = line.strip();
-                if (l.startsWith("java.specification.version = ")) {
-                    return Integer.parseInt(l.substring("java.specification.version = ".length()).strip());
-                }
-            }
-        } catch (Exception e) {
-            return -1;
-        }
-        return -1;
+        return io.labelscope.runtime.bench.JlamaRunner.java21();
     }
 
     /** Runs the peer; returns logits [T][vocab]. */
     static float[][] jlamaLogits(Path java, Path modelDir, int[] tokens, int vocab, Path work) throws Exception {
-        String cp = Stream.of(System.getProperty("java.class.path").split(File.pathSeparator))
-                .filter(e -> !e.contains("surefire"))
-                .collect(Collectors.joining(File.pathSeparator));
         Path out = work.resolve("jlama-logits.bin");
-        List<String> cmd = List.of(java.toString(), "--add-modules", "jdk.incubator.vector", "--enable-preview",
-                "--source", Integer.toString(featureVersion(java)), "-cp", cp, "-Xmx2g",
-                Path.of("src/test/jlama/JlamaPeer.java").toAbsolutePath().toString(), modelDir.toString(),
-                Arrays.stream(tokens).mapToObj(Integer::toString).collect(Collectors.joining(",")), "1", out.toString());
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String log = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(300, TimeUnit.SECONDS)).as("jlama peer finished").isTrue();
-        assertThat(p.exitValue()).as("jlama peer exit status; output:\n" + log).isZero();
+        io.labelscope.runtime.bench.JlamaRunner.run(java, modelDir, tokens, 1, 0, out);
         ByteBuffer bb = ByteBuffer.wrap(Files.readAllBytes(out)).order(ByteOrder.LITTLE_ENDIAN);
         float[][] l = new float[tokens.length][vocab];
         for (int i = 0; i < tokens.length; i++) {

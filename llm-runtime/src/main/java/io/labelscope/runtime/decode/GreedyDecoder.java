@@ -149,7 +149,9 @@ public final class GreedyDecoder {
             gather = root.create(capture.space().gatherIndex());
         }
         long[][] full = opt.recompute() ? first : null;
-        KvCache cache = prefix != null ? prefix.cache.expand(root, b) : model.lm().newCache(root, b);
+        // Room for the prompt and every new token up front, so the cache never reallocates while decoding.
+        int extraSlots = width + opt.maxNewTokens();
+        KvCache cache = newCache(prefix, b, extraSlots);
         NDManager cur = root.newSubManager();
         try {
             NDArray logits = model.lm().forward(cur, first, cache, true);
@@ -249,7 +251,7 @@ public final class GreedyDecoder {
                 if (full != null) {
                     full = appendColumn(full, feed);
                     cache.close();
-                    cache = prefix != null ? prefix.cache.expand(root, b) : model.lm().newCache(root, b);
+                    cache = newCache(prefix, b, full[0].length);
                     logits = model.lm().forward(nxt, full, cache, true);
                 } else {
                     logits = model.lm().forward(nxt, feed, cache, true);
@@ -279,6 +281,16 @@ public final class GreedyDecoder {
             out.add(new Raw(r.idArray(), text, stop, steps, prefixLen + prompts.get(i).length));
         }
         return out;
+    }
+
+    /** A cache of {@code rows} rows, copies of the prefix's when there is one, with room for extraSlots more. */
+    private KvCache newCache(Prefix prefix, int rows, int extraSlots) {
+        if (prefix != null) {
+            return prefix.cache.expand(model.manager(), rows, extraSlots);
+        }
+        KvCache c = model.lm().newCache(model.manager(), rows);
+        c.reserve(extraSlots);
+        return c;
     }
 
     private static long[][] appendColumn(long[][] a, long[][] col) {

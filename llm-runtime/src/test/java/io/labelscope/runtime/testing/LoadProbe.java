@@ -55,6 +55,16 @@ public final class LoadProbe {
 
     /** Output of a probe run in a child JVM with {@code jvmFlags}; fails if it does not exit within 120 s. */
     public static String run(List<String> jvmFlags, Path dir, String dtype, int[] tokens, Path out) throws Exception {
+        return runMain(LoadProbe.class, jvmFlags, List.of(dir.toString(), dtype,
+                java.util.Arrays.stream(tokens).mapToObj(Integer::toString)
+                        .collect(java.util.stream.Collectors.joining(",")), out.toString()));
+    }
+
+    /**
+     * Output (stdout and stderr) of {@code main} run in a child JVM on this class path with {@code jvmFlags} and one
+     * libtorch thread; fails if it does not exit within 120 s.
+     */
+    public static String runMain(Class<?> main, List<String> jvmFlags, List<String> args) throws Exception {
         String cp = java.util.stream.Stream.of(System.getProperty("java.class.path").split(File.pathSeparator))
                 .filter(e -> !e.contains("surefire"))
                 .collect(java.util.stream.Collectors.joining(File.pathSeparator));
@@ -63,14 +73,13 @@ public final class LoadProbe {
         cmd.addAll(jvmFlags);
         cmd.add("-Dai.djl.pytorch.num_threads=1");
         cmd.add("-Dai.djl.pytorch.num_interop_threads=1");
-        cmd.addAll(List.of("-cp", cp, LoadProbe.class.getName(), dir.toString(), dtype,
-                java.util.Arrays.stream(tokens).mapToObj(Integer::toString)
-                        .collect(java.util.stream.Collectors.joining(",")), out.toString()));
+        cmd.addAll(List.of("-cp", cp, main.getName()));
+        cmd.addAll(args);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes());
         if (!p.waitFor(120, TimeUnit.SECONDS)) {
             p.destroyForcibly();
-            throw new AssertionError("load probe did not finish; output:\n" + log);
+            throw new AssertionError(main.getSimpleName() + " did not finish; output:\n" + log);
         }
         return log;
     }
