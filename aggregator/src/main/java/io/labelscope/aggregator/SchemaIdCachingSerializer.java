@@ -10,6 +10,7 @@ import org.apache.kafka.common.serialization.Serializer;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,6 +25,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * Apicurio (which registers or looks up the schema) is reused, followed by the same Avro binary encoding.
  */
 final class SchemaIdCachingSerializer<T extends SpecificRecord> implements Serializer<T> {
+
+    static final Duration REGISTRY_RETRY_BUDGET = Duration.ofSeconds(3);
+    private static final long FIRST_BACKOFF_MILLIS = 100;
+    private static final long MAX_BACKOFF_MILLIS = 1000;
 
     /** Magic byte + 4-byte id, as {@code AvroSerdeConfig.registry} configures the wire format. */
     static final int HEADER_BYTES = 5;
@@ -45,7 +50,7 @@ final class SchemaIdCachingSerializer<T extends SpecificRecord> implements Seria
         }
         byte[] header = headerByTopic.get(topic);
         if (header == null) {
-            byte[] first = registry.serialize(topic, value);
+            byte[] first = serializeThroughRegistry(topic, value);
             if (first.length < HEADER_BYTES || first[0] != 0) {
                 throw new SerializationException("expected the Confluent format (magic byte 0) on " + topic);
             }
@@ -67,6 +72,32 @@ final class SchemaIdCachingSerializer<T extends SpecificRecord> implements Seria
             throw new SerializationException("cannot write " + value.getSchema().getFullName(), e);
         }
         return out.toByteArray();
+    }
+
+    /** The registry-aware serializer's bytes, retried while the registry does not answer (see the class doc). */
+    private byte[] serializeThroughRegistry(String topic, T value) {
+        long start = System.nanoTime();
+        long backoff = FIRST_BACKOFF_MILLIS;
+        while (true) {
+            try {
+                return registry.serialize(topic, value);
+            } catch (RuntimeException e) {
+                if (!RegistryUnavailableException.isTransient(e)) {
+                    throw e;
+                }
+                Duration waited = Duration.ofNanos(System.nanoTime() - start);
+                if (waited.plusMillis(backoff).compareTo(REGISTRY_RETRY_BUDGET) > 0) {
+                    throw new RegistryUnavailableException(topic, waited, e);
+                }
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new RegistryUnavailableException(topic, waited, e);
+                }
+                backoff = Math.min(2 * backoff, MAX_BACKOFF_MILLIS);
+            }
+        }
     }
 
     @Override

@@ -1,14 +1,20 @@
 package io.labelscope.aggregator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
+import io.labelscope.aggregator.ops.StreamThreadRecovery;
+import io.labelscope.platform.testing.ChildProcesses;
 import io.labelscope.platform.testing.TestPlatform;
 import io.labelscope.schemas.AlignmentMetric;
 import io.labelscope.schemas.Topics;
 import io.labelscope.schemas.serde.AvroSerdeConfig;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import org.apache.kafka.streams.errors.StreamsException;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.junit.jupiter.api.Test;
 
 /** The cached-id serializer writes exactly the bytes the registry's serializer writes (real registry). */
@@ -35,5 +41,34 @@ class SchemaIdCachingSerializerTest {
             }
         }
         reference.close();
+    }
+
+    /**
+     * A registry that does not answer (nothing listens on the port) is retried for the budget, then reported as
+     * transient, which makes the stream thread be replaced instead of the client shut down.
+     */
+    @Test
+    void anUnreachableRegistryIsRetriedThenReportedAsTransient() throws Exception {
+        int nothingListens = ChildProcesses.freePort();
+        Map<String, Object> config = AvroSerdeConfig.registry("http://127.0.0.1:" + nothingListens);
+        try (SchemaIdCachingSerializer<AlignmentMetric> cached = new SchemaIdCachingSerializer<>()) {
+            cached.configure(config, false);
+            long start = System.nanoTime();
+            Throwable thrown = catchThrowable(() -> cached.serialize(Topics.ALIGNMENT_METRICS, metric("m", 1)));
+            Duration waited = Duration.ofNanos(System.nanoTime() - start);
+
+            assertThat(thrown).isInstanceOf(RegistryUnavailableException.class)
+                    .hasMessageContaining(Topics.ALIGNMENT_METRICS);
+            assertThat(waited).as("retried for about the budget")
+                    .isBetween(SchemaIdCachingSerializer.REGISTRY_RETRY_BUDGET.minusMillis(1200),
+                            SchemaIdCachingSerializer.REGISTRY_RETRY_BUDGET.plusSeconds(5));
+            // As Kafka Streams hands it over: wrapped by the record collector and the task.
+            StreamsException wrapped = new StreamsException(new StreamsException("Unable to serialize record",
+                    thrown));
+            assertThat(new StreamThreadRecovery().handle(wrapped))
+                    .isEqualTo(StreamThreadExceptionResponse.REPLACE_THREAD);
+            assertThat(new StreamThreadRecovery().handle(new StreamsException(new IllegalStateException("bug"))))
+                    .isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
+        }
     }
 }

@@ -10,10 +10,11 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Unmatched;
 
 /**
- * {@code labelscope bench runtime|worker|aggregator|breakdown}: runs a component's benchmark command from this checkout. The
- * benchmarks live beside the code they measure (the runtime's in its main sources, the services' in their test
- * sources, since they start a real broker and registry the way the tests do); this builds their class path with
- * Maven and runs them, and each rewrites its report under docs/.
+ * {@code labelscope bench runtime|worker|aggregator|breakdown|routing}: runs a component's benchmark command from this
+ * checkout. The benchmarks live beside the code they measure (the runtime's and the annotate-next routing
+ * simulation's in their main sources, the services' in their test sources, since they start a real broker and
+ * registry the way the tests do); this builds their class path with Maven and runs them, and each rewrites its
+ * report under docs/.
  */
 @Command(name = "bench",
         mixinStandardHelpOptions = true,
@@ -30,7 +31,11 @@ final class BenchCommand implements Callable<Integer> {
         aggregator("aggregator", "test-compile", "test", "target/test-classes:target/classes",
                 "io.labelscope.aggregator.bench.AggregatorBenchmark", "printed; docs/benchmarks.md keeps the last run"),
         breakdown("inference-worker", "test-compile", "test", "target/test-classes:target/classes",
-                "io.labelscope.worker.BreakdownBenchmark", "docs/benchmarks-breakdown.md");
+                "io.labelscope.worker.BreakdownBenchmark", "docs/benchmarks-breakdown.md"),
+        // The demo model's distributions on real annotated documents, then the annotate-next strategies against
+        // random picks (issue #18); paths default to the checkout root, where this runs.
+        routing("demo-model", "compile", "runtime", "target/classes", "io.labelscope.demomodel.RoutingBenchmark",
+                "docs/benchmarks-routing.md, docs/routing.png, docs/routing-curves.csv");
 
         final String module;
         final String phase;
@@ -49,7 +54,7 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    @Parameters(index = "0", paramLabel = "COMPONENT", description = "runtime, worker or aggregator")
+    @Parameters(index = "0", paramLabel = "COMPONENT", description = "runtime, worker, aggregator, breakdown or routing")
     Benchmark benchmark;
 
     /** Everything after the component goes to the benchmark, options included. */

@@ -3,7 +3,6 @@ package io.labelscope.cli;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -57,7 +56,11 @@ final class DemoCommand {
         }
     }
 
-    /** Platform up, demo tasks registered, services started and ready. */
+    /**
+     * Platform up, demo tasks registered where no task of that name is, services started and ready. A task a user
+     * registered under a demo task's name is kept as it is: re-registering it would replace their definition and
+     * change its run ids.
+     */
     static Started bringUp(PrintWriter out) throws Exception {
         PlatformSettings settings = PlatformCommand.platform().settings();
         LocalPlatform platform = new LocalPlatform(settings);
@@ -71,7 +74,7 @@ final class DemoCommand {
             taskFiles = files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
         }
         // KafkaOptions' defaults are the local platform's addresses.
-        TaskCommand.register(taskFiles, new KafkaOptions(), out);
+        TaskCommand.registerMissing(taskFiles, new KafkaOptions(), out);
         LocalServices services = new LocalServices(root, settings);
         List<String> started = services.start(line -> {
             out.println(line);
@@ -79,13 +82,15 @@ final class DemoCommand {
         });
         out.println("waiting for the services to be ready (the worker loads its model) …");
         out.flush();
-        services.awaitReady(Duration.ofMinutes(5));
+        services.awaitReady();
         return new Started(platform, services, report.started().contains(LocalPlatform.KAFKA), started);
     }
 
     @Command(name = "up", mixinStandardHelpOptions = true,
-            description = "Start the platform, register the demo tasks (goemotions, mfrc), start one inference worker "
-                    + "and the aggregator, and return once everything is ready. Stop with `labelscope down`.")
+            description = "Start what is not running: the platform, one inference worker and the aggregator (each "
+                    + "under a restart loop); register the demo tasks (goemotions, mfrc) where no task of that name "
+                    + "is registered; return once everything is ready, or fail naming the service that was not ready "
+                    + "within LABELSCOPE_START_TIMEOUT_SECONDS (300) and its log. Stop with `labelscope down`.")
     static final class Up implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -233,11 +238,14 @@ final class DemoCommand {
             if (!Files.isRegularFile(file)) {
                 throw new Labelscope.UserError("demo data " + file + " is missing", 1);
             }
-            perTask.add(docs.convertAll(InputRows.read(file, InputRows.Format.JSONL)).accepted());
+            // Unchecked against the tasks topic: the demo data and the demo tasks are committed together, and the
+            // demo registers those tasks itself.
+            perTask.add(docs.convertAll(InputRows.read(file, InputRows.Format.JSONL), RegisteredTasks.unchecked())
+                    .accepted());
             ProduceCommand.Annotations notes = new ProduceCommand.Annotations();
             notes.task = task;
             allAnnotations.addAll(notes.convertAll(InputRows.read(dir.resolve(task + "-annotations.jsonl"),
-                    InputRows.Format.JSONL)).accepted());
+                    InputRows.Format.JSONL), RegisteredTasks.unchecked()).accepted());
         }
         int total = limit == null ? Integer.MAX_VALUE : limit;
         for (int i = 0; documents.size() < total; i++) {

@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         versionProvider = Labelscope.Version.class,
         description = "Watch how LLMs do multi-label classification, live.",
         subcommands = {DemoCommand.Demo.class, DemoCommand.Up.class, DemoCommand.Down.class, PlatformCommand.class, ProduceCommand.class, TailCommand.class, EvalCommand.class, TopicsCommand.class, BenchCommand.class, TaskCommand.class, ModelCommand.class,
+                ServicesCommand.Status.class, ServicesCommand.Restart.class,
                 ExportCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Labelscope {
@@ -24,7 +25,7 @@ public final class Labelscope {
     public static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new Labelscope());
         commandLine.setExecutionExceptionHandler((exception, cmd, parseResult) -> {
-            cmd.getErr().println("labelscope " + cmd.getCommandName() + ": " + oneLine(exception));
+            cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + oneLine(exception));
             return exception instanceof UserError error ? error.exitCode() : 1;
         });
         return commandLine;

@@ -16,11 +16,13 @@ import picocli.CommandLine.Spec;
 @Command(name = "platform",
         mixinStandardHelpOptions = true,
         description = {"Start, stop or inspect the local platform: a real KRaft Kafka broker and the Apicurio "
-                + "schema registry, as background processes with data and logs under .labelscope/.",
+                + "schema registry (schemas kept in an H2 file), as background processes under restart loops, with "
+                + "data, rotated logs and pid files under .labelscope/.",
                 "",
                 "Environment: LABELSCOPE_HOME, LABELSCOPE_HOST (127.0.0.1), LABELSCOPE_KAFKA_PORT (9092), "
                         + "LABELSCOPE_KAFKA_CONTROLLER_PORT (9093), LABELSCOPE_REGISTRY_PORT (8081), "
-                        + "LABELSCOPE_PARTITIONS (3)."},
+                        + "LABELSCOPE_PARTITIONS (3), LABELSCOPE_LOG_MAX_FILE_SIZE (10M), LABELSCOPE_LOG_BACKUPS (3), "
+                        + "LABELSCOPE_START_TIMEOUT_SECONDS (300)."},
         subcommands = {PlatformCommand.Up.class, PlatformCommand.Down.class, PlatformCommand.Status.class})
 final class PlatformCommand {
 

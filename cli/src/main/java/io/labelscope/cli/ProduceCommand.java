@@ -39,6 +39,14 @@ import picocli.CommandLine.Spec;
         subcommands = {ProduceCommand.Documents.class, ProduceCommand.Annotations.class})
 final class ProduceCommand {
 
+    // For --help; the numbers are ExitCode's (cli/README.md lists them for every command).
+    private static final String EXIT_OK = "0:every line was sent";
+    private static final String EXIT_ERROR = "1:an unknown --task, a missing header column or a file that is not "
+            + "UTF-8 (nothing was sent), or a send that failed";
+    private static final String EXIT_USAGE = "2:bad options, or no such file";
+    private static final String EXIT_UNREACHABLE = "3:the broker or the schema registry did not answer";
+    private static final String EXIT_REJECTED = "4:some lines were rejected (listed); every other line was sent";
+
     /** What a row becomes: a keyed record, or the reason it was rejected. */
     sealed interface Converted {
         record Accepted(String key, SpecificRecord value) implements Converted {
@@ -67,22 +75,33 @@ final class ProduceCommand {
                 description = "Send at most this many records per second (default: as fast as possible).")
         Double rate;
 
+        @Option(names = "--no-check",
+                description = "Send without checking tasks (and annotation labels) against the registered tasks.")
+        boolean noCheck;
+
         abstract String topic();
 
         abstract String noun();
 
-        abstract Converted convert(InputRows.Row row);
+        /** The header columns a CSV/TSV file must have. */
+        abstract List<String> requiredColumns();
+
+        /** The {@code --task} given, for rows without a task column. */
+        abstract String defaultTask();
+
+        /** @param tasks the registered tasks, to check the row's task (and labels) against */
+        abstract Converted convert(InputRows.Row row, RegisteredTasks tasks);
 
         /** The rows that become records, and the line number and reason of every one that does not. */
         record Conversion(List<Converted.Accepted> accepted, Map<Long, String> rejected) {
         }
 
-        Conversion convertAll(InputRows.Contents contents) {
+        Conversion convertAll(InputRows.Contents contents, RegisteredTasks tasks) {
             Map<Long, String> rejected = new LinkedHashMap<>();
             contents.unreadable().forEach(u -> rejected.put(u.line(), u.reason()));
             List<Converted.Accepted> accepted = new ArrayList<>();
             for (InputRows.Row row : contents.rows()) {
-                Converted converted = convert(row);
+                Converted converted = convert(row, tasks);
                 if (converted instanceof Converted.Rejected r) {
                     rejected.put(row.line(), r.reason());
                 } else {
@@ -95,9 +114,16 @@ final class ProduceCommand {
         @Override
         public Integer call() throws Exception {
             if (rate != null && !(rate > 0)) {
-                throw new Labelscope.UserError("--rate must be positive, was " + rate, 2);
+                throw new Labelscope.UserError("--rate must be positive, was " + rate, ExitCode.USAGE);
             }
-            Conversion conversion = convertAll(InputRows.read(file, InputRows.formatOf(file, format)));
+            // The file first (its problems need no platform), then the services, then the rows against the tasks.
+            InputRows.Contents contents = InputRows.read(file, InputRows.formatOf(file, format));
+            requireColumns(contents.header());
+            kafka.requireBroker();
+            kafka.requireRegistry();
+            RegisteredTasks tasks = noCheck ? RegisteredTasks.unchecked() : RegisteredTasks.read(kafka);
+            tasks.requireKnown(defaultTask());
+            Conversion conversion = convertAll(contents, tasks);
             Map<Long, String> rejected = conversion.rejected();
             List<Converted.Accepted> accepted = conversion.accepted();
 
@@ -105,6 +131,11 @@ final class ProduceCommand {
             AtomicLong acknowledged = new AtomicLong();
             AtomicReference<Exception> failure = new AtomicReference<>();
             Map<String, Object> config = new LinkedHashMap<>(AvroSerdeConfig.producer(kafka.registryUrl()));
+            // Bounded waits if the broker goes away after the check (the defaults block for a minute, then two);
+            // --kafka-config may set others.
+            config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
+            config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+            config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
             config.putAll(kafka.clientSettings());
             config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
             config.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -128,7 +159,7 @@ final class ProduceCommand {
             progress.finish(acknowledged.get());
             if (failure.get() != null) {
                 throw new Labelscope.UserError("sending to " + topic() + " failed after " + acknowledged.get()
-                        + " records: " + failure.get().getMessage(), 1);
+                        + " records: " + failure.get().getMessage(), ExitCode.ERROR);
             }
             PrintWriter out = spec.commandLine().getOut();
             out.printf("sent %d %s to %s%n", acknowledged.get(), noun(), topic());
@@ -141,7 +172,22 @@ final class ProduceCommand {
                 }
             }
             out.flush();
-            return accepted.isEmpty() && !rejected.isEmpty() ? 1 : 0;
+            return rejected.isEmpty() ? ExitCode.OK : ExitCode.LINES_REJECTED;
+        }
+
+        /** A CSV/TSV header without a required column fails once, here, instead of rejecting every row. */
+        private void requireColumns(List<String> header) {
+            if (header == null) {
+                return;
+            }
+            List<String> missing = requiredColumns().stream().filter(c -> !header.contains(c))
+                    .map(c -> "'" + c + "'").toList();
+            if (!missing.isEmpty()) {
+                throw new Labelscope.UserError(file + " has no " + String.join(", ", missing)
+                        + (missing.size() == 1 ? " column" : " columns") + " in its header row, which has "
+                        + (header.isEmpty() ? "no columns" : "the columns " + String.join(", ", header))
+                        + " (required: " + String.join(", ", requiredColumns()) + ")", ExitCode.ERROR);
+            }
         }
 
         private void pace(long startNanos, int sent) throws InterruptedException {
@@ -155,12 +201,14 @@ final class ProduceCommand {
             }
         }
 
-        /** The row's {@code task} column, else the {@code --task} given. */
-        static String taskOf(InputRows.Row row, String defaultTask, List<String> problems) {
+        /** The row's {@code task} column, else the {@code --task} given; a missing or unknown task is a problem. */
+        static String taskOf(InputRows.Row row, String defaultTask, RegisteredTasks tasks, List<String> problems) {
             String rowTask = row.text("task");
             String taskName = rowTask != null && !rowTask.isBlank() ? rowTask.strip() : defaultTask;
-            if (taskName == null) {
-                problems.add("no task (add a task column or --task)");
+            String taskProblem = taskName == null ? "no task (add a task column or --task)"
+                    : tasks.taskProblem(taskName);
+            if (taskProblem != null) {
+                problems.add(taskProblem);
             }
             return taskName;
         }
@@ -178,7 +226,10 @@ final class ProduceCommand {
     @Command(name = "documents", mixinStandardHelpOptions = true,
             description = {"Send documents to the `documents` topic. Columns: id, text (required); task "
                     + "(optional, else --task); every other column goes into the document's metadata.",
-                    "Rows without an id or text, and repeated ids, are rejected and listed by line number."})
+                    "Rows without an id or text, repeated ids and rows of a task that is not registered are "
+                            + "rejected and listed by line number; the other rows are sent."},
+            exitCodeListHeading = "%nExit codes:%n", exitCodeList = {EXIT_OK, EXIT_ERROR, EXIT_USAGE,
+                    EXIT_UNREACHABLE, EXIT_REJECTED})
     static final class Documents extends FileProducer {
         @Option(names = "--task", paramLabel = "TASK",
                 description = "Task of every document without a `task` column (e.g. goemotions).")
@@ -197,11 +248,21 @@ final class ProduceCommand {
         }
 
         @Override
-        Converted convert(InputRows.Row row) {
+        List<String> requiredColumns() {
+            return List.of("id", "text");
+        }
+
+        @Override
+        String defaultTask() {
+            return task;
+        }
+
+        @Override
+        Converted convert(InputRows.Row row, RegisteredTasks tasks) {
             List<String> problems = new ArrayList<>();
             String id = required(row, "id", problems);
             String text = required(row, "text", problems);
-            String taskName = taskOf(row, task, problems);
+            String taskName = taskOf(row, task, tasks, problems);
             if (id != null && !seen.add(id)) {
                 problems.add("id " + id + " appears earlier in the file");
             }
@@ -223,7 +284,12 @@ final class ProduceCommand {
             description = {"Send annotations to the `annotations` topic. Columns: document_id, annotator_id, labels "
                     + "(required); task (optional, else --task).",
                     "labels: a JSON list, or labels separated by ; , or | — empty means the annotator chose no "
-                            + "label (it still counts). Re-sending an annotator's labels replaces them."})
+                            + "label (it still counts). Re-sending an annotator's labels replaces them.",
+                    "Rows naming a label outside their task's label set (compared trimmed and lower-cased; none "
+                            + "is allowed) or a task that is not registered are rejected and listed by line number; "
+                            + "the other rows are sent."},
+            exitCodeListHeading = "%nExit codes:%n", exitCodeList = {EXIT_OK, EXIT_ERROR, EXIT_USAGE,
+                    EXIT_UNREACHABLE, EXIT_REJECTED})
     static final class Annotations extends FileProducer {
         private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -241,17 +307,31 @@ final class ProduceCommand {
         }
 
         @Override
-        Converted convert(InputRows.Row row) {
+        List<String> requiredColumns() {
+            return List.of("document_id", "annotator_id", "labels");
+        }
+
+        @Override
+        String defaultTask() {
+            return task;
+        }
+
+        @Override
+        Converted convert(InputRows.Row row, RegisteredTasks tasks) {
             List<String> problems = new ArrayList<>();
             String documentId = required(row, "document_id", problems);
             String annotatorId = required(row, "annotator_id", problems);
-            String taskName = taskOf(row, task, problems);
+            String taskName = taskOf(row, task, tasks, problems);
             List<String> labels = null;
             if (!row.fields().containsKey("labels")) {
                 problems.add("missing labels column");
             } else {
                 try {
                     labels = labels(row.fields().get("labels"));
+                    String labelProblem = tasks.labelProblem(taskName, labels);
+                    if (labelProblem != null) {
+                        problems.add(labelProblem);
+                    }
                 } catch (IllegalArgumentException e) {
                     problems.add(e.getMessage());
                 }

@@ -1,7 +1,13 @@
 package io.labelscope.cli;
 
 import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +19,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import io.labelscope.schemas.AlignmentMetric;
+import io.labelscope.schemas.DeadLetter;
 import io.labelscope.schemas.DocumentDistribution;
 import io.labelscope.schemas.MethodResult;
 import io.labelscope.schemas.SpikinessMetric;
@@ -21,6 +30,7 @@ import io.labelscope.schemas.Summary;
 import io.labelscope.schemas.Topics;
 import io.labelscope.schemas.serde.AvroSerdeConfig;
 import io.labelscope.schemas.serde.Decoded;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -28,23 +38,55 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code labelscope tail distributions|alignment|spikiness}: follow the aggregator's output as a live table. */
+/**
+ * {@code labelscope tail distributions|alignment|spikiness|dead-letters}: follow the aggregator's output, or the
+ * records any service rejected, as a live table.
+ */
 @Command(name = "tail",
         mixinStandardHelpOptions = true,
-        description = {"Follow a result topic as a readable table (or JSON lines with --json). Reads every partition "
-                + "without joining a consumer group, so it never takes work from anyone.",
+        description = {"Follow a result topic, or the dead letters, as a readable table (or JSON lines with --json). "
+                + "Reads every partition without joining a consumer group, so it never takes work from anyone.",
                 "Methods in the distributions table: MOG max-over-generations, CTN compare-to-none, HARD hard "
-                        + "predictions, FIRST first-step softmax; each cell is NLL/L1/F1 (- without annotators)."})
+                        + "predictions, FIRST first-step softmax; each cell is NLL/L1/F1 (- without annotators).",
+                "dead-letters: every record a service rejected (time, source topic, key, error type, reason); in "
+                        + "--json the key is text and the original value base64."})
 final class TailCommand implements Callable<Integer> {
 
-    /** What can be tailed, and the topic behind it. */
+    /** What can be tailed, as it is written on the command line, and the topic behind it. */
     enum Stream {
-        distributions(Topics.DISTRIBUTIONS), alignment(Topics.ALIGNMENT_METRICS), spikiness(Topics.SPIKINESS_METRICS);
+        distributions("distributions", Topics.DISTRIBUTIONS),
+        alignment("alignment", Topics.ALIGNMENT_METRICS),
+        spikiness("spikiness", Topics.SPIKINESS_METRICS),
+        deadLetters("dead-letters", Topics.DEAD_LETTERS);
 
+        final String argument;
         final String topic;
 
-        Stream(String topic) {
+        Stream(String argument, String topic) {
+            this.argument = argument;
             this.topic = topic;
+        }
+
+        static List<String> arguments() {
+            return Arrays.stream(values()).map(s -> s.argument).toList();
+        }
+    }
+
+    /** Parses a STREAM argument (an enum constant's name cannot hold the dash of {@code dead-letters}). */
+    static final class StreamConverter implements CommandLine.ITypeConverter<Stream> {
+        @Override
+        public Stream convert(String value) {
+            return Arrays.stream(Stream.values()).filter(s -> s.argument.equals(value)).findFirst()
+                    .orElseThrow(() -> new CommandLine.TypeConversionException("expected one of "
+                            + String.join(", ", Stream.arguments()) + " but was '" + value + "'"));
+        }
+    }
+
+    /** For the help text and shell completion. */
+    static final class StreamNames implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return Stream.arguments().iterator();
         }
     }
 
@@ -57,13 +99,14 @@ final class TailCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka;
 
-    @Parameters(paramLabel = "STREAM", description = "distributions, alignment or spikiness")
+    @Parameters(paramLabel = "STREAM", converter = StreamConverter.class, completionCandidates = StreamNames.class,
+            description = "distributions, alignment, spikiness or dead-letters")
     Stream stream;
 
-    @Option(names = "--task", description = "Only this task.")
+    @Option(names = "--task", description = "Only this task (not for dead-letters).")
     String task;
 
-    @Option(names = "--model", description = "Only this model.")
+    @Option(names = "--model", description = "Only this model (not for dead-letters).")
     String model;
 
     @Option(names = "--json", description = "One JSON object per record instead of a table.")
@@ -81,6 +124,13 @@ final class TailCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (stream == Stream.deadLetters && (task != null || model != null)) {
+            // A dead letter is a record that could not be used; often its task is exactly what could not be read.
+            throw new Labelscope.UserError("--task and --model do not apply to dead-letters: a dead letter keeps "
+                    + "the rejected record's bytes, not its task", ExitCode.USAGE);
+        }
+        kafka.requireBroker();
+        kafka.requireRegistry();
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> config = new LinkedHashMap<>(AvroSerdeConfig.consumer(kafka.registryUrl()));
         config.putAll(kafka.clientSettings());
@@ -93,7 +143,8 @@ final class TailCommand implements Callable<Integer> {
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
             if (partitions.isEmpty()) {
                 throw new Labelscope.UserError("topic " + stream.topic + " does not exist on "
-                        + kafka.bootstrapServers() + " (is the platform up?)", 1);
+                        + kafka.bootstrapServers() + " (create the topics with ./labelscope up, or ./labelscope topics "
+                        + "ensure on your cluster)", ExitCode.ERROR);
             }
             consumer.assign(partitions);
             if (fromBeginning) {
@@ -112,7 +163,7 @@ final class TailCommand implements Callable<Integer> {
                     if (!(record.value() instanceof Decoded.Ok<Object> ok) || !matches(ok.value())) {
                         continue;
                     }
-                    out.println(json ? AvroJson.of(ok.value()).toString() : row(ok.value()));
+                    out.println(json ? json(ok.value()) : row(ok.value()));
                     lastRecord = System.nanoTime();
                     if (max != null && ++shown >= max) {
                         break;
@@ -139,6 +190,8 @@ final class TailCommand implements Callable<Integer> {
         } else if (value instanceof SpikinessMetric s) {
             recordTask = s.getTask();
             recordModel = s.getModel();
+        } else if (value instanceof DeadLetter) {
+            return true;
         } else {
             return false;
         }
@@ -154,10 +207,46 @@ final class TailCommand implements Callable<Integer> {
                     "WINDOW", "DOCS", "NLL", "L1", "F1");
             case spikiness -> String.format("%-12s %-10s %4s %-12s %-27s %6s %6s %6s %7s %8s %8s", "TASK", "MODEL",
                     "STEP", "POSITION", "WINDOW", "N", "TOP1", "TOP2", "H(bits)", "2ND-NEXT", "NEVER");
+            case deadLetters -> String.format(DEAD_LETTER_ROW, "TIME", "SOURCE TOPIC", "KEY", "ERROR TYPE", "REASON");
         };
     }
 
+    private static final String DEAD_LETTER_ROW = "%-20s %-17s %-28s %-16s %s";
+
+    private static String json(Object value) {
+        ObjectNode node = (ObjectNode) AvroJson.of(value);
+        if (value instanceof DeadLetter letter) {
+            // Every labelscope topic's key is a string (a document id, a task name): show it as one.
+            node.put("key", keyText(letter));
+        }
+        return node.toString();
+    }
+
+    /** The rejected record's key as text: UTF-8 as every labelscope producer writes it, else its bytes in hex. */
+    private static String keyText(DeadLetter letter) {
+        if (letter.getKey() == null) {
+            return null;
+        }
+        ByteBuffer bytes = letter.getKey().duplicate();
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(bytes).toString();
+        } catch (CharacterCodingException e) {
+            bytes = letter.getKey().duplicate();
+            StringBuilder hex = new StringBuilder("0x");
+            while (bytes.hasRemaining()) {
+                hex.append(String.format("%02x", bytes.get()));
+            }
+            return hex.toString();
+        }
+    }
+
     private String row(Object value) {
+        if (value instanceof DeadLetter letter) {
+            String key = keyText(letter);
+            return String.format(DEAD_LETTER_ROW, letter.getFailedAt().truncatedTo(ChronoUnit.SECONDS),
+                    clip(letter.getSourceTopic(), 17), key == null ? "-" : clip(key, 28),
+                    clip(letter.getErrorType(), 16), letter.getReason().replaceAll("\\s+", " "));
+        }
         if (value instanceof DocumentDistribution d) {
             Map<String, MethodResult> methods = d.getMethods();
             return String.format("%-24s %-12s %-10s %4d  %-20s %-20s %-20s %-20s %s",

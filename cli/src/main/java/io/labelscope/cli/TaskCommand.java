@@ -95,6 +95,7 @@ final class TaskCommand {
                 throw new Labelscope.UserError(e.getMessage(), 1);
             }
         }
+        kafka.requireBroker();
         ensureTopic(kafka);
         List<String> names = new ArrayList<>();
         try (KafkaProducer<String, String> producer = producer(kafka)) {
@@ -112,6 +113,31 @@ final class TaskCommand {
         return names;
     }
 
+    /**
+     * Registers the tasks of {@code files} whose name is not registered yet (what {@code up} and {@code demo} do
+     * with the demo tasks); a registered task of the same name is left as it is. Returns the names it registered.
+     */
+    static List<String> registerMissing(List<Path> files, KafkaOptions kafka, PrintWriter out) throws Exception {
+        ensureTopic(kafka);
+        Map<String, String> registered = readAll(kafka);
+        List<Path> missing = new ArrayList<>();
+        for (Path f : files) {
+            String name;
+            try {
+                name = TaskFiles.read(f).name();
+            } catch (IllegalArgumentException | IOException e) {
+                throw new Labelscope.UserError(e.getMessage(), 1);
+            }
+            if (registered.containsKey(name)) {
+                out.printf("task '%s' is registered already: kept as it is (`labelscope task register %s` "
+                        + "replaces it)%n", name, f);
+            } else {
+                missing.add(f);
+            }
+        }
+        return missing.isEmpty() ? List.of() : register(missing, kafka, out);
+    }
+
     @Command(name = "list", mixinStandardHelpOptions = true,
             description = "Print the tasks currently registered (the latest value per name), one per line.")
     static final class ListTasks implements Callable<Integer> {
@@ -124,6 +150,7 @@ final class TaskCommand {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
+            kafka.requireBroker();
             Map<String, String> latest = readAll(kafka);
             if (latest.isEmpty()) {
                 out.println("no tasks registered");
@@ -157,6 +184,7 @@ final class TaskCommand {
 
         @Override
         public Integer call() throws Exception {
+            kafka.requireBroker();
             try (KafkaProducer<String, String> producer = producer(kafka)) {
                 for (String n : names) {
                     producer.send(new ProducerRecord<>(Topics.TASKS, n, null)).get();

@@ -37,6 +37,8 @@ final class TopicsCommand {
 
         @Override
         public Integer call() throws Exception {
+            kafka.requireBroker();
+            kafka.requireRegistry();
             List<TopicDefinition> topics = PlatformCommand.publicTopics();
             RegistryClient registry = new RegistryClient(kafka.registryUrl());
             registry.setGlobalCompatibility("BACKWARD");

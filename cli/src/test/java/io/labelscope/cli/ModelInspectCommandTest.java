@@ -109,7 +109,7 @@ class ModelInspectCommandTest {
     static void assertOneLine(String[] outErr, String... mentions) {
         assertThat(outErr[0]).isEmpty();
         String err = outErr[1].strip();
-        assertThat(err).doesNotContain("\n").startsWith("labelscope inspect: ");
+        assertThat(err).doesNotContain("\n").startsWith("labelscope model inspect: ");
         for (String m : mentions) {
             assertThat(err).contains(m);
         }

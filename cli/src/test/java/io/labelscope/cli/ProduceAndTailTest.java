@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,11 +29,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.labelscope.platform.testing.RealKafka;
 import io.labelscope.platform.testing.TestPlatform;
 import io.labelscope.schemas.Annotation;
+import io.labelscope.schemas.DeadLetter;
 import io.labelscope.schemas.Document;
 import io.labelscope.schemas.DocumentDistribution;
 import io.labelscope.schemas.MethodResult;
 import io.labelscope.schemas.Topics;
 import io.labelscope.schemas.serde.AvroSerdeConfig;
+import io.labelscope.schemas.serde.DeadLetters;
 import io.labelscope.schemas.serde.Decoded;
 import picocli.CommandLine;
 
@@ -74,7 +77,9 @@ class ProduceAndTailTest {
                 "two lines\",forum",
                 run + "-1,duplicate id,reddit",
                 ""));
-        assertThat(run("produce", "documents", csv.toString(), "--task", "goemotions")).as(err.toString()).isZero();
+        // The task checks have a test of their own (ProduceChecksTest); this one is about reading the file.
+        assertThat(run("produce", "documents", csv.toString(), "--task", "goemotions", "--no-check"))
+                .as(err.toString()).isEqualTo(ExitCode.LINES_REJECTED);
 
         assertThat(out.toString()).contains("sent 2 documents to documents")
                 .contains("rejected 3 line(s)")
@@ -100,8 +105,8 @@ class ProduceAndTailTest {
                 "{\"document_id\": \"" + run + "-1\", \"annotator_id\": \"a4\", \"labels\": [3]}",
                 "not json",
                 ""));
-        assertThat(run("produce", "annotations", jsonl.toString(), "--task", "goemotions", "--rate", "100"))
-                .as(err.toString()).isZero();
+        assertThat(run("produce", "annotations", jsonl.toString(), "--task", "goemotions", "--rate", "100",
+                "--no-check")).as(err.toString()).isEqualTo(ExitCode.LINES_REJECTED);
         assertThat(out.toString()).contains("sent 3 annotations").contains("line 4: labels must be non-empty strings")
                 .contains("line 5: not valid JSON");
         List<Annotation> sent = read(Topics.ANNOTATIONS, Annotation.class, run);
@@ -141,6 +146,40 @@ class ProduceAndTailTest {
         assertThat(run("tail", "distributions", "--from-beginning", "--task", "no-such-task", "--json",
                 "--idle-timeout", "3")).isZero();
         assertThat(out.toString()).isBlank();
+    }
+
+    @Test
+    void tailDeadLettersShowsTimeSourceKeyErrorTypeAndReason() throws Exception {
+        String key = "dl-" + UUID.randomUUID().toString().substring(0, 8);
+        DeadLetter letter = DeadLetters.of(Topics.DOCUMENTS, 1, 42, key.getBytes(StandardCharsets.UTF_8),
+                new byte[] {0, 1, 2}, "unknown_task", "no task 'sentiment' is registered", "inference-worker");
+        Map<String, Object> config = AvroSerdeConfig.producer(platform.registryUrl());
+        config.put("bootstrap.servers", platform.bootstrapServers());
+        try (KafkaProducer<String, Object> producer = new KafkaProducer<>(config)) {
+            producer.send(new ProducerRecord<>(Topics.DEAD_LETTERS, key, letter)).get();
+        }
+
+        assertThat(run("tail", "dead-letters", "--from-beginning", "--idle-timeout", "5")).as(err.toString())
+                .isZero();
+        List<String> lines = out.toString().lines().toList();
+        assertThat(lines.get(0)).contains("TIME").contains("SOURCE TOPIC").contains("KEY").contains("ERROR TYPE")
+                .contains("REASON");
+        assertThat(lines.stream().filter(l -> l.contains(key))).singleElement().asString()
+                .contains(letter.getFailedAt().toString().substring(0, 19)).contains("documents")
+                .contains("unknown_task").contains("no task 'sentiment' is registered");
+
+        out.getBuffer().setLength(0);
+        assertThat(run("tail", "dead-letters", "--from-beginning", "--json", "--idle-timeout", "5"))
+                .as(err.toString()).isZero();
+        JsonNode shown = out.toString().lines().map(ProduceAndTailTest::json)
+                .filter(n -> n.path("key").asText().equals(key)).findFirst().orElseThrow();
+        assertThat(shown.path("error_type").asText()).isEqualTo("unknown_task");
+        assertThat(shown.path("source_offset").asLong()).isEqualTo(42);
+        assertThat(shown.path("rejected_by").asText()).isEqualTo("inference-worker");
+
+        out.getBuffer().setLength(0);
+        assertThat(run("tail", "dead-letters", "--from-beginning", "--max", "1", "--json")).isZero();
+        assertThat(out.toString().lines()).hasSize(1);
     }
 
     private static JsonNode json(String line) {

@@ -26,7 +26,24 @@ public final class HumanDistribution {
         if (annotatorLabels == null || annotatorLabels.isEmpty()) {
             return null;
         }
-        double[] votes = new double[labels.size()];
+        int[] votes = votes(labels, annotatorLabels);
+        double n = annotatorLabels.size();
+        double[] shares = new double[votes.length];
+        for (int i = 0; i < votes.length; i++) {
+            shares[i] = votes[i] / n;
+        }
+        return shares;
+    }
+
+    /**
+     * Per label, how many annotators chose it (k_l, the numerator of H_l); the denominator n is the number of
+     * label sets, {@code []} included. Names outside the label set are ignored as in {@link #of}.
+     */
+    public static int[] votes(List<String> labels, Collection<? extends Collection<String>> annotatorLabels) {
+        int[] votes = new int[labels.size()];
+        if (annotatorLabels == null) {
+            return votes;
+        }
         for (Collection<String> set : annotatorLabels) {
             Set<String> distinct = new HashSet<>();
             for (String raw : set) {
@@ -37,10 +54,6 @@ public final class HumanDistribution {
                     votes[i] += 1;
                 }
             }
-        }
-        double n = annotatorLabels.size();
-        for (int i = 0; i < votes.length; i++) {
-            votes[i] /= n;
         }
         return votes;
     }

@@ -31,6 +31,9 @@ class MethodsTest {
         double[] h = HumanDistribution.of(labels,
                 List.of(List.of("a", "b"), List.of(), List.of("A ", " a"), List.of("b", "zzz")));
         assertThat(h).containsExactly(0.5, 0.5, 0.0);
+        assertThat(HumanDistribution.votes(labels,
+                List.of(List.of("a", "b"), List.of(), List.of("A ", " a"), List.of("b", "zzz"))))
+                .containsExactly(2, 2, 0);
         assertThat(HumanDistribution.of(labels, List.of())).isNull();
         assertThat(HumanDistribution.unknownLabels(labels, List.of("b", "zzz", "none"))).containsExactly("zzz");
     }

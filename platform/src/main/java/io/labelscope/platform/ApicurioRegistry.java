@@ -11,7 +11,13 @@ import java.util.Properties;
 
 /**
  * The Apicurio Registry distribution that the build unpacked from Maven Central, and how to start it: a Quarkus
- * app, in-memory storage, serving the Confluent API at {@code /apis/ccompat/v7}.
+ * app serving the Confluent API at {@code /apis/ccompat/v7}.
+ *
+ * <p>Apicurio 2.6 keeps its storage in H2 through a Quarkus datasource ({@code quarkus.datasource.jdbc.url}; the
+ * distribution's default is {@code jdbc:h2:mem:registry_db}). Tests use that in-memory default; the local platform
+ * points it at an H2 file so that schema ids, which are written into every Kafka record, mean the same schema after
+ * any restart — an in-memory registry hands an old id to a different schema and old records then decode as the
+ * wrong record.
  */
 public final class ApicurioRegistry {
 
@@ -36,7 +42,7 @@ public final class ApicurioRegistry {
         return jar;
     }
 
-    /** The command that runs the registry on host:port with a small heap. */
+    /** The command that runs the registry on host:port with a small heap and in-memory storage (tests). */
     public static List<String> command(String host, int port) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -50,6 +56,31 @@ public final class ApicurioRegistry {
         command.add("-Dregistry.auth.enabled=false");
         command.add("-jar");
         command.add(runnerJar().toString());
+        return command;
+    }
+
+    /**
+     * The command that runs the registry with its storage in the H2 file {@code <dataDir>/registry.mv.db} and its log
+     * in {@code log}, rolled over at {@code maxFileSize} with {@code backups} old files kept.
+     *
+     * <p>{@code WRITE_DELAY=0}: H2 otherwise writes committed changes up to half a second later, and a kill -9 in
+     * that window would lose a schema whose id a producer has already written into records.
+     */
+    public static List<String> durableCommand(String host, int port, Path dataDir, Path log, String maxFileSize,
+            int backups) {
+        List<String> command = command(host, port);
+        int jar = command.indexOf("-jar");
+        command.addAll(jar, List.of(
+                "-Dquarkus.datasource.jdbc.url=jdbc:h2:file:" + dataDir.resolve("registry").toAbsolutePath()
+                        + ";WRITE_DELAY=0",
+                // The distribution opens 20 connections at start; one local user needs few.
+                "-Dquarkus.datasource.jdbc.initial-size=2",
+                "-Dquarkus.datasource.jdbc.min-size=2",
+                "-Dquarkus.log.console.enable=false",
+                "-Dquarkus.log.file.enable=true",
+                "-Dquarkus.log.file.path=" + log.toAbsolutePath(),
+                "-Dquarkus.log.file.rotation.max-file-size=" + maxFileSize,
+                "-Dquarkus.log.file.rotation.max-backup-index=" + backups));
         return command;
     }
 

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code labelscope platform up|down|status} on real processes, on ports of its own. */
 class LocalPlatformTest {
 
-    private static final String SCHEMA = "{\"type\": \"record\", \"name\": \"Probe\", \"namespace\": \"test\","
+    static final String SCHEMA = "{\"type\": \"record\", \"name\": \"Probe\", \"namespace\": \"test\","
             + " \"fields\": [{\"name\": \"id\", \"type\": \"string\"}]}";
 
     @TempDir
@@ -88,6 +88,15 @@ class LocalPlatformTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> PlatformSettings.from(
                 Map.of(PlatformSettings.ENV_REGISTRY_PORT, "eighty")))
                 .hasMessageContaining("LABELSCOPE_REGISTRY_PORT=eighty is not a number");
+        assertThat(defaults.logMaxFileSize()).isEqualTo("10M");
+        assertThat(defaults.logBackups()).isEqualTo(3);
+        assertThat(defaults.startTimeout()).hasSeconds(300);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PlatformSettings.from(
+                Map.of(PlatformSettings.ENV_LOG_MAX_FILE_SIZE, "10 megabytes")))
+                .hasMessageContaining("LABELSCOPE_LOG_MAX_FILE_SIZE=10 megabytes is not a size such as 512K, 10M or 1G");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PlatformSettings.from(
+                Map.of(PlatformSettings.ENV_START_TIMEOUT, "0")))
+                .hasMessageContaining("LABELSCOPE_START_TIMEOUT_SECONDS=0 must be at least 1");
     }
 
     private static int freePort() throws Exception {

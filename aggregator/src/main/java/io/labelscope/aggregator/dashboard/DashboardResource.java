@@ -22,7 +22,10 @@ import java.util.Map;
  * What the dashboard (module {@code labelscope-dashboard}, served at {@code /}) reads besides the metrics
  * endpoints of {@code QueryResource}:
  * <ul>
- *   <li>{@code GET /api/overview}: task/model pairs, document counts, recent documents, throughput and lag;</li>
+ *   <li>{@code GET /api/overview}: task/model pairs, document counts, recent documents, throughput and lag, of
+ *       every instance of the application id;</li>
+ *   <li>{@code GET /api/overview/part}: the same of this instance alone (its partitions), which the others
+ *       fetch and merge;</li>
  *   <li>{@code GET /api/documents/{id}/steps}: every step's distribution of every run of a document, beside the
  *       human distribution and each method's distribution (answered by the instance that owns the document).</li>
  * </ul>
@@ -49,6 +52,13 @@ public class DashboardResource {
     @Path("overview")
     public Response overview() {
         return Response.ok(overview.current()).cacheControl(NO_STORE).build();
+    }
+
+    /** This instance's part of the overview (what other instances merge into theirs). */
+    @GET
+    @Path("overview/part")
+    public Response overviewPart() {
+        return Response.ok(overview.localPart()).cacheControl(NO_STORE).build();
     }
 
     @GET

@@ -7,16 +7,22 @@ import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.aggregator.state.DistributionView;
 import io.labelscope.aggregator.state.DocumentState;
 import io.labelscope.aggregator.state.RunState;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.labelscope.aggregator.rest.InteractiveQueries;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
+import java.io.IOException;
+import java.net.http.HttpResponse;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -25,18 +31,26 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 
 /**
- * The dashboard's header and lists, from this instance's stores and Kafka Streams metrics. Computed at most
- * every {@link #MAX_AGE_MILLIS} however many pages poll, because it walks the documents store.
+ * The dashboard's header and lists: task/model pairs, document counts, recent documents, throughput and lag.
  *
- * <p>Counts cover the partitions this instance hosts (the whole picture with one instance, the default).
+ * <p>Each instance computes its part from its own stores and Kafka Streams metrics ({@link #localPart()}: the
+ * partitions it hosts as active). With several instances of one application id ({@code application.server}
+ * set), {@link #current()} also fetches every other instance's part ({@code GET /api/overview/part}, bounded by
+ * {@code labelscope.aggregator.forward-timeout}) and merges them ({@link OverviewMerge}), so the dashboard shows
+ * the whole picture from whichever instance it is served by; an instance that does not answer is named in
+ * {@code instances_unreachable}. Both are computed at most every {@link #MAX_AGE_MILLIS} however many pages
+ * poll, because a part walks the documents store.
  */
 @ApplicationScoped
 public class Overview {
 
     static final long MAX_AGE_MILLIS = 500;
     static final int RECENT = 15;
+    static final String PART_PATH = "/api/overview/part";
 
     @Inject
     KafkaStreams streams;
@@ -44,16 +58,74 @@ public class Overview {
     @Inject
     StreamsRates rates;
 
+    @Inject
+    InteractiveQueries queries;
+
+    @Inject
+    ObjectMapper json;
+
+    /*
+     * Two locks: while this instance waits for another's part under mergedLock, that instance may be waiting for
+     * this one's part at the same moment; partLock must stay free for it, or both would wait out the timeout.
+     */
+    private final Object mergedLock = new Object();
+    private final Object partLock = new Object();
+    private Map<String, Object> cachedPart;
+    private long cachedPartAt;
     private Map<String, Object> cached;
     private long cachedAt;
 
-    public synchronized Map<String, Object> current() {
-        long now = System.currentTimeMillis();
-        if (cached == null || now - cachedAt >= MAX_AGE_MILLIS) {
-            cached = compute();
-            cachedAt = now;
+    /** The overview of every instance (of this one alone when it is the only one). */
+    public Map<String, Object> current() {
+        synchronized (mergedLock) {
+            long now = System.currentTimeMillis();
+            if (cached == null || now - cachedAt >= MAX_AGE_MILLIS) {
+                cached = merged();
+                cachedAt = now;
+            }
+            return cached;
         }
-        return cached;
+    }
+
+    /** This instance's part: the partitions it hosts. */
+    public Map<String, Object> localPart() {
+        synchronized (partLock) {
+            long now = System.currentTimeMillis();
+            if (cachedPart == null || now - cachedPartAt >= MAX_AGE_MILLIS) {
+                cachedPart = compute();
+                cachedPartAt = now;
+            }
+            return cachedPart;
+        }
+    }
+
+    private Map<String, Object> merged() {
+        List<HostInfo> others = queries.instances().stream().filter(h -> !queries.isThisInstance(h)).toList();
+        if (others.isEmpty()) {
+            return localPart();
+        }
+        Map<HostInfo, CompletableFuture<HttpResponse<String>>> asked = new LinkedHashMap<>();
+        others.forEach(h -> asked.put(h, queries.get(h, PART_PATH)));
+        List<Map<String, Object>> parts = new ArrayList<>();
+        parts.add(localPart());
+        List<String> unreachable = new ArrayList<>();
+        asked.forEach((host, answer) -> {
+            String name = host.host() + ":" + host.port();
+            try {
+                HttpResponse<String> r = answer.get();
+                if (r.statusCode() != 200) {
+                    unreachable.add(name + " (HTTP " + r.statusCode() + ")");
+                } else {
+                    parts.add(json.readValue(r.body(), new TypeReference<Map<String, Object>>() { }));
+                }
+            } catch (ExecutionException | IOException e) {
+                unreachable.add(name + " (" + (e instanceof ExecutionException ? e.getCause() : e) + ")");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                unreachable.add(name + " (interrupted)");
+            }
+        });
+        return OverviewMerge.merge(parts, unreachable, RECENT);
     }
 
     private static final class PairCounts {
@@ -66,6 +138,7 @@ public class Overview {
     private Map<String, Object> compute() {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("generated_at", Instant.now().toString());
+        body.put("instance", queries.advertisedName());
         body.put("streams_state", stateName());
         Map<String, PairCounts> pairs = new TreeMap<>();
         for (String key : keys(TopologyProducer.ALIGNMENT_STORE)) {
@@ -153,6 +226,7 @@ public class Overview {
         body.put("recent_documents", newestFirst.stream().map(DashboardViews::recent).toList());
         body.put("throughput", rates.snapshot());
         body.put("scope", "partitions hosted by this instance");
+        body.put("instances_unreachable", List.of());
         return body;
     }
 

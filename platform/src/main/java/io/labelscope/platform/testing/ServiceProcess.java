@@ -62,6 +62,11 @@ public final class ServiceProcess implements AutoCloseable {
         return service;
     }
 
+    /** The HTTP port the service was started on (its REST API, and the address a Kafka Streams service advertises). */
+    public int httpPort() {
+        return httpPort;
+    }
+
     /** The service's JVM (the shell's java child). */
     public Optional<ProcessHandle> java() {
         return shell.descendants().filter(h -> h.info().command().map(c -> c.endsWith("java")).orElse(false))
