@@ -137,6 +137,8 @@ final class ExportCommand implements Callable<Integer> {
         if (out.getParent() != null && !Files.isDirectory(out.getParent())) {
             throw new Labelscope.UserError("no such directory: " + out.getParent(), 2);
         }
+        kafka.requireBroker();
+        kafka.requireRegistry();
         PrintWriter console = spec.commandLine().getOut();
         Map<RunKey, DocumentDistribution> distributions = what == What.distributions ? latestDistributions() : null;
         if (output.as != null) {

@@ -223,6 +223,7 @@ final class TaskCommand {
         @Override
         public Integer call() throws IOException {
             PrintWriter out = spec.commandLine().getOut();
+            kafka.requireBroker();
             Map<String, String> tasks = readAll(kafka);
             String json = tasks.get(name);
             if (json == null) {
