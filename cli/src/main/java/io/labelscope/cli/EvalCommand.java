@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code labelscope eval FILE}: the aggregator's per-document and aggregate figures, computed offline from a file
- * of recorded generations and annotations (EVAL-FORMAT.md), with the same math library the topology uses.
+ * of recorded generations and annotations (docs/eval-format.md), with the same math library the topology uses.
  */
 @Command(name = "eval",
         mixinStandardHelpOptions = true,

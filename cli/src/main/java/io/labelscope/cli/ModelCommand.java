@@ -165,11 +165,24 @@ final class ModelCommand {
         space.collisions().forEach(c -> out.println("  " + c));
         out.println("rejected variants: " + (space.rejected().isEmpty() ? "none" : ""));
         space.rejected().forEach(r -> out.println("  " + r));
-        String doc = document != null ? document
+        printSamplePrompt(renderer, tok, sampleDocument(task, document), out);
+    }
+
+    /** The given document, else the task's first demo text, else {@link #SAMPLE_DOCUMENT}. */
+    static String sampleDocument(TaskDefinition task, String document) {
+        return document != null ? document
                 : task.demoPool().isEmpty() ? SAMPLE_DOCUMENT : task.demoPool().get(0).text();
-        String prompt = renderer.prompt(doc);
+    }
+
+    /**
+     * The prompt the worker would build for {@code document} (renderer for the checkpoint: its chat template when
+     * the task is chat-formatted) and its length in the checkpoint's tokens, special tokens included as the
+     * runtime adds them; shared by {@code model inspect --task} and {@code task show --render}.
+     */
+    static void printSamplePrompt(PromptRenderer renderer, TextTokenizer tok, String document, PrintWriter out) {
+        String prompt = renderer.prompt(document);
         int tokens = tok.encode(prompt, renderer.addSpecialTokens()).length;
-        out.println("sample prompt:  " + tokens + " tokens, document \"" + doc + "\"");
+        out.println("sample prompt:  " + tokens + " tokens, document \"" + document + "\"");
         out.println("----");
         out.println(prompt);
         out.println("----");

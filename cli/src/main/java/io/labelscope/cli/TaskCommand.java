@@ -22,25 +22,31 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import io.labelscope.platform.TopicAdmin;
 import io.labelscope.platform.TopicDefinition;
+import io.labelscope.runtime.ModelLoadException;
+import io.labelscope.runtime.TextTokenizer;
+import io.labelscope.runtime.task.PromptRenderer;
 import io.labelscope.runtime.task.TaskDefinition;
 import io.labelscope.runtime.task.TaskFiles;
 import io.labelscope.schemas.Topics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code labelscope task register|list|remove}: task definitions on the compacted {@code tasks} topic (key = task
+ * {@code labelscope task register|list|show|remove}: task definitions on the compacted {@code tasks} topic (key = task
  * name, value = the task as JSON in the format of {@code tasks/*.json}). Inference workers read the topic at start
  * and follow it, so a registered task is usable without restarting them.
  */
 @Command(name = "task",
         mixinStandardHelpOptions = true,
-        description = {"Register, list or remove task definitions (label set, prompt templates, demos, variants, "
+        description = {"Register, list, show or remove task definitions (label set, prompt templates, demos, variants, "
                 + "output format, model settings) on the compacted `tasks` topic that inference workers follow.",
                 "",
                 "File format: see tasks/goemotions.json; keys name, labels (required), instruction, demo_template, "
@@ -49,7 +55,8 @@ import picocli.CommandLine.Spec;
                         + "{instruction, template, options}, binary {instruction, template, options, pair_order}, "
                         + "breakdown_k, prompt_format (plain|chat), chat {demos (turns|inline), instruction "
                         + "(system|user)}."},
-        subcommands = {TaskCommand.Register.class, TaskCommand.ListTasks.class, TaskCommand.Remove.class})
+        subcommands = {TaskCommand.Register.class, TaskCommand.ListTasks.class, TaskCommand.Remove.class,
+                TaskCommand.Show.class})
 final class TaskCommand {
 
     private TaskCommand() {
@@ -184,6 +191,77 @@ final class TaskCommand {
                     spec.commandLine().getOut().printf("removed task '%s'%n", n);
                 }
             }
+            return 0;
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true,
+            description = {"Print a registered task as JSON (every default filled in); with --render, the prompt the "
+                    + "worker builds for a sample document (--document, else the task's first demo, else a "
+                    + "placeholder text) and its length in the model's tokens.",
+                    "The model is --model DIR, else LABELSCOPE_WORKER_MODEL_PATH; no weights are loaded."})
+    static final class Show implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        KafkaOptions kafka;
+
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Option(names = "--render", description = "Render a sample prompt and count its tokens.")
+        boolean render;
+
+        @Option(names = "--model", paramLabel = "DIR",
+                description = "Checkpoint whose tokenizer and chat template are used (with --render).")
+        Path model;
+
+        @Option(names = "--document", paramLabel = "TEXT", description = "Sample document to render.")
+        String document;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut();
+            kafka.requireBroker();
+            Map<String, String> tasks = readAll(kafka);
+            String json = tasks.get(name);
+            if (json == null) {
+                throw new Labelscope.UserError("no task '" + name + "' is registered (registered: "
+                        + (tasks.isEmpty() ? "none" : String.join(", ", tasks.keySet())) + ")", 1);
+            }
+            TaskDefinition task;
+            try {
+                task = TaskFiles.parse(json);
+            } catch (IllegalArgumentException e) {
+                throw new Labelscope.UserError("task '" + name + "' on the topic is invalid: " + e.getMessage(), 1);
+            }
+            if (!render) {
+                out.println(new ObjectMapper().readTree(json).toPrettyString());
+                out.flush();
+                return 0;
+            }
+            Path dir = model;
+            if (dir == null && System.getenv("LABELSCOPE_WORKER_MODEL_PATH") != null) {
+                dir = Path.of(System.getenv("LABELSCOPE_WORKER_MODEL_PATH"));
+            }
+            if (dir == null) {
+                throw new Labelscope.UserError("--render needs a model: --model DIR (a checkpoint directory, e.g. "
+                        + "models/demo/goemotions) or LABELSCOPE_WORKER_MODEL_PATH", 2);
+            }
+            if (!Files.isDirectory(dir)) {
+                throw new Labelscope.UserError(dir + ": no such checkpoint directory", 2);
+            }
+            out.println("task:           " + task.name() + " (prompt_format "
+                    + (task.promptFormat().isChat() ? "chat" : "plain") + ", " + task.labels().size() + " labels)");
+            out.println("model:          " + dir);
+            try (TextTokenizer tok = TextTokenizer.load(dir)) {
+                ModelCommand.printSamplePrompt(PromptRenderer.forCheckpoint(task, dir), tok,
+                        ModelCommand.sampleDocument(task, document), out);
+            } catch (ModelLoadException | IllegalArgumentException e) {
+                throw new Labelscope.UserError(e.getMessage(), 2);
+            }
+            out.flush();
             return 0;
         }
     }

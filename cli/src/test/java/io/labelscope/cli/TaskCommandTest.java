@@ -14,6 +14,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.labelscope.platform.testing.RealKafka;
 import io.labelscope.platform.testing.TestPlatform;
+import io.labelscope.runtime.TextTokenizer;
+import io.labelscope.runtime.task.PromptRenderer;
+import io.labelscope.runtime.task.TaskDefinition;
 import io.labelscope.runtime.task.TaskFiles;
 import picocli.CommandLine;
 
@@ -71,5 +74,49 @@ class TaskCommandTest {
         assertThat(r[1]).contains("pseudo-label");
         assertThat(run(0, "task", "list", "--bootstrap-servers", platform.bootstrapServers())[0])
                 .doesNotContain("bad-task");
+    }
+
+    /**
+     * Issue #15 item 8: {@code task show T --render --model DIR} prints the prompt the worker builds for the
+     * task's first demo with the committed demo checkpoint, and its token count with that checkpoint's tokenizer.
+     */
+    @Test
+    void showRendersTheSamplePromptWithTheModelsTokenizer(TestPlatform platform, @TempDir Path dir)
+            throws Exception {
+        String name = "cli-show-" + UUID.randomUUID().toString().substring(0, 8);
+        Path file = dir.resolve(name + ".json");
+        String demoText = "what a lovely surprise party";
+        Files.writeString(file, "{\"name\": \"" + name + "\", \"labels\": [\"joy\", \"surprise\", \"anger\"], "
+                + "\"demos\": [{\"text\": \"" + demoText + "\", \"labels\": [\"joy\", \"surprise\"]}, "
+                + "{\"text\": \"go away\", \"labels\": [\"anger\"]}], \"k\": 2}");
+        String bs = platform.bootstrapServers();
+        run(0, "task", "register", "--bootstrap-servers", bs, file.toString());
+
+        Path model = ModelInspectCommandTest.DEMO;
+        String out = run(0, "task", "show", name, "--render", "--model", model.toString(), "--bootstrap-servers",
+                bs)[0];
+        TaskDefinition task = TaskFiles.read(file);
+        PromptRenderer renderer = PromptRenderer.forCheckpoint(task, model);
+        String prompt = renderer.prompt(demoText);
+        int tokens;
+        try (TextTokenizer tok = TextTokenizer.load(model)) {
+            tokens = tok.encode(prompt, renderer.addSpecialTokens()).length;
+        }
+        assertThat(prompt).contains(demoText).contains("go away");
+        assertThat(tokens).isGreaterThan(demoText.split(" ").length);
+        assertThat(out).contains("task:           " + name + " (prompt_format plain, 3 labels)")
+                .contains("sample prompt:  " + tokens + " tokens, document \"" + demoText + "\"")
+                .contains("----\n" + prompt + "\n----");
+
+        // Another document, and the task as JSON without --render.
+        assertThat(run(0, "task", "show", name, "--render", "--model", model.toString(), "--document",
+                "rain again", "--bootstrap-servers", bs)[0]).contains(renderer.prompt("rain again"));
+        assertThat(run(0, "task", "show", name, "--bootstrap-servers", bs)[0]).contains("\"name\" : \"" + name + "\"");
+
+        // Unknown task: one line naming the registered ones; --render without a model: says what is needed.
+        String[] unknown = run(1, "task", "show", "no-such-task", "--bootstrap-servers", bs);
+        assertThat(unknown[1]).contains("no task 'no-such-task' is registered").contains(name);
+        assertThat(run(2, "task", "show", name, "--render", "--model", dir.resolve("nope").toString(),
+                "--bootstrap-servers", bs)[1]).contains("no such checkpoint directory");
     }
 }

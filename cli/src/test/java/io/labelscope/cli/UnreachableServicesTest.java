@@ -45,6 +45,9 @@ class UnreachableServicesTest {
                 List.of("tail", "distributions", "--idle-timeout", "30"),
                 List.of("task", "list"),
                 List.of("task", "register", taskFile.toString()),
+                List.of("task", "show", "t", "--render", "--model", "../models/demo/goemotions"),
+                List.of("export", "distributions", "--task", "t", "--format", "csv", "--out",
+                        dir.resolve("export.csv").toString()),
                 List.of("topics", "ensure"));
         for (List<String> command : commands) {
             List<String> args = new ArrayList<>(command);
@@ -64,7 +67,9 @@ class UnreachableServicesTest {
         Files.writeString(docs, "id,text\nd1,hello\n");
         for (List<String> command : List.of(
                 List.of("produce", "documents", docs.toString(), "--task", "t", "--no-check"),
-                List.of("tail", "dead-letters", "--idle-timeout", "30"))) {
+                List.of("tail", "dead-letters", "--idle-timeout", "30"),
+                List.of("export", "steps", "--task", "t", "--format", "jsonl", "--out",
+                        dir.resolve("steps.jsonl").toString()))) {
             List<String> args = new ArrayList<>(command);
             args.addAll(List.of("--bootstrap-servers", platform.bootstrapServers(), "--registry-url", registry));
             Finished finished = labelscope(args);

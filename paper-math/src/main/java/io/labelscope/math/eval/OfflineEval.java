@@ -25,11 +25,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -40,9 +38,6 @@ import java.util.TreeMap;
  * Conventions)} return the output tree; {@code labelscope eval FILE} (the cli module) is its command line.
  */
 public final class OfflineEval {
-
-    /** Methods printed by the eval; first-step softmax is computed too but EVAL-FORMAT does not list it. */
-    private static final Set<Method> PRINTED = EnumSet.complementOf(EnumSet.of(Method.FIRST_STEP));
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -195,10 +190,9 @@ public final class OfflineEval {
             n.put("gold_source", r.goldFromOverride() ? "gold_labels" : "human>=threshold");
         }
         ObjectNode methods = n.putObject("methods");
+        // Every method the analysis computed, first_step included: the same set the aggregator streams.
         for (Map.Entry<Method, MethodResult> e : r.methods().entrySet()) {
-            if (PRINTED.contains(e.getKey())) {
-                methods.set(e.getKey().wireName(), method(labels, e.getValue()));
-            }
+            methods.set(e.getKey().wireName(), method(labels, e.getValue()));
         }
         n.putObject("extras");
         ArrayNode steps = n.putArray("steps");
@@ -291,7 +285,7 @@ public final class OfflineEval {
 
         ObjectNode methods = n.putObject("methods");
         for (Method m : Method.values()) {
-            if (!PRINTED.contains(m) || reports.stream().noneMatch(r -> r.methods().containsKey(m))) {
+            if (reports.stream().noneMatch(r -> r.methods().containsKey(m))) {
                 continue;
             }
             List<Double> nll = new ArrayList<>();
