@@ -20,8 +20,8 @@ public interface WorkerConfig {
     Model model();
 
     /**
-     * Where a task's {@code "model": "<name>"} is looked up ({@code <models-dir>/<name>}, else {@code <name>} as a
-     * path; io.labelscope.runtime.ModelDirs). Relative to the working directory.
+     * Where a task's {@code "model": "<name>"} is looked up: {@code <models-dir>/<name>}, or the path itself when it is
+     * absolute (io.labelscope.runtime.ModelDirs). A relative models-dir is relative to the working directory.
      */
     @WithDefault("models")
     Path modelsDir();

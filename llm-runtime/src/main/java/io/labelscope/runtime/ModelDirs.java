@@ -15,9 +15,9 @@ import java.util.stream.Stream;
  * task's model before registering it). A checkpoint is a directory with a {@code config.json} (and its
  * {@code *.safetensors} and {@code tokenizer.json}).
  *
- * <p>A task's {@code "model"} is resolved as: {@code <models dir>/<model>} when that is a checkpoint (so a name such
- * as {@code demo/mfrc} or {@code my-model}); else {@code <model>} itself as a path (absolute, or relative to the
- * worker's working directory, which {@code ./labelscope up} sets to the checkout). Nothing else is tried.
+ * <p>A task's {@code "model"} is resolved against the models directory: a name such as {@code my-model} or
+ * {@code demo/mfrc} is {@code <models dir>/<model>}; an absolute path is itself. The one rule means the worker and
+ * the command line, whatever their working directories, find the same checkpoint.
  */
 public final class ModelDirs {
     private ModelDirs() {}
@@ -52,12 +52,8 @@ public final class ModelDirs {
     /** The checkpoint a task's {@code model} names (see the class comment), or empty when there is none. */
     public static Optional<Path> resolve(String model, Path modelsDir) {
         try {
-            Path named = modelsDir.resolve(model).toAbsolutePath().normalize();
-            if (isCheckpoint(named)) {
-                return Optional.of(named);
-            }
-            Path asPath = Path.of(model).toAbsolutePath().normalize();
-            return isCheckpoint(asPath) ? Optional.of(asPath) : Optional.empty();
+            Path dir = modelsDir.resolve(model).toAbsolutePath().normalize();
+            return isCheckpoint(dir) ? Optional.of(dir) : Optional.empty();
         } catch (InvalidPathException e) {
             return Optional.empty();
         }
@@ -65,8 +61,8 @@ public final class ModelDirs {
 
     /** Why {@link #resolve} found nothing, for an error message. */
     public static String notFound(String model, Path modelsDir) {
-        return "model '" + model + "' is neither a checkpoint under the models directory ("
-                + modelsDir.resolve(model).toAbsolutePath().normalize() + ") nor a checkpoint path (a directory with "
-                + "config.json, *.safetensors and tokenizer.json)";
+        return "model '" + model + "': " + modelsDir.resolve(model).toAbsolutePath().normalize() + " is not a "
+                + "checkpoint (a directory with config.json, *.safetensors and tokenizer.json; names are resolved "
+                + "against the models directory " + modelsDir.toAbsolutePath().normalize() + ")";
     }
 }
