@@ -69,19 +69,21 @@ final class DemoCommand {
     /** {@link #bringUp(PrintWriter)} with the worker's default model chosen by {@code up --model/--device/--dtype}. */
     static Started bringUp(PrintWriter out, LocalServices.WorkerModel model) throws Exception {
         PlatformSettings settings = PlatformCommand.platform().settings();
+        Path root = LocalServices.checkoutRoot();
+        LocalServices services = new LocalServices(root, settings, model, System.getenv());
+        // A wrong --model fails before anything is started.
+        services.requireModel();
         LocalPlatform platform = new LocalPlatform(settings);
         LocalPlatform.UpReport report = platform.up(PlatformCommand.publicTopics(), line -> {
             out.println(line);
             out.flush();
         });
-        Path root = LocalServices.checkoutRoot();
         List<Path> taskFiles;
         try (var files = Files.list(root.resolve("tasks"))) {
             taskFiles = files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
         }
         // KafkaOptions' defaults are the local platform's addresses.
         TaskCommand.registerMissing(taskFiles, new KafkaOptions(), out);
-        LocalServices services = new LocalServices(root, settings, model, System.getenv());
         List<String> started = services.start(line -> {
             out.println(line);
             out.flush();

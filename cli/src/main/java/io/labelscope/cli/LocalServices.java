@@ -139,7 +139,7 @@ final class LocalServices {
     }
 
     /** Fails, naming the path and where it came from, when the worker's default model holds no checkpoint. */
-    private void requireModel() {
+    void requireModel() {
         if (io.labelscope.runtime.ModelDirs.checkpoints(workerModelPath).isEmpty()) {
             String from = workerModel.path().isPresent() ? "--model"
                     : nonBlank(env.get(ENV_MODEL_PATH)).isPresent() ? ENV_MODEL_PATH : "the demo model";
