@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -62,20 +63,27 @@ final class DemoCommand {
      * change its run ids.
      */
     static Started bringUp(PrintWriter out) throws Exception {
+        return bringUp(out, LocalServices.WorkerModel.defaults());
+    }
+
+    /** {@link #bringUp(PrintWriter)} with the worker's default model chosen by {@code up --model/--device/--dtype}. */
+    static Started bringUp(PrintWriter out, LocalServices.WorkerModel model) throws Exception {
         PlatformSettings settings = PlatformCommand.platform().settings();
+        Path root = LocalServices.checkoutRoot();
+        LocalServices services = new LocalServices(root, settings, model, System.getenv());
+        // A wrong --model fails before anything is started.
+        services.requireModel();
         LocalPlatform platform = new LocalPlatform(settings);
         LocalPlatform.UpReport report = platform.up(PlatformCommand.publicTopics(), line -> {
             out.println(line);
             out.flush();
         });
-        Path root = LocalServices.checkoutRoot();
         List<Path> taskFiles;
         try (var files = Files.list(root.resolve("tasks"))) {
             taskFiles = files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
         }
         // KafkaOptions' defaults are the local platform's addresses.
         TaskCommand.registerMissing(taskFiles, new KafkaOptions(), out);
-        LocalServices services = new LocalServices(root, settings);
         List<String> started = services.start(line -> {
             out.println(line);
             out.flush();
@@ -90,15 +98,32 @@ final class DemoCommand {
             description = "Start what is not running: the platform, one inference worker and the aggregator (each "
                     + "under a restart loop); register the demo tasks (goemotions, mfrc) where no task of that name "
                     + "is registered; return once everything is ready, or fail naming the service that was not ready "
-                    + "within LABELSCOPE_START_TIMEOUT_SECONDS (300) and its log. Stop with `labelscope down`.")
+                    + "within LABELSCOPE_START_TIMEOUT_SECONDS (300) and its log. Stop with `labelscope down`. "
+                    + "The worker's settings (LABELSCOPE_WORKER_*, e.g. LABELSCOPE_WORKER_BATCH_SIZE) are passed on "
+                    + "from the environment.")
     static final class Up implements Callable<Integer> {
         @Spec
         CommandSpec spec;
 
+        @Option(names = "--model", paramLabel = "DIR", description = "The worker's default model: a Hugging Face "
+                + "checkpoint directory (config.json, *.safetensors, tokenizer.json) serving every task that names no "
+                + "model, or a directory of them named after their tasks. Default: LABELSCOPE_WORKER_MODEL_PATH, "
+                + "else models/demo (the demo checkpoints, one per demo task).")
+        Path model;
+
+        @Option(names = "--device", paramLabel = "cpu|gpu", description = "Where the worker runs its models: cpu, gpu "
+                + "or gpu:N. Default: LABELSCOPE_WORKER_MODEL_DEVICE, else cpu.")
+        String device;
+
+        @Option(names = "--dtype", paramLabel = "f32|f16|bf16", description = "Weight type of the worker's models. "
+                + "Default: LABELSCOPE_WORKER_MODEL_DTYPE, else f32.")
+        String dtype;
+
         @Override
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
-            Started started = bringUp(out);
+            Started started = bringUp(out, new LocalServices.WorkerModel(Optional.ofNullable(model),
+                    Optional.ofNullable(device), Optional.ofNullable(dtype)));
             out.println("ready: dashboard " + started.services().dashboardUrl() + " · broker "
                     + started.platform().settings().bootstrapServers() + " · registry "
                     + started.platform().settings().registryUrl() + "/apis/ccompat/v7");

@@ -20,7 +20,8 @@ import io.labelscope.platform.Supervisor;
 
 /**
  * The two labelscope services run from this checkout's build, as background processes beside the local platform:
- * one inference worker with the committed demo model, and the aggregator (which serves the dashboard). Like the
+ * one inference worker with its default model ({@link WorkerModel}: the committed demo models unless
+ * {@code up --model DIR} or {@code LABELSCOPE_WORKER_MODEL_PATH} say otherwise), and the aggregator (which serves the dashboard). Like the
  * platform's, each runs under the {@link Supervisor}'s restart loop (a service that dies is started again), its pid
  * and start time are recorded under {@code .labelscope/}, and {@link #stop()} ends exactly those processes. Each logs
  * to {@code logs/<name>.log}, rolled over by Quarkus ({@code quarkus.log.file.rotation.*}) at the platform's
@@ -40,6 +41,37 @@ final class LocalServices {
         }
     }
 
+    /**
+     * The worker's default model and how to run it: {@code up --model/--device/--dtype}, else the worker's own
+     * environment variables ({@code LABELSCOPE_WORKER_MODEL_PATH}, {@code LABELSCOPE_WORKER_MODEL_DEVICE},
+     * {@code LABELSCOPE_WORKER_MODEL_DTYPE}), else the demo models on the CPU in f32. Empty = not chosen here.
+     */
+    record WorkerModel(Optional<Path> path, Optional<String> device, Optional<String> dtype) {
+        static final List<String> DTYPES = List.of("f32", "f16", "bf16");
+
+        WorkerModel {
+            device.ifPresent(d -> {
+                if (!d.matches("cpu|gpu(:\\d+)?")) {
+                    throw new Labelscope.UserError("--device must be cpu, gpu or gpu:N, got '" + d + "'", 2);
+                }
+            });
+            dtype.ifPresent(t -> {
+                if (!DTYPES.contains(t)) {
+                    throw new Labelscope.UserError("--dtype must be one of " + String.join(", ", DTYPES) + ", got '"
+                            + t + "'", 2);
+                }
+            });
+        }
+
+        static WorkerModel defaults() {
+            return new WorkerModel(Optional.empty(), Optional.empty(), Optional.empty());
+        }
+    }
+
+    static final String ENV_MODEL_PATH = "LABELSCOPE_WORKER_MODEL_PATH";
+    static final String ENV_MODEL_DEVICE = "LABELSCOPE_WORKER_MODEL_DEVICE";
+    static final String ENV_MODEL_DTYPE = "LABELSCOPE_WORKER_MODEL_DTYPE";
+
     static final String WORKER = "inference-worker";
     static final String AGGREGATOR = "aggregator";
     static final String ENV_DASHBOARD_PORT = "LABELSCOPE_DASHBOARD_PORT";
@@ -49,28 +81,76 @@ final class LocalServices {
     private final PlatformSettings platform;
     private final Supervisor supervisor;
     private final List<Service> services;
+    private final WorkerModel workerModel;
+    private final Map<String, String> env;
+    private final Path workerModelPath;
 
     LocalServices(Path root, PlatformSettings platform) {
+        this(root, platform, WorkerModel.defaults(), System.getenv());
+    }
+
+    /**
+     * @param model the worker's default model as {@code up} was asked for it
+     * @param env the environment {@code ./labelscope} runs in (the services inherit it: every other worker setting,
+     *     such as LABELSCOPE_WORKER_BATCH_SIZE, reaches the worker as it is)
+     */
+    LocalServices(Path root, PlatformSettings platform, WorkerModel model, Map<String, String> env) {
         this.root = root;
         this.platform = platform;
         this.supervisor = new Supervisor(platform.home());
-        int dashboard = port(ENV_DASHBOARD_PORT, 8080);
-        int worker = port(ENV_WORKER_PORT, 8083);
+        int dashboard = port(env, ENV_DASHBOARD_PORT, 8080);
+        int worker = port(env, ENV_WORKER_PORT, 8083);
         Path home = platform.home();
+        List<String> workerSettings = new ArrayList<>(List.of(
+                "-Dquarkus.http.host=" + platform.host(),
+                "-Dquarkus.http.port=" + worker,
+                "-Dkafka.bootstrap.servers=" + platform.bootstrapServers(),
+                "-Dlabelscope.registry.url=" + platform.registryUrl()));
+        // Written out in full (a system property outranks the environment in Quarkus), so the command line in the
+        // worker's log says what it serves.
+        this.workerModel = model;
+        this.env = env;
+        this.workerModelPath = modelPath(root, model, env);
+        workerSettings.add("-Dlabelscope.worker.model.path=" + workerModelPath);
+        model.device().or(() -> nonBlank(env.get(ENV_MODEL_DEVICE)))
+                .ifPresent(d -> workerSettings.add("-Dlabelscope.worker.model.device=" + d));
+        model.dtype().or(() -> nonBlank(env.get(ENV_MODEL_DTYPE)))
+                .ifPresent(t -> workerSettings.add("-Dlabelscope.worker.model.dtype=" + t));
+        workerSettings.add("-Dlabelscope.worker.models-dir=" + ModelServing.modelsDir(root, env));
+        workerSettings.add("-Dlabelscope.worker.task-dir=" + nonBlank(env.get("LABELSCOPE_WORKER_TASK_DIR"))
+                .map(d -> Path.of(d).toAbsolutePath().normalize()).orElse(root.resolve("tasks")));
         this.services = List.of(
-                new Service(WORKER, "inference-worker", worker, List.of(
-                        "-Dquarkus.http.host=" + platform.host(),
-                        "-Dquarkus.http.port=" + worker,
-                        "-Dkafka.bootstrap.servers=" + platform.bootstrapServers(),
-                        "-Dlabelscope.registry.url=" + platform.registryUrl(),
-                        "-Dlabelscope.worker.model.path=" + root.resolve("models/demo"),
-                        "-Dlabelscope.worker.task-dir=" + root.resolve("tasks"))),
+                new Service(WORKER, "inference-worker", worker, List.copyOf(workerSettings)),
                 new Service(AGGREGATOR, "aggregator", dashboard, List.of(
                         "-Dquarkus.http.host=" + platform.host(),
                         "-Dquarkus.http.port=" + dashboard,
                         "-Dquarkus.kafka-streams.bootstrap-servers=" + platform.bootstrapServers(),
                         "-Dlabelscope.registry.url=" + platform.registryUrl(),
                         "-Dkafka-streams.state.dir=" + home.resolve("aggregator-state"))));
+    }
+
+    /**
+     * The worker's default model directory: {@code --model}, else LABELSCOPE_WORKER_MODEL_PATH, else the demo models;
+     * a relative path is relative to where {@code ./labelscope} runs.
+     */
+    static Path modelPath(Path root, WorkerModel model, Map<String, String> env) {
+        return model.path().or(() -> nonBlank(env.get(ENV_MODEL_PATH)).map(Path::of))
+                .map(p -> p.toAbsolutePath().normalize()).orElse(root.resolve("models/demo"));
+    }
+
+    /** Fails, naming the path and where it came from, when the worker's default model holds no checkpoint. */
+    void requireModel() {
+        if (io.labelscope.runtime.ModelDirs.checkpoints(workerModelPath).isEmpty()) {
+            String from = workerModel.path().isPresent() ? "--model"
+                    : nonBlank(env.get(ENV_MODEL_PATH)).isPresent() ? ENV_MODEL_PATH : "the demo model";
+            throw new Labelscope.UserError(from + ": " + workerModelPath + " is not a model: expected a checkpoint "
+                    + "directory (config.json, *.safetensors, tokenizer.json) or a directory of them named after "
+                    + "their tasks", 2);
+        }
+    }
+
+    private static Optional<String> nonBlank(String s) {
+        return s == null || s.isBlank() ? Optional.empty() : Optional.of(s);
     }
 
     static Path checkoutRoot() {
@@ -95,7 +175,14 @@ final class LocalServices {
         List<String> started = new ArrayList<>();
         for (Service service : services) {
             if (supervisor.find(service.name()).isPresent()) {
+                if (service.name().equals(WORKER) && !workerModel.equals(WorkerModel.defaults())) {
+                    progress.accept(WORKER + " is running already and keeps its model: --model, --device and "
+                            + "--dtype take effect after ./labelscope down");
+                }
                 continue;
+            }
+            if (service.name().equals(WORKER)) {
+                requireModel();
             }
             Path jar = service.jar(root);
             if (!Files.isRegularFile(jar)) {
@@ -215,9 +302,9 @@ final class LocalServices {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    private static int port(String variable, int fallback) {
+    private static int port(Map<String, String> env, String variable, int fallback) {
         try {
-            return PlatformSettings.port(System.getenv(), variable, fallback);
+            return PlatformSettings.port(env, variable, fallback);
         } catch (IllegalArgumentException e) {
             throw new Labelscope.UserError(e.getMessage(), 2);
         }

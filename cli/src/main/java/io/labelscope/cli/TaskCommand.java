@@ -54,7 +54,9 @@ import picocli.CommandLine.Spec;
                         + "(paper|code), max_new_tokens, methods (generate|unary|binary, default generate), unary "
                         + "{instruction, template, options}, binary {instruction, template, options, pair_order}, "
                         + "breakdown_k, prompt_format (plain|chat), chat {demos (turns|inline), instruction "
-                        + "(system|user)}."},
+                        + "(system|user)}, model (a checkpoint under the worker's models directory, "
+                        + "LABELSCOPE_WORKER_MODELS_DIR, default <checkout>/models, or an absolute path; absent: the "
+                        + "worker's default model, `up --model DIR`)."},
         subcommands = {TaskCommand.Register.class, TaskCommand.ListTasks.class, TaskCommand.Remove.class,
                 TaskCommand.Show.class})
 final class TaskCommand {
@@ -64,7 +66,9 @@ final class TaskCommand {
 
     @Command(name = "register", mixinStandardHelpOptions = true,
             description = "Validate each task file and publish it (canonical JSON, every default filled in). "
-                    + "Registering a name again replaces that task; workers rebuild its prompt on the next document.")
+                    + "Registering a name again replaces that task; workers rebuild its prompt on the next document. "
+                    + "Warns (on stderr) when no running worker can serve a task: its model is not found, the "
+                    + "worker's default model serves other tasks only, or no worker answers on LABELSCOPE_WORKER_PORT.")
     static final class Register implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -78,6 +82,18 @@ final class TaskCommand {
         @Override
         public Integer call() throws Exception {
             register(files, kafka, spec.commandLine().getOut());
+            // Checked after publishing: a task may be registered before its worker or model exists.
+            Map<String, String> env = System.getenv();
+            String workerUrl = ModelServing.workerUrl(env);
+            var worker = ModelServing.worker(workerUrl);
+            Path modelsDir = ModelServing.modelsDir(LocalServices.checkoutRoot(), env);
+            PrintWriter err = spec.commandLine().getErr();
+            for (Path f : files) {
+                for (String w : ModelServing.warnings(TaskFiles.read(f), workerUrl, worker, modelsDir)) {
+                    err.println("warning: " + w);
+                }
+            }
+            err.flush();
             return 0;
         }
     }
@@ -139,7 +155,8 @@ final class TaskCommand {
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true,
-            description = "Print the tasks currently registered (the latest value per name), one per line.")
+            description = "Print the tasks currently registered (the latest value per name), one per line: name, "
+                    + "labels, k, format, max_new_tokens and model ((default): the worker's default model).")
     static final class ListTasks implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -159,8 +176,9 @@ final class TaskCommand {
             latest.forEach((name, json) -> {
                 try {
                     TaskDefinition t = TaskFiles.parse(json);
-                    out.printf("%s\t%s\tk=%d\t%s\tmax_new_tokens=%d%n", name, String.join(",", t.labels()), t.k(),
-                            t.format().name().toLowerCase(java.util.Locale.ROOT), t.maxNewTokens());
+                    out.printf("%s\t%s\tk=%d\t%s\tmax_new_tokens=%d\tmodel=%s%n", name, String.join(",", t.labels()),
+                            t.k(), t.format().name().toLowerCase(java.util.Locale.ROOT), t.maxNewTokens(),
+                            t.namedModel().orElse("(default)"));
                 } catch (IllegalArgumentException e) {
                     out.printf("%s\tINVALID: %s%n", name, e.getMessage());
                 }

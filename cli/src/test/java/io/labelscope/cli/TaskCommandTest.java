@@ -119,4 +119,52 @@ class TaskCommandTest {
         assertThat(run(2, "task", "show", name, "--render", "--model", dir.resolve("nope").toString(),
                 "--bootstrap-servers", bs)[1]).contains("no such checkpoint directory");
     }
+
+    @Test
+    void aTaskNamesItsModelListShowsItAndRegisteringOneNoWorkerCanServeWarns(TestPlatform platform, @TempDir Path dir)
+            throws Exception {
+        String tag = UUID.randomUUID().toString().substring(0, 8);
+        String bs = platform.bootstrapServers();
+        // A real committed checkpoint, named by absolute path; and a name that is no checkpoint anywhere.
+        Path mfrc = Path.of("..", "models", "demo", "mfrc").toAbsolutePath().normalize();
+        Path served = dir.resolve("served.json");
+        Files.writeString(served, "{\"name\": \"served-" + tag + "\", \"labels\": [\"care\", \"purity\"], "
+                + "\"model\": \"" + mfrc + "\"}");
+        Path missing = dir.resolve("missing.json");
+        Files.writeString(missing, "{\"name\": \"missing-" + tag + "\", \"labels\": [\"joy\"], "
+                + "\"model\": \"no-such-model-" + tag + "\"}");
+        Path onDefault = dir.resolve("default.json");
+        Files.writeString(onDefault, "{\"name\": \"default-" + tag + "\", \"labels\": [\"joy\"]}");
+
+        String[] r = run(0, "task", "register", "--bootstrap-servers", bs, served.toString(), missing.toString(),
+                onDefault.toString());
+        // Registered all the same (a model may come later), but the unservable one is named at once, with where
+        // its model was looked for.
+        assertThat(r[0]).contains("registered task 'missing-" + tag + "'");
+        assertThat(r[1]).contains("warning: task 'missing-" + tag + "' cannot be served: model 'no-such-model-"
+                + tag + "'").contains("models directory");
+        assertThat(r[1]).doesNotContain("task 'served-" + tag + "' cannot be served");
+
+        String list = run(0, "task", "list", "--bootstrap-servers", bs)[0];
+        assertThat(list).contains("served-" + tag + "\tcare,purity\tk=0\tjson_list\tmax_new_tokens=48\tmodel=" + mfrc)
+                .contains("missing-" + tag + "\tjoy\tk=0\tjson_list\tmax_new_tokens=48\tmodel=no-such-model-" + tag)
+                .contains("default-" + tag + "\tjoy\tk=0\tjson_list\tmax_new_tokens=48\tmodel=(default)");
+        run(0, "task", "remove", "--bootstrap-servers", bs, "served-" + tag, "missing-" + tag, "default-" + tag);
+    }
+
+    @Test
+    void aRunningWorkersDefaultModelThatServesOtherTasksOnlyIsReported() {
+        var worker = java.util.Optional.of(new ModelServing.WorkerInfo("http://127.0.0.1:1/q/health/ready",
+                "demo/goemotions, demo/mfrc", java.util.List.of("goemotions", "mfrc"),
+                Path.of("..", "models").toAbsolutePath().normalize()));
+        var sentiment = TaskFiles.parse("{\"name\": \"sentiment\", \"labels\": [\"positive\", \"negative\"]}");
+        assertThat(ModelServing.warnings(sentiment, "unused", worker, Path.of("unused")))
+                .singleElement().asString().contains("task 'sentiment' names no model")
+                .contains("serves only the tasks goemotions, mfrc").contains("--model");
+        // The same task naming a committed checkpoint under the worker's models directory is served.
+        assertThat(ModelServing.warnings(sentiment.withModel("demo/mfrc"), "unused", worker, Path.of("unused")))
+                .isEmpty();
+        assertThat(ModelServing.warnings(TaskFiles.parse("{\"name\": \"mfrc\", \"labels\": [\"care\"]}"),
+                "unused", worker, Path.of("unused"))).isEmpty();
+    }
 }

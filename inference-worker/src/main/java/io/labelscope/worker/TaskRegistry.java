@@ -149,6 +149,11 @@ public final class TaskRegistry implements AutoCloseable {
         return Optional.ofNullable(e != null ? e : files.get(name));
     }
 
+    /** The model a task names in its definition (empty: unknown or unusable task, or the worker's default). */
+    public Optional<String> modelOf(String name) {
+        return lookup(name).filter(Entry::valid).flatMap(e -> e.task().namedModel());
+    }
+
     /** Every known task by name. */
     public Collection<Entry> entries() {
         Map<String, Entry> all = new TreeMap<>(files);

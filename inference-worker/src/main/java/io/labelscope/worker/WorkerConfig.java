@@ -16,7 +16,22 @@ import io.smallrye.config.WithDefault;
 @ConfigMapping(prefix = "labelscope.worker")
 public interface WorkerConfig {
 
+    /** The default model: serves every task whose definition names no model. */
     Model model();
+
+    /**
+     * Where a task's {@code "model": "<name>"} is looked up: {@code <models-dir>/<name>}, or the path itself when it is
+     * absolute (io.labelscope.runtime.ModelDirs). A relative models-dir is relative to the working directory.
+     */
+    @WithDefault("models")
+    Path modelsDir();
+
+    /**
+     * Memory policy for the models tasks name: at most this many are loaded at once; loading another unloads the
+     * least recently used first. The default model is always loaded and not counted.
+     */
+    @WithDefault("2")
+    int maxLoadedModels();
 
     /** Documents decoded together (also the consumer's max.poll.records unless kafka.max.poll.records is set). */
     @WithDefault("16")
@@ -83,7 +98,10 @@ public interface WorkerConfig {
     Optional<Duration> faultInjectionPauseBeforeCommit();
 
     interface Model {
-        /** Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json). */
+        /**
+         * Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json), or a directory of them named
+         * after the tasks they serve (the demo layout).
+         */
         @WithDefault("models/demo")
         Path path();
 
@@ -94,7 +112,7 @@ public interface WorkerConfig {
         @WithDefault("cpu")
         String device();
 
-        /** f32 or f16. */
+        /** f32, f16 or bf16. */
         @WithDefault("f32")
         String dtype();
 

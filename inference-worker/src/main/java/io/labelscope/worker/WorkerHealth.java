@@ -46,9 +46,19 @@ public final class WorkerHealth {
             WorkerService.Check registry = worker.registry();
             WorkerLoop loop = worker.loop();
             boolean polling = loop == null || loop.polling();
-            return HealthCheckResponse.named("inference-worker")
+            Models models = worker.models();
+            HealthCheckResponseBuilder b = HealthCheckResponse.named("inference-worker")
                     .status(worker.modelLoaded() && broker.up() && registry.up() && polling)
-                    .withData("model", worker.modelLoaded() ? worker.modelName() : "not loaded")
+                    .withData("model", worker.modelLoaded() ? worker.modelName() : "not loaded");
+            if (models != null) {
+                // What serves what, read by `labelscope task register` to warn about a task no worker can serve.
+                b.withData("default_model", models.defaultModel())
+                        .withData("default_model_tasks", String.join(",", models.defaultModelTasks()))
+                        .withData("models_dir", models.modelsDir().toString())
+                        .withData("max_loaded_models", models.maxLoadedNamed())
+                        .withData("serves", models.describe());
+            }
+            return b
                     .withData("broker", broker.detail())
                     .withData("registry", registry.detail())
                     .withData("polling", polling)

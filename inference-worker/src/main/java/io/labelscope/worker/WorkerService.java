@@ -81,7 +81,8 @@ public class WorkerService {
         RuntimeConfig rc = new RuntimeConfig(config.model().device(),
                 RuntimeConfig.ComputeType.valueOf(config.model().dtype().toUpperCase(java.util.Locale.ROOT)),
                 config.batchSize(), config.model().threads());
-        models = Models.load(config.model().path(), rc, config.model().name(), config.model().maxContextTokens());
+        models = Models.load(config.model().path(), rc, config.model().name(), config.model().maxContextTokens(),
+                config.modelsDir(), config.maxLoadedModels());
 
         admin = Admin.create(kafka.common());
         ensureTasksTopic();
@@ -91,6 +92,8 @@ public class WorkerService {
         }
         tasks.catchUp(Duration.ofSeconds(30));
         LOG.infof("tasks known at start: %s", tasks.entries().stream().map(TaskRegistry.Entry::name).toList());
+        models.modelOfTask(tasks::modelOf);
+        LOG.infof("serving: %s", models.describe());
 
         // Documents only: another record type on the topic is a wrong_record_type dead letter, not a cast failure.
         FailSafeAvroDeserializer<Document> documents = new FailSafeAvroDeserializer<>(Document.class);
@@ -194,7 +197,12 @@ public class WorkerService {
 
     public String modelName() {
         Models m = models;
-        return m == null ? null : m.describe();
+        return m == null ? null : m.defaultModel();
+    }
+
+    /** The models this worker serves (null until loaded). */
+    public Models models() {
+        return models;
     }
 
     public WorkerLoop loop() {

@@ -20,6 +20,8 @@ import java.util.regex.Pattern;
  * @param maxNewTokens generation limit per document
  * @param breakdown the methods run per document and the breakdown prompts (default: generate only)
  * @param promptFormat plain text (default, the paper's) or the checkpoint's chat template ({@link PromptFormat})
+ * @param model the model this task runs on, as the task file names it (a directory name under the worker's models
+ *     directory, or a checkpoint path: {@link io.labelscope.runtime.ModelDirs}); null = the worker's default model
  */
 public record TaskDefinition(
         String name,
@@ -35,7 +37,8 @@ public record TaskDefinition(
         boolean compatCode,
         int maxNewTokens,
         Breakdown breakdown,
-        PromptFormat promptFormat) {
+        PromptFormat promptFormat,
+        String model) {
 
     public static final String NONE = "none";
     /** Task names: letters, digits, '.', '_', '-'; starting with a letter or digit; at most 128 characters. */
@@ -109,6 +112,18 @@ public record TaskDefinition(
             throw new IllegalArgumentException("breakdown k=" + breakdown.k() + " demos requested, pool has "
                     + demoPool.size());
         }
+        if (model != null && model.isBlank()) {
+            model = null;
+        }
+    }
+
+    /** A task on the worker's default model (the definition before tasks could name their model). */
+    public TaskDefinition(String name, List<String> labels, String instructionTemplate, String demoTemplate,
+                          String queryTemplate, OutputFormat format, int k, long seed, List<Demo> demoPool,
+                          Map<String, List<String>> extraVariants, boolean compatCode, int maxNewTokens,
+                          Breakdown breakdown, PromptFormat promptFormat) {
+        this(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed, demoPool, extraVariants,
+                compatCode, maxNewTokens, breakdown, promptFormat, null);
     }
 
     /** A plain-prompt task (the definition before prompt formats existed). */
@@ -136,32 +151,43 @@ public record TaskDefinition(
 
     public TaskDefinition withFormat(OutputFormat f) {
         return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, f, k, seed,
-                demoPool, extraVariants, compatCode, maxNewTokens, breakdown, promptFormat);
+                demoPool, extraVariants, compatCode, maxNewTokens, breakdown, promptFormat, model);
     }
 
     public TaskDefinition withCompatCode(boolean c) {
         return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed,
-                demoPool, extraVariants, c, maxNewTokens, breakdown, promptFormat);
+                demoPool, extraVariants, c, maxNewTokens, breakdown, promptFormat, model);
     }
 
     public TaskDefinition withMaxNewTokens(int n) {
         return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed,
-                demoPool, extraVariants, compatCode, n, breakdown, promptFormat);
+                demoPool, extraVariants, compatCode, n, breakdown, promptFormat, model);
     }
 
     public TaskDefinition withExtraVariants(Map<String, List<String>> v) {
         return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed,
-                demoPool, v, compatCode, maxNewTokens, breakdown, promptFormat);
+                demoPool, v, compatCode, maxNewTokens, breakdown, promptFormat, model);
     }
 
     public TaskDefinition withBreakdown(Breakdown b) {
         return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed,
-                demoPool, extraVariants, compatCode, maxNewTokens, b, promptFormat);
+                demoPool, extraVariants, compatCode, maxNewTokens, b, promptFormat, model);
     }
 
     public TaskDefinition withPromptFormat(PromptFormat p) {
         return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed,
-                demoPool, extraVariants, compatCode, maxNewTokens, breakdown, p);
+                demoPool, extraVariants, compatCode, maxNewTokens, breakdown, p, model);
+    }
+
+    /** The same task on another model (null: the worker's default). */
+    public TaskDefinition withModel(String m) {
+        return new TaskDefinition(name, labels, instructionTemplate, demoTemplate, queryTemplate, format, k, seed,
+                demoPool, extraVariants, compatCode, maxNewTokens, breakdown, promptFormat, m);
+    }
+
+    /** The model the task names, if it names one. */
+    public java.util.Optional<String> namedModel() {
+        return java.util.Optional.ofNullable(model);
     }
 
     /** The methods run per document ({@code generate} unless the task says otherwise). */

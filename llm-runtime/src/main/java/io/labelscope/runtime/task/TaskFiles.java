@@ -51,19 +51,22 @@ import java.util.Set;
  *   "chat": {                                   chat settings (PromptFormat); every key optional
  *     "demos": "turns" | "inline",              demos as earlier user/assistant turns (default) or in the user message
  *     "instruction": "system" | "user"          instruction as the system message (default) or atop the first user one
- *   }
+ *   },
+ *   "model": "my-model"                         the checkpoint to run on: a directory name under the worker's models
+ *                                               directory, or a path (ModelDirs); absent = the worker's default model
  * }
  * }</pre>
  * Unknown keys are an error (a typo must not silently fall back to a default). Writing and reading back gives an
  * equal {@link TaskDefinition}. The breakdown keys are written only when they matter (a breakdown method runs, or
  * they differ from the defaults), so a generate-only task has the same canonical JSON, and the same run ids, as
- * before they existed; likewise {@code prompt_format} and {@code chat} are written only for a chat task.
+ * before they existed; likewise {@code prompt_format} and {@code chat} are written only for a chat task, and
+ * {@code model} only when the task names one.
  */
 public final class TaskFiles {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final Set<String> KEYS = Set.of("name", "labels", "instruction", "demo_template", "query_template",
             "format", "k", "seed", "demos", "variants", "compat", "max_new_tokens", "methods", "unary", "binary",
-            "breakdown_k", "prompt_format", "chat");
+            "breakdown_k", "prompt_format", "chat", "model");
     private static final Set<String> UNARY_KEYS = Set.of("instruction", "template", "options");
     private static final Set<String> BINARY_KEYS = Set.of("instruction", "template", "options", "pair_order");
     private static final Set<String> CHAT_KEYS = Set.of("demos", "instruction");
@@ -150,7 +153,8 @@ public final class TaskFiles {
                 text(root, "demo_template", TaskDefinition.DEFAULT_DEMO),
                 text(root, "query_template", TaskDefinition.DEFAULT_QUERY),
                 format, (int) integer(root, "k", 0), integer(root, "seed", 0), demos, variants, compatCode,
-                (int) integer(root, "max_new_tokens", 48), breakdown(root), promptFormat(root));
+                (int) integer(root, "max_new_tokens", 48), breakdown(root), promptFormat(root),
+                text(root, "model", null));
     }
 
     private static PromptFormat promptFormat(JsonNode root) {
@@ -260,6 +264,10 @@ public final class TaskFiles {
             ObjectNode c = n.putObject("chat");
             c.put("demos", PromptFormat.wire(f.demos()));
             c.put("instruction", PromptFormat.wire(f.instruction()));
+        }
+        if (t.model() != null) {
+            // Only a task that names its model carries the key: a default-model task keeps its canonical JSON.
+            n.put("model", t.model());
         }
         try {
             return JSON.writeValueAsString(n);

@@ -24,6 +24,21 @@ class TaskFilesTest {
     }
 
     @Test
+    void aTaskMayNameItsModelAndATaskThatNamesNoneKeepsItsCanonicalJson() {
+        TaskDefinition plain = TaskFiles.parse("{\"name\": \"m\", \"labels\": [\"a\", \"b\"]}");
+        assertThat(plain.model()).isNull();
+        assertThat(TaskFiles.toJson(plain)).doesNotContain("\"model\"");
+        TaskDefinition named = TaskFiles.parse("{\"name\": \"m\", \"labels\": [\"a\", \"b\"], "
+                + "\"model\": \"demo/mfrc\"}");
+        assertThat(named.namedModel()).contains("demo/mfrc");
+        assertThat(TaskFiles.parse(TaskFiles.toJson(named))).isEqualTo(named).isNotEqualTo(plain);
+        assertThat(named.withModel(null)).isEqualTo(plain);
+        assertThat(TaskFiles.parse("{\"name\": \"m\", \"labels\": [\"a\"], \"model\": \"  \"}").model()).isNull();
+        assertThatThrownBy(() -> TaskFiles.parse("{\"name\": \"m\", \"labels\": [\"a\"], \"model\": 3}"))
+                .hasMessageContaining("model");
+    }
+
+    @Test
     void minimalTaskTakesTheDefaults() {
         TaskDefinition t = TaskFiles.parse("{\"name\": \"m\", \"labels\": [\"a\", \"b\"]}");
         assertThat(t.instructionTemplate()).isEqualTo(TaskDefinition.DEFAULT_INSTRUCTION);
