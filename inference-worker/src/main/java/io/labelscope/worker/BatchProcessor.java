@@ -213,7 +213,8 @@ public final class BatchProcessor implements AutoCloseable {
         if (served.isEmpty()) {
             for (Valid v : group) {
                 reject(out.get(v.index()), dead, v.record(), MODEL_FAILURE, "no model serves task '" + task.name()
-                        + "': this worker has one model per task (" + models.describe() + ")");
+                        + "' (" + models.describe() + "); name one in the task (\"model\") or start the worker with "
+                        + "./labelscope up --model DIR");
             }
             return;
         }
