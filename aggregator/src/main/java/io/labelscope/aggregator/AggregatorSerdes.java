@@ -1,6 +1,7 @@
 package io.labelscope.aggregator;
 
 import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
+import io.labelscope.aggregator.avro.RoutedAnnotation;
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.aggregator.state.DocumentState;
@@ -16,9 +17,10 @@ import java.util.Map;
 
 /**
  * Every serde of the topology, declared once: Confluent-format Avro through the registry for the public output
- * topics, a compact binary format ({@link BinarySerde}, layouts in {@link StateCodecs}) for our own state and
- * repartition topics. Inputs are read as bytes and decoded by {@link InputDecoder}, so a bad record is
- * dead-lettered instead of failing the stream thread.
+ * topics, a compact binary format ({@link BinarySerde}, layouts in {@link StateCodecs}) for our own state stores
+ * and the metric-change repartition topic, Avro records generated from {@code src/main/avro}
+ * ({@link InternalAvroSerde}) for the annotation repartition topic. Inputs are read as bytes and decoded by
+ * {@link InputDecoder}, so a bad record is dead-lettered instead of failing the stream thread.
  */
 final class AggregatorSerdes {
 
@@ -37,8 +39,7 @@ final class AggregatorSerdes {
             StateCodecs.METRICS_CHANGE);
     final Serde<Assembled.PendingChange> pendingChange = new BinarySerde<>(Assembled.PendingChange.class,
             StateCodecs.PENDING_CHANGE);
-    final Serde<DocumentEvent.AnnotationArrived> annotationArrived = new BinarySerde<>(
-            DocumentEvent.AnnotationArrived.class, StateCodecs.ANNOTATION_ARRIVED);
+    final Serde<RoutedAnnotation> routedAnnotation = new InternalAvroSerde<>(RoutedAnnotation.getClassSchema());
 
     /** Registry and serde settings (see {@code AvroSerdeConfig.registry}), also used to decode the inputs. */
     final Map<String, Object> avroConfig;

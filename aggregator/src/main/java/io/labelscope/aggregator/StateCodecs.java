@@ -19,10 +19,8 @@ import io.labelscope.aggregator.state.StepEntry;
 import io.labelscope.aggregator.state.UnaryEntry;
 import io.labelscope.math.Labels;
 import io.labelscope.math.Moments;
-import io.labelscope.schemas.Annotation;
 
 import java.io.IOException;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -106,32 +104,6 @@ final class StateCodecs {
     private static SourceRef readSource(In in) throws IOException {
         return new SourceRef(in.string(), in.readInt(), in.readLong(), in.string(), in.bytes());
     }
-
-    /**
-     * A decoded annotation on its way through the repartition topic {@code annotations-by-document} (see
-     * {@link TopologyProducer}): its fields, then where it was read from with its original bytes, so that a
-     * dead letter written after the repartition still names the {@code annotations} record.
-     */
-    static final BinarySerde.Codec<DocumentEvent.AnnotationArrived> ANNOTATION_ARRIVED = new BinarySerde.Codec<>() {
-        @Override
-        public void write(Out out, DocumentEvent.AnnotationArrived event) throws IOException {
-            Annotation a = event.annotation();
-            out.string(a.getDocumentId());
-            out.string(a.getTask());
-            out.string(a.getAnnotatorId());
-            out.strings(a.getLabels());
-            out.writeLong(a.getAnnotatedAt().toEpochMilli());
-            writeSource(out, event.source());
-        }
-
-        @Override
-        public DocumentEvent.AnnotationArrived read(In in) throws IOException {
-            Annotation a = Annotation.newBuilder().setDocumentId(in.string()).setTask(in.string())
-                    .setAnnotatorId(in.string()).setLabels(in.strings())
-                    .setAnnotatedAt(Instant.ofEpochMilli(in.readLong())).build();
-            return new DocumentEvent.AnnotationArrived(a, readSource(in));
-        }
-    };
 
     private static void writeRun(Out out, RunState run, List<String> labels) throws IOException {
         out.string(run.model);

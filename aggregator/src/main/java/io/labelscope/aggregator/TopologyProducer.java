@@ -241,11 +241,12 @@ public class TopologyProducer {
         return branches.get("annotations-accepted")
                 .map((key, event) -> {
                     DocumentEvent.AnnotationArrived a = (DocumentEvent.AnnotationArrived) event;
-                    return KeyValue.pair(a.annotation().getDocumentId(), a);
+                    return KeyValue.pair(a.annotation().getDocumentId(), RoutedAnnotations.of(a));
                 }, Named.as("key-annotations-by-document"))
-                .repartition(Repartitioned.with(serdes.key, serdes.annotationArrived)
+                .repartition(Repartitioned.with(serdes.key, serdes.routedAnnotation)
                         .withName(ANNOTATIONS_BY_DOCUMENT))
-                .mapValues(a -> (DocumentEvent) a, Named.as("annotations-by-document-as-events"));
+                .mapValues(routed -> (DocumentEvent) RoutedAnnotations.arrived(routed),
+                        Named.as("annotations-by-document-as-events"));
     }
 
     /** Every rejected record goes out here, logged with where it came from and why. */

@@ -122,18 +122,6 @@ class BinarySerdeTest {
         assertThat(json(back)).isEqualTo(json(s));
     }
 
-    /** The repartitioned annotation keeps its fields and where it came from (for a later dead letter). */
-    @Test
-    void annotationOnTheRepartitionTopicRoundTrips() throws Exception {
-        DocumentEvent.AnnotationArrived a = new DocumentEvent.AnnotationArrived(
-                Records.annotation("d1", "ann-1", "joy", "fear"),
-                new SourceRef("annotations", 1, 42L, null, new byte[] {0, 0, 0, 0, 7, 9}));
-        DocumentEvent.AnnotationArrived back = serdes.annotationArrived.deserializer().deserialize("t",
-                serdes.annotationArrived.serializer().serialize("t", a));
-        assertThat(back.annotation()).isEqualTo(a.annotation());
-        assertThat(back.source()).usingRecursiveComparison().isEqualTo(a.source());
-    }
-
     @Test
     void talliesRoundTrip() throws Exception {
         Emitted e = fullState().runs.values().iterator().next().emitted;
