@@ -8,11 +8,13 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The serde of the aggregator's own state and repartition values: records generated from the schemas in
@@ -45,6 +47,20 @@ final class InternalAvroSerde<T extends SpecificRecord> implements Serde<T> {
 
     InternalAvroSerde(Schema schema) {
         this(schema, List.of());
+    }
+
+    /**
+     * A serde of an in-memory type kept apart from its Avro record (the metric sums, whose arithmetic lives in
+     * their own classes): converted to the record to be written, and from it when read.
+     */
+    static <V, R extends SpecificRecord> Serde<V> mapped(Schema schema, Function<V, R> toRecord,
+                                                         Function<R, V> fromRecord) {
+        InternalAvroSerde<R> records = new InternalAvroSerde<>(schema);
+        Serializer<R> serializer = records.serializer();
+        Deserializer<R> deserializer = records.deserializer();
+        return Serdes.serdeFrom(
+                (topic, value) -> value == null ? null : serializer.serialize(topic, toRecord.apply(value)),
+                (topic, bytes) -> bytes == null ? null : fromRecord.apply(deserializer.deserialize(topic, bytes)));
     }
 
     @Override

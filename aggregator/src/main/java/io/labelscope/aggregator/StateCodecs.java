@@ -266,7 +266,8 @@ final class StateCodecs {
                 in.readLong(), in.readLong());
     }
 
-    static final BinarySerde.Codec<AlignmentTallies> ALIGNMENT = new BinarySerde.Codec<>() {
+    /** A run's emitted alignment share, inside the document's state. */
+    private static final BinarySerde.Codec<AlignmentTallies> ALIGNMENT = new BinarySerde.Codec<>() {
         @Override
         public void write(Out out, AlignmentTallies t) throws IOException {
             out.writeInt(t.byMethod().size());
@@ -289,7 +290,8 @@ final class StateCodecs {
         }
     };
 
-    static final BinarySerde.Codec<SpikinessTallies> SPIKINESS = new BinarySerde.Codec<>() {
+    /** A run's emitted spikiness share, inside the document's state. */
+    private static final BinarySerde.Codec<SpikinessTallies> SPIKINESS = new BinarySerde.Codec<>() {
         @Override
         public void write(Out out, SpikinessTallies t) throws IOException {
             out.writeInt(t.byCell().size());
@@ -331,43 +333,6 @@ final class StateCodecs {
                         in.readLong(), in.readLong(), in.readLong(), in.readLong()));
             }
             return new SpikinessTallies(byCell);
-        }
-    };
-
-    /** A metrics change on the repartition topic: each part present or not. */
-    static final BinarySerde.Codec<Assembled.MetricsChange> METRICS_CHANGE = new BinarySerde.Codec<>() {
-        @Override
-        public void write(Out out, Assembled.MetricsChange c) throws IOException {
-            out.writeBoolean(c.alignment() != null);
-            if (c.alignment() != null) {
-                ALIGNMENT.write(out, c.alignment());
-            }
-            out.writeBoolean(c.spikiness() != null);
-            if (c.spikiness() != null) {
-                SPIKINESS.write(out, c.spikiness());
-            }
-        }
-
-        @Override
-        public Assembled.MetricsChange read(In in) throws IOException {
-            AlignmentTallies alignment = in.readBoolean() ? ALIGNMENT.read(in) : null;
-            SpikinessTallies spikiness = in.readBoolean() ? SPIKINESS.read(in) : null;
-            return new Assembled.MetricsChange(alignment, spikiness);
-        }
-    };
-
-    /** A summed metrics change waiting in the assembler's task (its latest generation time, then the change). */
-    static final BinarySerde.Codec<Assembled.PendingChange> PENDING_CHANGE = new BinarySerde.Codec<>() {
-        @Override
-        public void write(Out out, Assembled.PendingChange p) throws IOException {
-            out.writeLong(p.time());
-            METRICS_CHANGE.write(out, p.change());
-        }
-
-        @Override
-        public Assembled.PendingChange read(In in) throws IOException {
-            long time = in.readLong();
-            return new Assembled.PendingChange(time, METRICS_CHANGE.read(in));
         }
     };
 

@@ -1,6 +1,8 @@
 package io.labelscope.aggregator;
 
 import io.labelscope.aggregator.avro.RoutedAnnotation;
+import io.labelscope.aggregator.metrics.SpikinessTallies;
+import io.labelscope.aggregator.state.Emitted;
 import io.labelscope.aggregator.state.SourceRef;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
@@ -17,6 +19,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class InternalAvroSerdeTest {
+
+    private final AggregatorSerdes serdes = new AggregatorSerdes(
+            io.labelscope.schemas.serde.AvroSerdeConfig.registry("http://127.0.0.1:9")); // never contacted
 
     /** As the topology uses it ({@code AggregatorSerdes.routedAnnotation}): the current schema only. */
     private final InternalAvroSerde<RoutedAnnotation> serde = new InternalAvroSerde<>(
@@ -84,5 +89,25 @@ class InternalAvroSerdeTest {
         // Without the older schema the value cannot be resolved: a clear error, not garbage.
         assertThatThrownBy(() -> serde.deserializer().deserialize("t", bytes))
                 .isInstanceOf(SerializationException.class).hasMessageContaining("RoutedAnnotation");
+    }
+
+    /** The metric sums (aggregates, changes, pending changes) keep every component, a missing part stays missing. */
+    @Test
+    void metricSumsRoundTrip() {
+        Emitted e = BinarySerdeTest.fullState().runs.values().iterator().next().emitted;
+        assertThat(roundTrip(serdes.alignmentTallies, e.alignment())).isEqualTo(e.alignment());
+        SpikinessTallies spikiness = roundTrip(serdes.spikinessTallies, e.spikiness());
+        assertThat(spikiness).isEqualTo(e.spikiness());
+        assertThat(spikiness.byCell()).isInstanceOf(java.util.TreeMap.class); // cells in order, as before
+
+        Assembled.MetricsChange alignmentOnly = new Assembled.MetricsChange(e.alignment(), null);
+        assertThat(roundTrip(serdes.metricsChange, alignmentOnly)).isEqualTo(alignmentOnly);
+        Assembled.PendingChange pending = new Assembled.PendingChange(43L,
+                new Assembled.MetricsChange(null, e.spikiness()));
+        assertThat(roundTrip(serdes.pendingChange, pending)).isEqualTo(pending);
+    }
+
+    private static <T> T roundTrip(org.apache.kafka.common.serialization.Serde<T> serde, T value) {
+        return serde.deserializer().deserialize("t", serde.serializer().serialize("t", value));
     }
 }
