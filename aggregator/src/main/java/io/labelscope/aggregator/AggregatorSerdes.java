@@ -1,6 +1,11 @@
 package io.labelscope.aggregator;
 
 import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
+import io.labelscope.aggregator.avro.AlignmentTalliesRecord;
+import io.labelscope.aggregator.avro.MetricsChangeRecord;
+import io.labelscope.aggregator.avro.PendingChangeRecord;
+import io.labelscope.aggregator.avro.RoutedAnnotation;
+import io.labelscope.aggregator.avro.SpikinessTalliesRecord;
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.aggregator.state.DocumentState;
@@ -16,9 +21,10 @@ import java.util.Map;
 
 /**
  * Every serde of the topology, declared once: Confluent-format Avro through the registry for the public output
- * topics, a compact binary format ({@link BinarySerde}, layouts in {@link StateCodecs}) for our own state and
- * repartition topics. Inputs are read as bytes and decoded by {@link InputDecoder}, so a bad record is
- * dead-lettered instead of failing the stream thread.
+ * topics, Avro records generated from {@code src/main/avro} ({@link InternalAvroSerde}, no registry) for the two
+ * repartition topics and the metric stores, a compact binary format ({@link BinarySerde}, layout in
+ * {@link StateCodecs}) for the documents' state. Inputs are read as bytes and decoded by
+ * {@link InputDecoder}, so a bad record is dead-lettered instead of failing the stream thread.
  */
 final class AggregatorSerdes {
 
@@ -31,14 +37,15 @@ final class AggregatorSerdes {
     final Serde<DeadLetter> deadLetter;
 
     final Serde<DocumentState> documentState = new BinarySerde<>(DocumentState.class, StateCodecs.DOCUMENT);
-    final Serde<AlignmentTallies> alignmentTallies = new BinarySerde<>(AlignmentTallies.class, StateCodecs.ALIGNMENT);
-    final Serde<SpikinessTallies> spikinessTallies = new BinarySerde<>(SpikinessTallies.class, StateCodecs.SPIKINESS);
-    final Serde<Assembled.MetricsChange> metricsChange = new BinarySerde<>(Assembled.MetricsChange.class,
-            StateCodecs.METRICS_CHANGE);
-    final Serde<Assembled.PendingChange> pendingChange = new BinarySerde<>(Assembled.PendingChange.class,
-            StateCodecs.PENDING_CHANGE);
-    final Serde<DocumentEvent.AnnotationArrived> annotationArrived = new BinarySerde<>(
-            DocumentEvent.AnnotationArrived.class, StateCodecs.ANNOTATION_ARRIVED);
+    final Serde<AlignmentTallies> alignmentTallies = InternalAvroSerde.mapped(
+            AlignmentTalliesRecord.getClassSchema(), MetricStateRecords::alignment, MetricStateRecords::alignment);
+    final Serde<SpikinessTallies> spikinessTallies = InternalAvroSerde.mapped(
+            SpikinessTalliesRecord.getClassSchema(), MetricStateRecords::spikiness, MetricStateRecords::spikiness);
+    final Serde<Assembled.MetricsChange> metricsChange = InternalAvroSerde.mapped(
+            MetricsChangeRecord.getClassSchema(), MetricStateRecords::change, MetricStateRecords::change);
+    final Serde<Assembled.PendingChange> pendingChange = InternalAvroSerde.mapped(
+            PendingChangeRecord.getClassSchema(), MetricStateRecords::pending, MetricStateRecords::pending);
+    final Serde<RoutedAnnotation> routedAnnotation = new InternalAvroSerde<>(RoutedAnnotation.getClassSchema());
 
     /** Registry and serde settings (see {@code AvroSerdeConfig.registry}), also used to decode the inputs. */
     final Map<String, Object> avroConfig;

@@ -22,13 +22,13 @@ import java.util.Map;
  * on the hot path. JSON cost half of the stream thread's CPU (double ↔ decimal text, reflection); this writes
  * doubles as their 8 bytes, names once, no field names.
  *
- * <p>Each value starts with {@link #FORMAT}. Values written by earlier versions as JSON (they start with
- * {@code '{'}) are still read, through {@link JsonSerde}, so an upgrade keeps the existing changelogs.
+ * <p>Each value starts with {@link #FORMAT}. (The JSON state of development builds before issue #6 is no longer
+ * read: such state has to be reset, see the README.)
  */
 final class BinarySerde<T> implements Serde<T> {
 
     /**
-     * First byte of every value written now (JSON values start with '{' = 0x7B). Values of every earlier binary
+     * First byte of every value written now. Values of every earlier binary
      * format, 1 up to this one, are still read: the layouts and what changed between them are listed in
      * {@link StateCodecs}.
      */
@@ -43,12 +43,10 @@ final class BinarySerde<T> implements Serde<T> {
 
     private final Class<T> type;
     private final Codec<T> codec;
-    private final JsonSerde<T> legacy;
 
     BinarySerde(Class<T> type, Codec<T> codec) {
         this.type = type;
         this.codec = codec;
-        this.legacy = new JsonSerde<>(type);
     }
 
     @Override
@@ -72,13 +70,9 @@ final class BinarySerde<T> implements Serde<T> {
 
     @Override
     public Deserializer<T> deserializer() {
-        Deserializer<T> json = legacy.deserializer();
         return (topic, bytes) -> {
             if (bytes == null) {
                 return null;
-            }
-            if (bytes.length > 0 && bytes[0] == '{') {
-                return json.deserialize(topic, bytes);
             }
             try {
                 int format = bytes.length == 0 ? -1 : bytes[0];

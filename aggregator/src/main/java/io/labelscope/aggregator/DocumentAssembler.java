@@ -22,8 +22,6 @@ import io.labelscope.math.HumanDistribution;
 import io.labelscope.math.InvalidInputException;
 import io.labelscope.math.Labels;
 import io.labelscope.math.Method;
-import io.labelscope.math.Moments;
-import io.labelscope.math.StepShape;
 import io.labelscope.schemas.Annotation;
 import io.labelscope.schemas.BinaryProbes;
 import io.labelscope.schemas.Generation;
@@ -489,25 +487,10 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
         GenerationDynamics.Result dyn = report.dynamics();
         Map<String, SpikinessTally> cells = new TreeMap<>();
         for (int i = 0; i < dyn.stepCount(); i++) {
-            StepShape shape = dyn.shapes().get(i);
-            long[] histogram = new long[SpikinessTally.BINS];
-            histogram[SpikinessTally.bin(shape.top1())] = 1;
-            GenerationDynamics.StepRanking rk = dyn.rankings().get(i);
-            SpikinessTally t = new SpikinessTally(Moments.of(shape.top1()), Moments.of(shape.top2()),
-                    Moments.of(shape.entropyBits()), histogram,
-                    rk == null || rk.nextProbabilityAtR() == null ? Moments.EMPTY : Moments.of(rk.nextProbabilityAtR()),
-                    rk == null ? Moments.EMPTY : Moments.of(rk.secondProbabilityAtNext()),
-                    rk == null ? Moments.EMPTY : Moments.of(rk.nextTopProbability()),
-                    rk == null ? 0 : 1, rk != null && rk.nextIsSecond() ? 1 : 0,
-                    rk != null && rk.secondNeverPredicted() != null ? 1 : 0,
-                    rk != null && Boolean.TRUE.equals(rk.secondNeverPredicted()) ? 1 : 0, 0, 0, 0, 0, 0);
-            cells.merge(SpikinessTallies.stepCell(dyn.isLast(i), i), t, SpikinessTally::plus);
+            cells.merge(SpikinessTallies.stepCell(dyn.isLast(i), i),
+                    SpikinessTally.ofStep(dyn.shapes().get(i), dyn.rankings().get(i)), SpikinessTally::plus);
         }
-        GenerationDynamics.OrderChecks order = dyn.order();
-        SpikinessTally answer = new SpikinessTally(Moments.EMPTY, Moments.EMPTY, Moments.EMPTY,
-                new long[SpikinessTally.BINS], Moments.EMPTY, Moments.EMPTY, Moments.EMPTY, 0, 0, 0, 0, 1,
-                dyn.multilabelOutput() ? 1 : 0, order == null ? 0 : 1,
-                order != null && order.alphabetical() ? 1 : 0, order != null && order.promptOrder() ? 1 : 0);
+        SpikinessTally answer = SpikinessTally.ofAnswer(dyn.multilabelOutput(), dyn.order());
         cells.put(SpikinessTallies.ANSWER_CELL, answer);
         return new SpikinessTallies(cells);
     }

@@ -19,10 +19,8 @@ import io.labelscope.aggregator.state.StepEntry;
 import io.labelscope.aggregator.state.UnaryEntry;
 import io.labelscope.math.Labels;
 import io.labelscope.math.Moments;
-import io.labelscope.schemas.Annotation;
 
 import java.io.IOException;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -106,32 +104,6 @@ final class StateCodecs {
     private static SourceRef readSource(In in) throws IOException {
         return new SourceRef(in.string(), in.readInt(), in.readLong(), in.string(), in.bytes());
     }
-
-    /**
-     * A decoded annotation on its way through the repartition topic {@code annotations-by-document} (see
-     * {@link TopologyProducer}): its fields, then where it was read from with its original bytes, so that a
-     * dead letter written after the repartition still names the {@code annotations} record.
-     */
-    static final BinarySerde.Codec<DocumentEvent.AnnotationArrived> ANNOTATION_ARRIVED = new BinarySerde.Codec<>() {
-        @Override
-        public void write(Out out, DocumentEvent.AnnotationArrived event) throws IOException {
-            Annotation a = event.annotation();
-            out.string(a.getDocumentId());
-            out.string(a.getTask());
-            out.string(a.getAnnotatorId());
-            out.strings(a.getLabels());
-            out.writeLong(a.getAnnotatedAt().toEpochMilli());
-            writeSource(out, event.source());
-        }
-
-        @Override
-        public DocumentEvent.AnnotationArrived read(In in) throws IOException {
-            Annotation a = Annotation.newBuilder().setDocumentId(in.string()).setTask(in.string())
-                    .setAnnotatorId(in.string()).setLabels(in.strings())
-                    .setAnnotatedAt(Instant.ofEpochMilli(in.readLong())).build();
-            return new DocumentEvent.AnnotationArrived(a, readSource(in));
-        }
-    };
 
     private static void writeRun(Out out, RunState run, List<String> labels) throws IOException {
         out.string(run.model);
@@ -294,7 +266,8 @@ final class StateCodecs {
                 in.readLong(), in.readLong());
     }
 
-    static final BinarySerde.Codec<AlignmentTallies> ALIGNMENT = new BinarySerde.Codec<>() {
+    /** A run's emitted alignment share, inside the document's state. */
+    private static final BinarySerde.Codec<AlignmentTallies> ALIGNMENT = new BinarySerde.Codec<>() {
         @Override
         public void write(Out out, AlignmentTallies t) throws IOException {
             out.writeInt(t.byMethod().size());
@@ -317,7 +290,8 @@ final class StateCodecs {
         }
     };
 
-    static final BinarySerde.Codec<SpikinessTallies> SPIKINESS = new BinarySerde.Codec<>() {
+    /** A run's emitted spikiness share, inside the document's state. */
+    private static final BinarySerde.Codec<SpikinessTallies> SPIKINESS = new BinarySerde.Codec<>() {
         @Override
         public void write(Out out, SpikinessTallies t) throws IOException {
             out.writeInt(t.byCell().size());
@@ -359,43 +333,6 @@ final class StateCodecs {
                         in.readLong(), in.readLong(), in.readLong(), in.readLong()));
             }
             return new SpikinessTallies(byCell);
-        }
-    };
-
-    /** A metrics change on the repartition topic: each part present or not. */
-    static final BinarySerde.Codec<Assembled.MetricsChange> METRICS_CHANGE = new BinarySerde.Codec<>() {
-        @Override
-        public void write(Out out, Assembled.MetricsChange c) throws IOException {
-            out.writeBoolean(c.alignment() != null);
-            if (c.alignment() != null) {
-                ALIGNMENT.write(out, c.alignment());
-            }
-            out.writeBoolean(c.spikiness() != null);
-            if (c.spikiness() != null) {
-                SPIKINESS.write(out, c.spikiness());
-            }
-        }
-
-        @Override
-        public Assembled.MetricsChange read(In in) throws IOException {
-            AlignmentTallies alignment = in.readBoolean() ? ALIGNMENT.read(in) : null;
-            SpikinessTallies spikiness = in.readBoolean() ? SPIKINESS.read(in) : null;
-            return new Assembled.MetricsChange(alignment, spikiness);
-        }
-    };
-
-    /** A summed metrics change waiting in the assembler's task (its latest generation time, then the change). */
-    static final BinarySerde.Codec<Assembled.PendingChange> PENDING_CHANGE = new BinarySerde.Codec<>() {
-        @Override
-        public void write(Out out, Assembled.PendingChange p) throws IOException {
-            out.writeLong(p.time());
-            METRICS_CHANGE.write(out, p.change());
-        }
-
-        @Override
-        public Assembled.PendingChange read(In in) throws IOException {
-            long time = in.readLong();
-            return new Assembled.PendingChange(time, METRICS_CHANGE.read(in));
         }
     };
 

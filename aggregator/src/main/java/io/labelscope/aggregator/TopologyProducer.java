@@ -14,13 +14,16 @@ import io.labelscope.schemas.serde.AvroSerdeConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Aggregator;
 import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.Initializer;
 import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
@@ -37,6 +40,10 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.function.BinaryOperator;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The aggregator's Kafka Streams topology, top to bottom in data-flow order:
@@ -118,64 +125,77 @@ public class TopologyProducer {
                 .process(() -> new DocumentAssembler(conventions, bucketMs), Named.as("assemble-documents"),
                         DocumentAssembler.STORE, DocumentAssembler.PENDING_STORE);
 
-        // 3. The product and the rejects.
-        assembled.filter((id, out) -> out instanceof Assembled.Distribution)
+        // 3. Routed by kind: the product, the rejects, and the metric changes.
+        Map<String, KStream<String, Assembled>> routed = assembled.split(Named.as("assembled-"))
+                .branch((id, out) -> out instanceof Assembled.Distribution, Branched.as("distributions"))
+                .branch((key, out) -> out instanceof Assembled.Rejected, Branched.as("rejected"))
+                .branch((key, out) -> out instanceof Assembled.MetricsChange, Branched.as("metric-changes"))
+                .noDefaultBranch();
+        routed.get("assembled-distributions")
                 .mapValues(out -> ((Assembled.Distribution) out).distribution())
                 .to(Topics.DISTRIBUTIONS, Produced.with(serdes.key, serdes.distribution));
-        toDeadLetters(assembled.filter((key, out) -> out instanceof Assembled.Rejected)
+        toDeadLetters(routed.get("assembled-rejected")
                 .mapValues(out -> ((Assembled.Rejected) out).deadLetter()), serdes);
 
         // 4. Metric changes, re-keyed by task/model in the assembler, cross to the partition that owns the
         //    task/model once, through one repartition topic carrying both alignment and spikiness.
-        KStream<String, Assembled.MetricsChange> changes = assembled
-                .filter((key, out) -> out instanceof Assembled.MetricsChange)
+        KStream<String, Assembled.MetricsChange> changes = routed.get("assembled-metric-changes")
                 .mapValues(out -> (Assembled.MetricsChange) out)
                 .repartition(Repartitioned.with(serdes.key, serdes.metricsChange).withName("metrics-by-task-model"));
 
-        // 5. Alignment: changes summed per task/model, all time and per window of generation time.
-        KGroupedStream<String, AlignmentTallies> alignment = changes
-                .filter((key, change) -> change.alignment() != null)
-                .mapValues(Assembled.MetricsChange::alignment)
-                .groupByKey(Grouped.with(serdes.key, serdes.alignmentTallies));
-        alignment.aggregate(AlignmentTallies::empty, (key, change, sum) -> sum.plus(change),
-                        Materialized.<String, AlignmentTallies, KeyValueStore<Bytes, byte[]>>as(ALIGNMENT_STORE)
-                                .withKeySerde(serdes.key).withValueSerde(serdes.alignmentTallies))
-                .toStream()
-                .flatMap(MetricRecords::allTimeAlignment)
-                .to(Topics.ALIGNMENT_METRICS, Produced.with(serdes.key, serdes.alignmentMetric));
-        for (WindowSpec w : windows) {
-            alignment.windowedBy(w.windows())
-                    .aggregate(AlignmentTallies::empty, (key, change, sum) -> sum.plus(change),
-                            Materialized.<String, AlignmentTallies, WindowStore<Bytes, byte[]>>as(
-                                    alignmentWindowStore(w)).withRetention(w.retention()).withKeySerde(serdes.key)
-                                    .withValueSerde(serdes.alignmentTallies))
-                    .toStream()
-                    .flatMap((Windowed<String> key, AlignmentTallies sum) -> MetricRecords.windowedAlignment(key, sum))
-                    .to(Topics.ALIGNMENT_METRICS, Produced.with(serdes.key, serdes.alignmentMetric));
-        }
-
-        // 6. Spikiness (SPEC §5): the same, per step cell and per answer.
-        KGroupedStream<String, SpikinessTallies> spikiness = changes
-                .filter((key, change) -> change.spikiness() != null)
-                .mapValues(Assembled.MetricsChange::spikiness)
-                .groupByKey(Grouped.with(serdes.key, serdes.spikinessTallies));
-        spikiness.aggregate(SpikinessTallies::empty, (key, change, sum) -> sum.plus(change),
-                        Materialized.<String, SpikinessTallies, KeyValueStore<Bytes, byte[]>>as(SPIKINESS_STORE)
-                                .withKeySerde(serdes.key).withValueSerde(serdes.spikinessTallies))
-                .toStream()
-                .flatMap(MetricRecords::allTimeSpikiness)
-                .to(Topics.SPIKINESS_METRICS, Produced.with(serdes.key, serdes.spikinessMetric));
-        for (WindowSpec w : windows) {
-            spikiness.windowedBy(w.windows())
-                    .aggregate(SpikinessTallies::empty, (key, change, sum) -> sum.plus(change),
-                            Materialized.<String, SpikinessTallies, WindowStore<Bytes, byte[]>>as(
-                                    spikinessWindowStore(w)).withRetention(w.retention()).withKeySerde(serdes.key)
-                                    .withValueSerde(serdes.spikinessTallies))
-                    .toStream()
-                    .flatMap((Windowed<String> key, SpikinessTallies sum) -> MetricRecords.windowedSpikiness(key, sum))
-                    .to(Topics.SPIKINESS_METRICS, Produced.with(serdes.key, serdes.spikinessMetric));
-        }
+        // 5. Alignment and spikiness (SPEC §5): each summed per task/model, all time and per window of
+        //    generation time.
+        aggregateMetric(changes, new MetricFamily<>(Assembled.MetricsChange::alignment, serdes.alignmentTallies,
+                AlignmentTallies::empty, AlignmentTallies::plus,
+                ALIGNMENT_STORE, TopologyProducer::alignmentWindowStore, MetricRecords::allTimeAlignment, MetricRecords::windowedAlignment, Topics.ALIGNMENT_METRICS,
+                serdes.alignmentMetric), windows, serdes.key);
+        aggregateMetric(changes, new MetricFamily<>(Assembled.MetricsChange::spikiness, serdes.spikinessTallies,
+                SpikinessTallies::empty, SpikinessTallies::plus,
+                SPIKINESS_STORE, TopologyProducer::spikinessWindowStore, MetricRecords::allTimeSpikiness, MetricRecords::windowedSpikiness, Topics.SPIKINESS_METRICS,
+                serdes.spikinessMetric), windows, serdes.key);
         return builder.build();
+    }
+
+    /**
+     * One family of metrics (alignment or spikiness): which part of a metric change it sums, how its sums add
+     * up, the stores the sums live in, and how a sum becomes output records.
+     *
+     * @param part            the family's part of a change (null when the change has nothing for it)
+     * @param allTimeRecords  the output records of an all-time sum (key = task/model)
+     * @param windowedRecords the output records of one window's sum
+     */
+    private record MetricFamily<S, M>(Function<Assembled.MetricsChange, S> part, Serde<S> sumSerde,
+                                      Supplier<S> empty, BinaryOperator<S> plus, String allTimeStore,
+                                      Function<WindowSpec, String> windowStore,
+                                      BiFunction<String, S, List<KeyValue<String, M>>> allTimeRecords,
+                                      BiFunction<Windowed<String>, S, List<KeyValue<String, M>>> windowedRecords,
+                                      String topic, Serde<M> recordSerde) {
+    }
+
+    /** A family's sums per task/model: all time, and per window of generation time, each written to its topic. */
+    private static <S, M> void aggregateMetric(KStream<String, Assembled.MetricsChange> changes,
+                                               MetricFamily<S, M> family, List<WindowSpec> windows,
+                                               Serde<String> keySerde) {
+        KGroupedStream<String, S> parts = changes
+                .filter((key, change) -> family.part().apply(change) != null)
+                .mapValues(change -> family.part().apply(change))
+                .groupByKey(Grouped.with(keySerde, family.sumSerde()));
+        Aggregator<String, S, S> add = (key, change, sum) -> family.plus().apply(sum, change);
+        Initializer<S> empty = () -> family.empty().get();
+        parts.aggregate(empty, add, Materialized.<String, S, KeyValueStore<Bytes, byte[]>>as(family.allTimeStore())
+                        .withKeySerde(keySerde).withValueSerde(family.sumSerde()))
+                .toStream()
+                .flatMap((String key, S sum) -> family.allTimeRecords().apply(key, sum))
+                .to(family.topic(), Produced.with(keySerde, family.recordSerde()));
+        for (WindowSpec w : windows) {
+            parts.windowedBy(w.windows())
+                    .aggregate(empty, add, Materialized.<String, S, WindowStore<Bytes, byte[]>>as(
+                                    family.windowStore().apply(w)).withRetention(w.retention())
+                            .withKeySerde(keySerde).withValueSerde(family.sumSerde()))
+                    .toStream()
+                    .flatMap((Windowed<String> key, S sum) -> family.windowedRecords().apply(key, sum))
+                    .to(family.topic(), Produced.with(keySerde, family.recordSerde()));
+        }
     }
 
     /**
@@ -242,11 +262,12 @@ public class TopologyProducer {
         return branches.get("annotations-accepted")
                 .map((key, event) -> {
                     DocumentEvent.AnnotationArrived a = (DocumentEvent.AnnotationArrived) event;
-                    return KeyValue.pair(a.annotation().getDocumentId(), a);
+                    return KeyValue.pair(a.annotation().getDocumentId(), RoutedAnnotations.of(a));
                 }, Named.as("key-annotations-by-document"))
-                .repartition(Repartitioned.with(serdes.key, serdes.annotationArrived)
+                .repartition(Repartitioned.with(serdes.key, serdes.routedAnnotation)
                         .withName(ANNOTATIONS_BY_DOCUMENT))
-                .mapValues(a -> (DocumentEvent) a, Named.as("annotations-by-document-as-events"));
+                .mapValues(routed -> (DocumentEvent) RoutedAnnotations.arrived(routed),
+                        Named.as("annotations-by-document-as-events"));
     }
 
     /** Every rejected record goes out here, logged with where it came from and why. */

@@ -3,6 +3,7 @@ package io.labelscope.aggregator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.labelscope.schemas.Annotation;
 import io.labelscope.schemas.DocumentDistribution;
 import io.labelscope.schemas.Topics;
@@ -40,6 +41,9 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @QuarkusTestResource(value = PlatformWithTopics.class, restrictToAnnotatedClass = true)
 class PythonClientAnnotationsTest {
+
+    /** The Python producer's input lines and its report of where each annotation went. */
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     static final int DOCUMENTS = 24;
     /** The child process's own bound (its acknowledgements) plus its start on a busy machine. */
@@ -82,7 +86,7 @@ class PythonClientAnnotationsTest {
                 int annotators = 1 + i % 3;
                 expected.put(doc, annotators);
                 for (int a = 0; a < annotators; a++) {
-                    lines.add(JsonSerde.MAPPER.writeValueAsString(Map.of("document_id", doc, "task", Records.TASK,
+                    lines.add(JSON.writeValueAsString(Map.of("document_id", doc, "task", Records.TASK,
                             "annotator_id", "py-ann-" + a, "labels", List.of(a == 0 ? "joy" : "fear"),
                             "annotated_at", Records.T0.toEpochMilli())));
                 }
@@ -179,7 +183,7 @@ class PythonClientAnnotationsTest {
         String output = Files.readString(log);
         assertThat(p.exitValue()).as("the Python producer's exit status; its output:\n" + output).isZero();
         System.out.print(output);
-        return JsonSerde.MAPPER.readValue(partitions.toFile(), new TypeReference<Map<String, Integer>>() {
+        return JSON.readValue(partitions.toFile(), new TypeReference<Map<String, Integer>>() {
         });
     }
 }

@@ -2,7 +2,9 @@ package io.labelscope.aggregator.metrics;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 
+import io.labelscope.math.GenerationDynamics;
 import io.labelscope.math.Moments;
+import io.labelscope.math.StepShape;
 
 import java.util.Arrays;
 import java.util.Objects;
@@ -33,6 +35,43 @@ public record SpikinessTally(Moments top1, Moments top2, Moments entropyBits, lo
     public static SpikinessTally empty() {
         return new SpikinessTally(Moments.EMPTY, Moments.EMPTY, Moments.EMPTY, new long[BINS], Moments.EMPTY,
                 Moments.EMPTY, Moments.EMPTY, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    }
+
+    /**
+     * One step's contribution to its cell: its shape (top-1, top-2, entropy, the top-1 histogram) and, for an
+     * intermediate step, its ranking figures (null for the last step, which has no next step to rank).
+     */
+    public static SpikinessTally ofStep(StepShape shape, GenerationDynamics.StepRanking ranking) {
+        long[] histogram = new long[BINS];
+        histogram[bin(shape.top1())] = 1;
+        Moments top1 = Moments.of(shape.top1());
+        Moments top2 = Moments.of(shape.top2());
+        Moments entropyBits = Moments.of(shape.entropyBits());
+        if (ranking == null) {
+            return new SpikinessTally(top1, top2, entropyBits, histogram, Moments.EMPTY, Moments.EMPTY,
+                    Moments.EMPTY, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        }
+        Moments r1Pred = ranking.nextProbabilityAtR() == null ? Moments.EMPTY
+                : Moments.of(ranking.nextProbabilityAtR());
+        Boolean neverPredicted = ranking.secondNeverPredicted(); // null when the second was written next
+        return new SpikinessTally(top1, top2, entropyBits, histogram, r1Pred,
+                Moments.of(ranking.secondProbabilityAtNext()), Moments.of(ranking.nextTopProbability()),
+                1, count(ranking.nextIsSecond()), count(neverPredicted != null),
+                count(Boolean.TRUE.equals(neverPredicted)), 0, 0, 0, 0, 0);
+    }
+
+    /**
+     * One answer's contribution to the answer cell: counted, whether it is multi-label, and its label order
+     * (null when the generation sequence has fewer than 2 labels, so it has no order to check).
+     */
+    public static SpikinessTally ofAnswer(boolean multilabel, GenerationDynamics.OrderChecks order) {
+        return new SpikinessTally(Moments.EMPTY, Moments.EMPTY, Moments.EMPTY, new long[BINS], Moments.EMPTY,
+                Moments.EMPTY, Moments.EMPTY, 0, 0, 0, 0, 1, count(multilabel), count(order != null),
+                count(order != null && order.alphabetical()), count(order != null && order.promptOrder()));
+    }
+
+    private static long count(boolean counted) {
+        return counted ? 1 : 0;
     }
 
     /**
