@@ -2,7 +2,10 @@ package io.labelscope.cli;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -10,6 +13,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 
 import io.labelscope.schemas.AlignmentMetric;
 import io.labelscope.schemas.DeadLetter;
@@ -23,7 +27,7 @@ import io.labelscope.schemas.serde.Decoded;
  * {@code alignment-metrics} read from the beginning with {@code read_committed} (only what the services'
  * exactly-once transactions committed; an aborted write of a killed service never shows), through the schemas
  * module's fail-safe deserializer. A background thread keeps reading across broker restarts (the client
- * reconnects by itself); the lists only grow, in each partition's order.
+ * reconnects by itself); the lists only grow, in each partition's order, each record once.
  */
 final class CommittedOutputs implements AutoCloseable {
 
@@ -33,23 +37,36 @@ final class CommittedOutputs implements AutoCloseable {
     /** Output records the reader could not decode: none may exist, the services write only their own schemas. */
     final List<String> undecodable = new CopyOnWriteArrayList<>();
 
+    private final Set<String> seen = new HashSet<>();
     private volatile boolean running = true;
     private final Thread reader;
 
     CommittedOutputs(String bootstrapServers, String registryUrl) {
         Map<String, Object> config = AvroSerdeConfig.consumer(registryUrl);
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        config.put(ConsumerConfig.GROUP_ID_CONFIG, "faults-reader-" + UUID.randomUUID());
-        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "faults-reader-" + UUID.randomUUID());
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         KafkaConsumer<String, Decoded<Object>> consumer = new KafkaConsumer<>(config);
-        consumer.subscribe(List.of(Topics.DISTRIBUTIONS, Topics.DEAD_LETTERS, Topics.ALIGNMENT_METRICS));
+        // Assigned, not subscribed: a consumer group would, after the broker's restart, rejoin and go back to its
+        // last auto-committed offset, reading records a second time that the services wrote once. Without a
+        // group the position lives in this client only and survives the broker's restart.
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (String topic : List.of(Topics.DISTRIBUTIONS, Topics.DEAD_LETTERS, Topics.ALIGNMENT_METRICS)) {
+            consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+        }
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
         reader = new Thread(() -> {
             try (consumer) {
                 while (running) {
                     for (ConsumerRecord<String, Decoded<Object>> record : consumer.poll(Duration.ofMillis(200))) {
+                        // Belt and braces: a record at coordinates already read is this reader's repeat, never
+                        // the services' (theirs has offsets of its own), so it must not count as a doubling.
+                        if (!seen.add(record.topic() + "-" + record.partition() + "@" + record.offset())) {
+                            continue;
+                        }
                         if (!(record.value() instanceof Decoded.Ok<Object> ok)) {
-                            undecodable.add(record.topic() + "@" + record.partition() + ":" + record.offset());
+                            undecodable.add(record.topic() + "-" + record.partition() + "@" + record.offset());
                         } else if (ok.value() instanceof DocumentDistribution d) {
                             distributions.add(d);
                         } else if (ok.value() instanceof DeadLetter d) {
@@ -59,8 +76,6 @@ final class CommittedOutputs implements AutoCloseable {
                         }
                     }
                 }
-            } catch (org.apache.kafka.common.errors.WakeupException | org.apache.kafka.common.errors.InterruptException e) {
-                // closing
             }
         }, "faults-committed-reader");
         reader.setDaemon(true);
