@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,6 +40,8 @@ class OwnDataEndToEndIT {
 
     static final String PYTHON = System.getProperty("labelscope.python", "/usr/bin/python3");
     private static final String TASK = "stance";
+    /** The committed demo checkpoint, as a relative path from the checkout like the README's commands. */
+    private static final String MODEL = "models/demo/goemotions";
     private static final List<String> LABELS = List.of("support", "oppose", "question", "joke");
     private static final int DOCUMENTS = 20;
     private static final List<String> ANNOTATORS = List.of("ann-a", "ann-b", "ann-c");
@@ -100,22 +106,33 @@ class OwnDataEndToEndIT {
         }
         Path votesFile = Files.write(files.resolve("votes.jsonl"), votes);
 
-        Result up = cli.run(UP_BOUND, "up", "--model", "models/demo/goemotions");
+        Result up = cli.run(UP_BOUND, "up", "--model", MODEL);
         assertThat(up.exit()).as(up.output()).isZero();
+        Result inspect = cli.run(COMMAND_BOUND, "model", "inspect", MODEL, "--task", taskFile.toString());
+        assertThat(inspect.exit()).as(inspect.output()).isZero();
+        assertThat(inspect.output()).contains("LlamaForCausalLM").contains("joke");
         Result register = cli.run(COMMAND_BOUND, "task", "register", taskFile.toString());
         assertThat(register.exit()).as(register.output()).isZero();
         assertThat(register.output()).as("the running worker's default model serves it: no warning")
                 .doesNotContainIgnoringCase("warning");
         Result list = cli.run(COMMAND_BOUND, "task", "list");
-        assertThat(list.output()).as(list.output()).contains(TASK);
+        System.out.println("task list:\n" + list.output().strip());
+        assertThat(list.output().lines().filter(line -> line.startsWith(TASK + "\t")))
+                .as("the task is listed with the model that serves it: " + list.output()).singleElement()
+                .asString().contains("model=(default)");
+        Result render = cli.run(COMMAND_BOUND, "task", "show", TASK, "--render", "--model", MODEL);
+        assertThat(render.exit()).as(render.output()).isZero();
+        assertThat(render.output()).contains("support, oppose, question and joke").contains("tokens");
 
         // The CLI's refusals, before anything of them is sent.
         Result typo = cli.run(COMMAND_BOUND, "produce", "documents", docs.toString(), "--task", "typo");
+        System.out.println("produce documents --task typo: exit " + typo.exit() + ": " + typo.output().strip());
         assertThat(typo.exit()).as(typo.output()).isEqualTo(1);
         assertThat(typo.output().strip()).as("one line naming the registered tasks").doesNotContain("\n")
                 .contains("typo").contains(TASK);
         Path noText = Files.write(files.resolve("no-text.csv"), List.of("id,body", "x1,hello"));
         Result header = cli.run(COMMAND_BOUND, "produce", "documents", noText.toString(), "--task", TASK);
+        System.out.println("a CSV without text: exit " + header.exit() + ": " + header.output().strip());
         assertThat(header.exit()).as(header.output()).isEqualTo(1);
         assertThat(header.output()).contains("text");
 
@@ -129,8 +146,10 @@ class OwnDataEndToEndIT {
                 "{\"document_id\": \"c01\", \"annotator_id\": \"ann-d\", \"labels\": [\"support\"]}",
                 "{\"document_id\": \"c02\", \"annotator_id\": \"ann-d\", \"labels\": [\"sarcasm\"]}"));
         Result bad = cli.run(COMMAND_BOUND, "produce", "annotations", badVotes.toString(), "--task", TASK);
+        System.out.println("a label outside the set: exit " + bad.exit() + ": " + bad.output().strip());
         assertThat(bad.exit()).as(bad.output()).isEqualTo(4);
-        assertThat(bad.output()).contains("2").contains("sarcasm");
+        assertThat(bad.output()).contains("sent 1 annotations")
+                .contains("line 2: label 'sarcasm' is not a label of task 'stance'");
 
         // The distributions, as a Python user's Confluent client reads them: c01 has a fourth annotator now.
         Map<String, Integer> expectedAnnotators = new HashMap<>();
@@ -138,6 +157,33 @@ class OwnDataEndToEndIT {
         expectedAnnotators.put("c01", ANNOTATORS.size() + 1);
         Map<String, JsonNode> live = readDistributionsWithPython(expectedAnnotators);
         assertThat(live.keySet()).containsExactlyInAnyOrderElementsOf(ids);
+        for (JsonNode d : live.values()) {
+            // The README's snippets read methods.max_over_generations' predicted, nll and example_f1.
+            JsonNode mog = d.at("/methods/max_over_generations");
+            assertThat(mog.isObject()).as(d.toString()).isTrue();
+            assertThat(mog.get("nll").isNumber()).as("metrics once annotated: " + d).isTrue();
+        }
+        Result tailDistributions = cli.run(COMMAND_BOUND, "tail", "distributions", "--task", TASK,
+                "--from-beginning", "--idle-timeout", "10");
+        assertThat(tailDistributions.exit()).as(tailDistributions.output()).isZero();
+        assertThat(tailDistributions.output()).contains("c01").contains("c20");
+        Result alignment = cli.run(COMMAND_BOUND, "tail", "alignment", "--task", TASK, "--from-beginning",
+                "--idle-timeout", "10");
+        assertThat(alignment.exit()).as(alignment.output()).isZero();
+        assertThat(alignment.output()).contains(TASK).contains("max_over_generations");
+        Path parquet = files.resolve("dist.parquet");
+        Result exportParquet = cli.run(COMMAND_BOUND, "export", "distributions", "--task", TASK, "--format",
+                "parquet", "--out", parquet.toString());
+        assertThat(exportParquet.exit()).as(exportParquet.output()).isZero();
+        try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
+                Statement query = duck.createStatement();
+                ResultSet rs = query.executeQuery("SELECT count(DISTINCT document_id), min(annotators), "
+                        + "count(DISTINCT label) FROM read_parquet('" + parquet + "')")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isEqualTo(DOCUMENTS);
+            assertThat(rs.getInt(2)).isEqualTo(ANNOTATORS.size());
+            assertThat(rs.getInt(3)).isEqualTo(LABELS.size());
+        }
 
         // Offline: the inputs behind those distributions reproduce them.
         Path recorded = files.resolve("recorded.json");
@@ -183,6 +229,7 @@ class OwnDataEndToEndIT {
                 break;
             }
         }
+        System.out.println("tail dead-letters:\n" + deadLetters.output().strip());
         assertThat(deadLetters.exit()).as(deadLetters.output()).isZero();
         assertThat(deadLetters.output()).contains("task_mismatch").contains("c03").contains("annotations");
         System.out.printf("own-data end to end: %d documents, load %s%n", DOCUMENTS,
