@@ -23,7 +23,10 @@ import io.labelscope.schemas.Topics;
 import io.labelscope.schemas.serde.AvroSerdeConfig;
 import io.labelscope.schemas.serde.Decoded;
 
-/** A one-line progress bar on the terminal's error stream, redrawn at most ten times a second. */
+/**
+ * A one-line progress bar on the error stream: on a terminal redrawn in place at most ten times a second; otherwise
+ * (a log file, CI, a test) written once when done, since carriage returns there pile every redraw onto one line.
+ */
 final class Progress {
 
     private static final int WIDTH = 30;
@@ -31,6 +34,7 @@ final class Progress {
     private final PrintWriter err;
     private final String what;
     private final long total;
+    private final boolean redraw;
     private final long started = System.nanoTime();
     private long lastDraw;
 
@@ -38,27 +42,37 @@ final class Progress {
         this.err = err;
         this.what = what;
         this.total = total;
+        // No console: standard input or output is not a terminal, so neither is the error stream in practice.
+        this.redraw = System.console() != null;
     }
 
     void update(long done) {
         long now = System.nanoTime();
-        if (now - lastDraw < 100_000_000L && done < total) {
+        if (!redraw || (now - lastDraw < 100_000_000L && done < total)) {
             return;
         }
         lastDraw = now;
-        double seconds = Math.max(1e-9, (now - started) / 1e9);
-        double share = total == 0 ? 1 : (double) done / total;
-        int filled = (int) Math.round(share * WIDTH);
-        err.printf("\r%s [%s%s] %d/%d %3.0f%%  %.1f/s", what, "#".repeat(filled), " ".repeat(WIDTH - filled), done,
-                total, share * 100, done / seconds);
+        err.print("\r" + bar(done, now));
         err.flush();
     }
 
     void finish(long done) {
-        lastDraw = 0;
-        update(done);
-        err.println();
+        if (redraw) {
+            lastDraw = 0;
+            update(done);
+            err.println();
+        } else {
+            err.println(bar(done, System.nanoTime()));
+        }
         err.flush();
+    }
+
+    private String bar(long done, long now) {
+        double seconds = Math.max(1e-9, (now - started) / 1e9);
+        double share = total == 0 ? 1 : (double) done / total;
+        int filled = (int) Math.round(share * WIDTH);
+        return String.format("%s [%s%s] %d/%d %3.0f%%  %.1f/s", what, "#".repeat(filled), " ".repeat(WIDTH - filled),
+                done, total, share * 100, done / seconds);
     }
 
     /**

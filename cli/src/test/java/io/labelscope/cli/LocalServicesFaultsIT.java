@@ -1,24 +1,23 @@
 package io.labelscope.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import static org.assertj.core.api.Assertions.within;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.util.LinkedHashMap;
-import java.util.Set;
-import java.util.TreeMap;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -32,6 +31,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.labelscope.cli.PackagedLabelscope.Result;
 import io.labelscope.schemas.AlignmentMetric;
 import io.labelscope.schemas.Annotation;
 import io.labelscope.schemas.DeadLetter;
@@ -54,7 +54,7 @@ import io.labelscope.schemas.serde.AvroSerdeConfig;
  */
 class LocalServicesFaultsIT {
 
-    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
     /** How long any one recovery may take on a loaded 2-core machine before the test calls it "not brought back". */
     private static final Duration RECOVERY_BOUND = Duration.ofSeconds(150);
     private static final long LOG_CAP_BYTES = 100 * 1024;
@@ -70,22 +70,13 @@ class LocalServicesFaultsIT {
     @TempDir
     Path home;
 
-    private final Map<String, String> env = new HashMap<>();
+    private PackagedLabelscope cli;
+    private Map<String, String> env;
 
     @BeforeEach
     void choosePlacesAndPorts() throws IOException {
-        for (String module : List.of("inference-worker", "aggregator")) {
-            Path jar = ROOT.resolve(module).resolve("target/quarkus-app/quarkus-run.jar");
-            assertThat(jar).as("package " + module + " before this test (mvn package; failsafe runs after it)")
-                    .isRegularFile();
-        }
-        env.put("LABELSCOPE_HOME", home.toString());
-        env.put("LABELSCOPE_ROOT", ROOT.toString());
-        env.put("LABELSCOPE_KAFKA_PORT", Integer.toString(freePort()));
-        env.put("LABELSCOPE_KAFKA_CONTROLLER_PORT", Integer.toString(freePort()));
-        env.put("LABELSCOPE_REGISTRY_PORT", Integer.toString(freePort()));
-        env.put("LABELSCOPE_DASHBOARD_PORT", Integer.toString(freePort()));
-        env.put("LABELSCOPE_WORKER_PORT", Integer.toString(freePort()));
+        cli = new PackagedLabelscope(home);
+        env = cli.env;
         env.put("LABELSCOPE_LOG_MAX_FILE_SIZE", "100K");
         env.put("LABELSCOPE_LOG_BACKUPS", "2");
     }
@@ -458,34 +449,8 @@ class LocalServicesFaultsIT {
         }
     }
 
-    record Result(int exit, String output) {
-    }
-
     /** The packaged command line, as {@code ./labelscope} runs it once built, with this test's environment. */
     private Result labelscope(Duration timeout, String... args) throws Exception {
-        Path cli = Path.of("target").toAbsolutePath();
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dlabelscope.broker.logging.classpath=" + cli.resolve("broker-logging") + "/*",
-                "-cp", cli.resolve("labelscope-cli.jar") + ":" + cli.resolve("lib") + "/*",
-                "io.labelscope.cli.Labelscope"));
-        command.addAll(List.of(args));
-        Path output = Files.createTempFile(home, "cli-", ".out");
-        ProcessBuilder builder = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true)
-                .redirectOutput(output.toFile());
-        builder.environment().putAll(env);
-        Process process = builder.start();
-        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError("labelscope " + String.join(" ", args) + " did not end within " + timeout
-                    + ":\n" + Files.readString(output));
-        }
-        return new Result(process.exitValue(), Files.readString(output));
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
+        return cli.run(timeout, args);
     }
 }

@@ -109,6 +109,9 @@ class ProduceAndTailTest {
                 "--no-check")).as(err.toString()).isEqualTo(ExitCode.LINES_REJECTED);
         assertThat(out.toString()).contains("sent 3 annotations").contains("line 4: labels must be non-empty strings")
                 .contains("line 5: not valid JSON");
+        // Not a terminal (a log, CI): the progress bar is written once, when done, not redrawn with carriage returns.
+        assertThat(err.toString()).doesNotContain("\r")
+                .containsOnlyOnce("producing annotations [" + "#".repeat(30) + "] 3/3 100%");
         List<Annotation> sent = read(Topics.ANNOTATIONS, Annotation.class, run);
         assertThat(sent).extracting(a -> a.getAnnotatorId() + "=" + a.getLabels())
                 .containsExactlyInAnyOrder("a1=[joy, surprise]", "a2=[]", "a3=[joy, fear]");
