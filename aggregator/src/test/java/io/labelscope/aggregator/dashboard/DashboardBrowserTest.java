@@ -20,7 +20,10 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.TestInstance;
 import org.openqa.selenium.By;
 
@@ -53,6 +56,9 @@ import java.util.concurrent.ExecutionException;
 @QuarkusTest
 @QuarkusTestResource(value = DashboardPlatform.class, restrictToAnnotatedClass = true)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+// The full-page test last, so that its screenshot (docs/dashboard.png) shows the other tests' dead letters and
+// pairs too; the tests do not depend on each other otherwise.
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DashboardBrowserTest {
 
     static final String TASK = "dashboard-emotions";
@@ -96,6 +102,7 @@ class DashboardBrowserTest {
     }
 
     @Test
+    @Order(3)
     void pageShowsTheRestApisNumbersAndFollowsNewEventsWithoutReloading() throws Exception {
         // ---- static files: the page, its script and the bundled chart library are served by the aggregator ----
         given().get("/").then().statusCode(200).contentType(org.hamcrest.Matchers.containsString("text/html"));
@@ -185,6 +192,7 @@ class DashboardBrowserTest {
      * is selected (without a reload). Two models of one task, one document each.
      */
     @Test
+    @Order(2)
     void recentDocumentsFollowTheSelectedTaskAndModel() {
         Instant now = Instant.now();
         for (String model : List.of(FOLLOW_MODEL_A, FOLLOW_MODEL_B)) {
@@ -225,6 +233,7 @@ class DashboardBrowserTest {
      * {@code /api/overview} gives (the topic may hold dead letters of other test classes: at least our two).
      */
     @Test
+    @Order(1)
     void deadLetterPanelShowsARejectedRecordsTypeAndCount() throws Exception {
         Map<String, Object> p = new HashMap<>();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestPlatform.get().bootstrapServers());
