@@ -110,8 +110,8 @@ final class OverviewMerge {
     /**
      * Adds one count of an error type's dead letters (a stream task's, or an instance's part) to {@code byType}:
      * the counts add up, and the {@code latest_*} fields are those of the newer dead letter
-     * ({@code latest_failed_at_ms}; on a tie the ones already there stay, so the result does not depend on the
-     * order of the parts beyond that).
+     * ({@code latest_failed_at_ms}; on a tie, the greater reason), so every instance, whichever part is its own
+     * and comes first, shows the same.
      */
     static void addDeadLetters(Map<String, Map<String, Object>> byType, String errorType,
                                Map<String, Object> tally) {
@@ -121,7 +121,9 @@ final class OverviewMerge {
         if (before != null) {
             long newestBefore = ((Number) before.get("latest_failed_at_ms")).longValue();
             long newestNow = ((Number) tally.get("latest_failed_at_ms")).longValue();
-            if (newestBefore >= newestNow) {
+            boolean keepBefore = newestBefore > newestNow || newestBefore == newestNow
+                    && String.valueOf(before.get("latest_reason")).compareTo(String.valueOf(tally.get("latest_reason"))) >= 0;
+            if (keepBefore) {
                 after = new LinkedHashMap<>(before);
             }
             after.put("count", sum(before.get("count"), tally.get("count")));

@@ -106,6 +106,20 @@ class OverviewMergeTest {
     }
 
     @Test
+    void deadLettersOfTheSameMillisecondMergeAlikeInEitherOrder() throws Exception {
+        Map<String, Object> a = part("a:1", "RUNNING", 0, 0, 0, 0, List.of(), List.of());
+        a.put("dead_letters", Map.of("unknown_label", deadLetters(1, "label 'a' is not one of [joy]", 5_000)));
+        Map<String, Object> b = part("b:1", "RUNNING", 0, 0, 0, 0, List.of(), List.of());
+        b.put("dead_letters", Map.of("unknown_label", deadLetters(1, "label 'b' is not one of [joy]", 5_000)));
+
+        Object fromA = OverviewMerge.merge(List.of(a, viaJson(b)), List.of(), 15).get("dead_letters");
+        Object fromB = OverviewMerge.merge(List.of(b, viaJson(a)), List.of(), 15).get("dead_letters");
+
+        assertThat(fromA).as("every instance shows the same").isEqualTo(fromB)
+                .isEqualTo(Map.of("unknown_label", deadLetters(2, "label 'b' is not one of [joy]", 5_000)));
+    }
+
+    @Test
     void throughputIsSummedWhereKnown() throws Exception {
         Map<String, Object> a = part("a:1", "RUNNING", 0, 0, 0, 0, List.of(), List.of());
         a.put("throughput", throughput(12.5, 3.0, Map.of("label-steps", 2.0), Map.of("sent.distributions", 40.0)));
