@@ -199,11 +199,38 @@ function renderOverview(ov) {
   setNumber($('kpi-aligned'), int(ov.counts.documents_aligned), ov.counts.documents_aligned);
   setNumber($('kpi-docs'), int(ov.counts.documents_with_distribution), ov.counts.documents_with_distribution);
   setNumber($('kpi-pending'), int(ov.counts.pending_runs), ov.counts.pending_runs);
+  setNumber($('kpi-dead'), int(ov.counts.dead_letters ?? 0), ov.counts.dead_letters ?? 0);
   const st = $('state');
   st.textContent = ov.streams_state.toLowerCase();
   st.className = 'pill ' + (ov.streams_state === 'RUNNING' ? 'ok' : 'bad');
   renderPairs(ov.pairs || []);
-  renderRecent(ov.recent_documents || []);
+  // The selected task/model's own newest documents (the server keeps them per pair, so a quiet pair's list is
+  // not crowded out by a busy one); all pairs' while nothing is selected yet.
+  const selected = state.pair && state.pairs.find((p) => pairKey(p) === pairKey(state.pair));
+  $('recent-hint').textContent = (selected ? `${selected.task} · ${selected.model}` : 'all tasks and models')
+    + ' · predicted = max over generations ≥ 0.5 · click to inspect';
+  renderRecent(selected ? selected.recent_documents || [] : ov.recent_documents || []);
+  renderDeadLetters(ov.dead_letters || {});
+}
+
+// Counted by the aggregator from the dead-letters topic, whoever rejected the record.
+function renderDeadLetters(byType) {
+  const types = Object.keys(byType).sort((a, b) => byType[b].count - byType[a].count || a.localeCompare(b));
+  $('dead-empty').classList.toggle('hidden', types.length > 0);
+  $('dead-table').classList.toggle('hidden', types.length === 0);
+  const body = $('dead-table').tBodies[0];
+  body.innerHTML = '';
+  for (const type of types) {
+    const t = byType[type];
+    const tr = document.createElement('tr');
+    cell(tr, type, { cls: 'mono', testid: `dead-${slug(type)}-type` });
+    cell(tr, int(t.count), { testid: `dead-${slug(type)}-count`, raw: t.count });
+    cell(tr, t.latest_reason, { cls: 'reason', testid: `dead-${slug(type)}-reason` });
+    cell(tr, t.latest_source_topic, { cls: 'mono', testid: `dead-${slug(type)}-source` });
+    cell(tr, t.latest_rejected_by, { cls: '' });
+    cell(tr, time(t.latest_failed_at), { cls: 'hint' });
+    body.appendChild(tr);
+  }
 }
 
 function renderRecent(rows) {
@@ -515,6 +542,24 @@ function refreshNow() {
   });
   return inFlight;
 }
+
+// A link or an edited address in an open tab (#task=…&model=…&doc=…) changes only the hash: follow it.
+// (writeHash uses replaceState, which fires no hashchange.)
+window.addEventListener('hashchange', () => {
+  const wanted = readHash();
+  // Not known yet: none selected, so that renderPairs picks the hash's pair once the overview has it.
+  state.pair = state.pairs.find((p) => p.task === wanted.task && p.model === wanted.model) || null;
+  if (wanted.doc && wanted.doc !== state.doc) {
+    openDocument(wanted.doc);
+    return;
+  }
+  if (!wanted.doc && state.doc) {
+    state.doc = null;
+    $('document').classList.add('hidden');
+  }
+  if (state.pair) writeHash();
+  refreshNow();
+});
 
 const initial = readHash();
 if (initial.doc) openDocument(initial.doc); else refreshNow();

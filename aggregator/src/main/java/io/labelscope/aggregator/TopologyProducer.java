@@ -153,6 +153,9 @@ public class TopologyProducer {
                 SpikinessTallies::empty, SpikinessTallies::plus,
                 SPIKINESS_STORE, TopologyProducer::spikinessWindowStore, MetricRecords::allTimeSpikiness, MetricRecords::windowedSpikiness, Topics.SPIKINESS_METRICS,
                 serdes.spikinessMetric), windows, serdes.key);
+
+        // 6. The dead letters, whoever wrote them, counted by error type for the dashboard.
+        DeadLetterCounts.addTo(builder, serdes);
         return builder.build();
     }
 

@@ -1,5 +1,6 @@
 package io.labelscope.aggregator.dashboard;
 
+import io.labelscope.aggregator.avro.DeadLetterTallyRecord;
 import io.labelscope.aggregator.state.AnnotationEntry;
 import io.labelscope.aggregator.state.DistributionView;
 import io.labelscope.aggregator.state.DocumentState;
@@ -39,6 +40,18 @@ final class DashboardViews {
         m.put("example_f1", headline == null ? null : headline.exampleF1());
         m.put("updated_at", Instant.ofEpochMilli(d.updatedAt()).toString());
         m.put("updated_at_ms", d.updatedAt());
+        return m;
+    }
+
+    /** One error type's dead letters (what one stream task counted): how many, and the newest one's reason. */
+    static Map<String, Object> deadLetters(DeadLetterTallyRecord t) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("count", t.getCount());
+        m.put("latest_reason", t.getLatestReason());
+        m.put("latest_source_topic", t.getLatestSourceTopic());
+        m.put("latest_rejected_by", t.getLatestRejectedBy());
+        m.put("latest_failed_at", t.getLatestFailedAt().toString());
+        m.put("latest_failed_at_ms", t.getLatestFailedAt().toEpochMilli());
         return m;
     }
 

@@ -1,7 +1,9 @@
 package io.labelscope.aggregator.dashboard;
 
+import io.labelscope.aggregator.DeadLetterCounts;
 import io.labelscope.aggregator.Keys;
 import io.labelscope.aggregator.TopologyProducer;
+import io.labelscope.aggregator.avro.DeadLetterTallyRecord;
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.aggregator.state.DistributionView;
@@ -35,7 +37,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 /**
- * The dashboard's header and lists: task/model pairs, document counts, recent documents, throughput and lag.
+ * The dashboard's header and lists: task/model pairs, document counts, recent documents (all, and per pair),
+ * dead letters by error type, throughput and lag.
  *
  * <p>Each instance computes its part from its own stores and Kafka Streams metrics ({@link #localPart()}: the
  * partitions it hosts as active). With several instances of one application id ({@code application.server}
@@ -133,6 +136,27 @@ public class Overview {
         long aligned;
         long pendingRuns;
         long lastUpdate;
+        /** The pair's newest {@link #RECENT} distributions, oldest at the head. */
+        final PriorityQueue<DistributionView> recent = recentQueue();
+    }
+
+    private static PriorityQueue<DistributionView> recentQueue() {
+        return new PriorityQueue<>(
+                Comparator.comparingLong(DistributionView::updatedAt).thenComparing(DistributionView::documentId));
+    }
+
+    private static void keepNewest(PriorityQueue<DistributionView> recent, DistributionView d) {
+        recent.add(d);
+        if (recent.size() > RECENT) {
+            recent.poll();
+        }
+    }
+
+    private static List<Map<String, Object>> newestFirst(PriorityQueue<DistributionView> recent) {
+        List<DistributionView> sorted = new ArrayList<>(recent);
+        sorted.sort(Comparator.comparingLong(DistributionView::updatedAt).reversed()
+                .thenComparing(DistributionView::documentId));
+        return sorted.stream().map(DashboardViews::recent).toList();
     }
 
     private Map<String, Object> compute() {
@@ -153,8 +177,7 @@ public class Overview {
         long aligned = 0;
         long pending = 0;
         long annotatedOnly = 0;
-        PriorityQueue<DistributionView> recent = new PriorityQueue<>(
-                Comparator.comparingLong(DistributionView::updatedAt).thenComparing(DistributionView::documentId));
+        PriorityQueue<DistributionView> recent = recentQueue();
         ReadOnlyKeyValueStore<String, DocumentState> docs = store(TopologyProducer.DOCUMENTS_STORE);
         if (docs != null) {
             try (KeyValueIterator<String, DocumentState> it = docs.all()) {
@@ -179,10 +202,8 @@ public class Overview {
                             isAligned = true;
                             pc.aligned++;
                         }
-                        recent.add(d);
-                        if (recent.size() > RECENT) {
-                            recent.poll();
-                        }
+                        keepNewest(recent, d);
+                        keepNewest(pc.recent, d);
                     }
                     if (hasDistribution) {
                         withDistribution++;
@@ -204,7 +225,11 @@ public class Overview {
         counts.put("documents_aligned", aligned);
         counts.put("pending_runs", pending);
         counts.put("documents_waiting_for_a_model", annotatedOnly);
+        Map<String, Map<String, Object>> deadLetters = deadLettersByErrorType();
+        counts.put("dead_letters", deadLetters.values().stream()
+                .mapToLong(t -> ((Number) t.get("count")).longValue()).sum());
         body.put("counts", counts);
+        body.put("dead_letters", deadLetters);
 
         List<Map<String, Object>> pairList = new ArrayList<>();
         pairs.forEach((key, pc) -> {
@@ -216,18 +241,37 @@ public class Overview {
             m.put("documents_aligned", pc.aligned);
             m.put("pending_runs", pc.pendingRuns);
             m.put("last_update", pc.lastUpdate == 0 ? null : Instant.ofEpochMilli(pc.lastUpdate).toString());
+            m.put("recent_documents", newestFirst(pc.recent));
             pairList.add(m);
         });
         body.put("pairs", pairList);
 
-        List<DistributionView> newestFirst = new ArrayList<>(recent);
-        newestFirst.sort(Comparator.comparingLong(DistributionView::updatedAt).reversed()
-                .thenComparing(DistributionView::documentId));
-        body.put("recent_documents", newestFirst.stream().map(DashboardViews::recent).toList());
+        body.put("recent_documents", newestFirst(recent));
         body.put("throughput", rates.snapshot());
         body.put("scope", "partitions hosted by this instance");
         body.put("instances_unreachable", List.of());
         return body;
+    }
+
+    /**
+     * The dead letters counted by this instance's tasks of {@code dead-letters} ({@link DeadLetterCounts}), by
+     * error type; one error type counted by several tasks is added up like the instances' parts are.
+     */
+    private Map<String, Map<String, Object>> deadLettersByErrorType() {
+        Map<String, Map<String, Object>> byType = new TreeMap<>();
+        ReadOnlyKeyValueStore<String, DeadLetterTallyRecord> store = store(DeadLetterCounts.STORE);
+        if (store == null) {
+            return byType;
+        }
+        try (KeyValueIterator<String, DeadLetterTallyRecord> it = store.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, DeadLetterTallyRecord> kv = it.next();
+                OverviewMerge.addDeadLetters(byType, kv.key, DashboardViews.deadLetters(kv.value));
+            }
+        } catch (InvalidStateStoreException e) {
+            // rebalancing: next poll
+        }
+        return byType;
     }
 
     private String stateName() {

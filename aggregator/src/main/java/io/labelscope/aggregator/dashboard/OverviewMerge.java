@@ -16,8 +16,10 @@ import java.util.TreeMap;
  *   <li>counts, and each task/model pair's counts, are sums: every partition is active on exactly one instance,
  *       so each document is counted by one part;</li>
  *   <li>a pair's {@code last_update} is the latest of the parts';</li>
- *   <li>recent documents: the newest {@code limit} of all parts' lists (each part sends its own newest
- *       {@code limit}, so the newest {@code limit} overall are among them);</li>
+ *   <li>recent documents, all of them and each pair's: the newest {@code limit} of all parts' lists (each part
+ *       sends its own newest {@code limit}, so the newest {@code limit} overall are among them);</li>
+ *   <li>dead letters by error type: counts are sums (each partition of {@code dead-letters} is counted by one
+ *       part), the latest reason is the one of the newest dead letter ({@link #addDeadLetters});</li>
  *   <li>throughput: rates, lags and totals are sums over the parts that know them (null where none does);</li>
  *   <li>{@code streams_state}: RUNNING only if every part is RUNNING, else the first part's state that is not,
  *       and UNREACHABLE while an instance known to the group does not answer, since the picture is partial
@@ -48,6 +50,7 @@ final class OverviewMerge {
         List<Map<String, Object>> recent = new ArrayList<>();
         List<Map<String, Object>> throughputs = new ArrayList<>();
         List<Map<String, Object>> instances = new ArrayList<>();
+        Map<String, Map<String, Object>> deadLetters = new TreeMap<>();
         for (Map<String, Object> part : parts) {
             sumInto(counts, (Map<String, Object>) part.get("counts"));
             for (Map<String, Object> pair : (List<Map<String, Object>>) part.getOrDefault("pairs", List.of())) {
@@ -63,9 +66,18 @@ final class OverviewMerge {
                     }
                     merged.put("last_update", latest((String) merged.get("last_update"),
                             (String) pair.get("last_update")));
+                    // (absent from the part of an instance still running a version without per-pair lists)
+                    if (merged.containsKey("recent_documents") || pair.containsKey("recent_documents")) {
+                        List<Map<String, Object>> both = new ArrayList<>(
+                                (List<Map<String, Object>>) merged.getOrDefault("recent_documents", List.of()));
+                        both.addAll((List<Map<String, Object>>) pair.getOrDefault("recent_documents", List.of()));
+                        merged.put("recent_documents", newest(both, limit));
+                    }
                 }
             }
             recent.addAll((List<Map<String, Object>>) part.getOrDefault("recent_documents", List.of()));
+            ((Map<String, Map<String, Object>>) part.getOrDefault("dead_letters", Map.of()))
+                    .forEach((type, tally) -> addDeadLetters(deadLetters, type, tally));
             if (part.get("throughput") instanceof Map<?, ?> t) {
                 throughputs.add((Map<String, Object>) t);
             }
@@ -75,10 +87,9 @@ final class OverviewMerge {
             instances.add(instance);
         }
         body.put("counts", counts);
+        body.put("dead_letters", deadLetters);
         body.put("pairs", new ArrayList<>(pairs.values()));
-        recent.sort(Comparator.comparingLong((Map<String, Object> r) -> ((Number) r.get("updated_at_ms")).longValue())
-                .reversed().thenComparing(r -> String.valueOf(r.get("document_id"))));
-        body.put("recent_documents", new ArrayList<>(recent.subList(0, Math.min(limit, recent.size()))));
+        body.put("recent_documents", newest(recent, limit));
         body.put("throughput", sumThroughput(throughputs));
         body.put("instances", instances);
         body.put("instances_unreachable", unreachable);
@@ -86,6 +97,41 @@ final class OverviewMerge {
                 : parts.size() + " of " + (parts.size() + unreachable.size()) + " instances (partial: "
                 + String.join(", ", unreachable) + " did not answer)");
         return body;
+    }
+
+    /** The newest {@code limit} rows of recent-document lists, newest first (ties: by document id). */
+    private static List<Map<String, Object>> newest(List<Map<String, Object>> rows, int limit) {
+        List<Map<String, Object>> sorted = new ArrayList<>(rows);
+        sorted.sort(Comparator.comparingLong((Map<String, Object> r) -> ((Number) r.get("updated_at_ms")).longValue())
+                .reversed().thenComparing(r -> String.valueOf(r.get("document_id"))));
+        return new ArrayList<>(sorted.subList(0, Math.min(limit, sorted.size())));
+    }
+
+    /**
+     * Adds one count of an error type's dead letters (a stream task's, or an instance's part) to {@code byType}:
+     * the counts add up, and the {@code latest_*} fields are those of the newer dead letter
+     * ({@code latest_failed_at_ms}; on a tie, the greater reason), so every instance, whichever part is its own
+     * and comes first, shows the same.
+     */
+    static void addDeadLetters(Map<String, Map<String, Object>> byType, String errorType,
+                               Map<String, Object> tally) {
+        Map<String, Object> before = byType.get(errorType);
+        Map<String, Object> after = new LinkedHashMap<>(tally);
+        after.put("count", sum(null, tally.get("count")));
+        if (before != null) {
+            long newestBefore = ((Number) before.get("latest_failed_at_ms")).longValue();
+            long newestNow = ((Number) tally.get("latest_failed_at_ms")).longValue();
+            boolean keepBefore = newestBefore > newestNow || newestBefore == newestNow
+                    && String.valueOf(before.get("latest_reason")).compareTo(String.valueOf(tally.get("latest_reason"))) >= 0;
+            if (keepBefore) {
+                after = new LinkedHashMap<>(before);
+            }
+            after.put("count", sum(before.get("count"), tally.get("count")));
+        }
+        if (after.get("latest_failed_at_ms") instanceof Number ms) {
+            after.put("latest_failed_at_ms", ms.longValue());
+        }
+        byType.put(errorType, after);
     }
 
     private static String state(List<Map<String, Object>> parts, List<String> unreachable) {

@@ -20,7 +20,10 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.TestInstance;
 import org.openqa.selenium.By;
 
@@ -53,6 +56,9 @@ import java.util.concurrent.ExecutionException;
 @QuarkusTest
 @QuarkusTestResource(value = DashboardPlatform.class, restrictToAnnotatedClass = true)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+// The full-page test last, so that its screenshot (docs/dashboard.png) shows the other tests' dead letters and
+// pairs too; the tests do not depend on each other otherwise.
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DashboardBrowserTest {
 
     static final String TASK = "dashboard-emotions";
@@ -61,6 +67,9 @@ class DashboardBrowserTest {
     static final List<String> METHODS = List.of("max_over_generations", "compare_to_none", "hard_predictions",
             "first_step");
     static final Duration WAIT = Duration.ofSeconds(45);
+    static final String FOLLOW_TASK = "dashboard-follow";
+    static final String FOLLOW_MODEL_A = "follow/model-a";
+    static final String FOLLOW_MODEL_B = "follow/model-b";
     static final Path SCREENSHOT = Path.of("target", "dashboard-screenshot.png");
 
     @TestHTTPResource("/")
@@ -93,6 +102,7 @@ class DashboardBrowserTest {
     }
 
     @Test
+    @Order(3)
     void pageShowsTheRestApisNumbersAndFollowsNewEventsWithoutReloading() throws Exception {
         // ---- static files: the page, its script and the bundled chart library are served by the aggregator ----
         given().get("/").then().statusCode(200).contentType(org.hamcrest.Matchers.containsString("text/html"));
@@ -175,6 +185,91 @@ class DashboardBrowserTest {
 
         browser.screenshot(SCREENSHOT);
         assertThat(SCREENSHOT).isNotEmptyFile();
+    }
+
+    /**
+     * Issue 15: "Recent documents" lists the selected task/model's documents only, and follows when another pair
+     * is selected (without a reload). Two models of one task, one document each.
+     */
+    @Test
+    @Order(2)
+    void recentDocumentsFollowTheSelectedTaskAndModel() {
+        Instant now = Instant.now();
+        for (String model : List.of(FOLLOW_MODEL_A, FOLLOW_MODEL_B)) {
+            String doc = "follow-" + model.substring(model.length() - 1);
+            send(Topics.LABEL_STEPS, doc, LabelStep.newBuilder().setDocumentId(doc).setTask(FOLLOW_TASK)
+                    .setModel(model).setRunId("run-" + doc).setStep(0).setStepsTotal(1).setGeneratedLabel("joy")
+                    .setLogits(Map.of("joy", Math.log(6), "fear", Math.log(2), "none", Math.log(2)))
+                    .setProbabilities(Map.of("joy", .6, "fear", .2, "none", .2)).setTokenIndex(3).setProducedAt(now)
+                    .setLabels(List.of("joy", "fear")).build(), now);
+            send(Topics.GENERATIONS, doc, Generation.newBuilder().setDocumentId(doc).setTask(FOLLOW_TASK)
+                    .setModel(model).setRunId("run-" + doc).setRawOutput("joy").setParsedLabels(List.of("joy"))
+                    .setStepsTotal(1).setPromptTokens(50).setOutputTokens(2).setLatencyMs(10).setStopReason("eos")
+                    .setProducedAt(now).setLabels(List.of("joy", "fear")).build(), now);
+        }
+        browser.await("both follow-* documents in /api/overview", WAIT, () -> {
+            JsonPath ov = parse(given().get("/api/overview").then().statusCode(200).extract().asString());
+            List<String> ids = ov.getList("recent_documents.document_id");
+            return ids.contains("follow-a") && ids.contains("follow-b");
+        });
+
+        browser.driver.get(root + "#task=" + enc(FOLLOW_TASK) + "&model=" + enc(FOLLOW_MODEL_A));
+        browser.await("follow-a in the recent documents", WAIT, () -> browser.byTestId("recent-follow-a").isPresent());
+        assertThat(browser.byTestId("recent-follow-b")).as("model b's document, while model a is selected")
+                .isEmpty();
+        assertThat(browser.text("recent-hint")).contains(FOLLOW_TASK + " · " + FOLLOW_MODEL_A);
+
+        new org.openqa.selenium.support.ui.Select(browser.byTestId("pair-select").orElseThrow())
+                .selectByValue(FOLLOW_TASK + "\u001f" + FOLLOW_MODEL_B);
+        browser.await("follow-b, and not follow-a, once model b is selected", WAIT,
+                () -> browser.byTestId("recent-follow-b").isPresent() && browser.byTestId("recent-follow-a").isEmpty());
+        assertThat(browser.text("recent-hint")).contains(FOLLOW_TASK + " · " + FOLLOW_MODEL_B);
+    }
+
+    /**
+     * Issue 15: a rejected record is visible on the dashboard. Two values that are not Avro go to
+     * {@code label-steps}; the aggregator dead-letters them ({@code undecodable}), counts the dead letters from
+     * the topic, and the page's dead-letter panel shows the type, the count and the latest reason that
+     * {@code /api/overview} gives (the topic may hold dead letters of other test classes: at least our two).
+     */
+    @Test
+    @Order(1)
+    void deadLetterPanelShowsARejectedRecordsTypeAndCount() throws Exception {
+        Map<String, Object> p = new HashMap<>();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestPlatform.get().bootstrapServers());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        String marker = "dashboard-dead-letter-" + System.nanoTime();
+        try (var raw = new KafkaProducer<>(p, new org.apache.kafka.common.serialization.StringSerializer(),
+                new org.apache.kafka.common.serialization.StringSerializer())) {
+            raw.send(new ProducerRecord<>(Topics.LABEL_STEPS, "dead-1", "first " + marker)).get();
+            raw.send(new ProducerRecord<>(Topics.LABEL_STEPS, "dead-2", "second " + marker)).get();
+        }
+        // The reason shows the value's first bytes in hex: the second record's says "second".
+        String secondsBytes = java.util.HexFormat.of().formatHex("second".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        JsonPath[] api = new JsonPath[1];
+        browser.await("our two dead letters counted in /api/overview", WAIT, () -> {
+            api[0] = parse(given().get("/api/overview").then().statusCode(200).extract().asString());
+            Double count = api[0].getDouble("dead_letters.undecodable.count");
+            String reason = api[0].getString("dead_letters.undecodable.latest_reason");
+            return count != null && count >= 2 && reason != null && reason.contains(secondsBytes);
+        });
+        assertThat(api[0].getString("dead_letters.undecodable.latest_source_topic")).isEqualTo(Topics.LABEL_STEPS);
+        assertThat(api[0].getString("dead_letters.undecodable.latest_reason"))
+                .contains("not Confluent-format Avro");
+        assertThat(api[0].getDouble("counts.dead_letters"))
+                .isGreaterThanOrEqualTo(api[0].getDouble("dead_letters.undecodable.count"));
+
+        browser.driver.get(root.toString());
+        browser.await("the dead-letter panel as /api/overview has it", WAIT, () -> {
+            JsonPath ov = parse(given().get("/api/overview").then().statusCode(200).extract().asString());
+            assertThat(browser.text("dead-undecodable-type")).isEqualTo("undecodable");
+            assertShown("dead-undecodable-count", ov.getDouble("dead_letters.undecodable.count"));
+            assertThat(browser.text("dead-undecodable-reason"))
+                    .isEqualTo(ov.getString("dead_letters.undecodable.latest_reason"));
+            assertThat(browser.text("dead-undecodable-source")).isEqualTo(Topics.LABEL_STEPS);
+            assertShown("kpi-dead-letters", ov.getDouble("counts.dead_letters"));
+            return true;
+        });
     }
 
     /**

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
  * The overview of two instances is the sum of their parts: each part is what {@code GET /api/overview/part}
  * serves (here written by hand and passed through JSON, as the other instance's part arrives).
  */
+@SuppressWarnings("unchecked")
 class OverviewMergeTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -55,6 +56,67 @@ class OverviewMergeTest {
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> rows = (List<Map<String, Object>>) merged.get("recent_documents");
         assertThat(rows).extracting(r -> r.get("document_id")).containsExactly("d6", "d5", "d4", "d3");
+    }
+
+    @Test
+    void eachPairsRecentDocumentsAreTheNewestOfThatPairInAllParts() throws Exception {
+        Map<String, Object> m1OnA = pair("emotions", "m1", 2, 0, 0, "2026-01-01T00:00:05Z");
+        m1OnA.put("recent_documents", List.of(recent("a1", 100), recent("a3", 300)));
+        Map<String, Object> m2OnA = pair("emotions", "m2", 1, 0, 0, "2026-01-01T00:00:09Z");
+        m2OnA.put("recent_documents", List.of(recent("x9", 900)));
+        Map<String, Object> m1OnB = pair("emotions", "m1", 2, 0, 0, "2026-01-01T00:00:06Z");
+        m1OnB.put("recent_documents", List.of(recent("b2", 200), recent("b4", 400)));
+        Map<String, Object> a = part("a:1", "RUNNING", 3, 3, 0, 0, List.of(m1OnA, m2OnA), List.of());
+        Map<String, Object> b = viaJson(part("b:1", "RUNNING", 2, 2, 0, 0, List.of(m1OnB), List.of()));
+
+        Map<String, Object> merged = OverviewMerge.merge(List.of(a, b), List.of(), 3);
+
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> pairs = (List<Map<String, Object>>) merged.get("pairs");
+        assertThat(pairs).hasSize(2);
+        assertThat(pairs.get(0).get("model")).isEqualTo("m1");
+        assertThat((List<Map<String, Object>>) pairs.get(0).get("recent_documents"))
+                .as("m1's newest 3 of both instances, newest first; m2's x9 is not among them")
+                .extracting(r -> r.get("document_id")).containsExactly("b4", "a3", "b2");
+        assertThat((List<Map<String, Object>>) pairs.get(1).get("recent_documents"))
+                .extracting(r -> r.get("document_id")).containsExactly("x9");
+    }
+
+    @Test
+    void deadLettersAreSummedByErrorTypeAndTheNewestReasonWins() throws Exception {
+        Map<String, Object> a = part("a:1", "RUNNING", 0, 0, 0, 0, List.of(), List.of());
+        ((Map<String, Object>) a.get("counts")).put("dead_letters", 5L);
+        a.put("dead_letters", Map.of(
+                "model_failure", deadLetters(3, "no model serves task 'sentiment'", 2_000),
+                "undecodable", deadLetters(2, "not Avro (first byte 0x7b)", 1_000)));
+        Map<String, Object> b = part("b:1", "RUNNING", 0, 0, 0, 0, List.of(), List.of());
+        ((Map<String, Object>) b.get("counts")).put("dead_letters", 5L);
+        b.put("dead_letters", Map.of(
+                "model_failure", deadLetters(1, "an older reason", 1_500),
+                "unknown_label", deadLetters(4, "label 'joyy' is not one of [joy, fear]", 3_000)));
+
+        Map<String, Object> merged = OverviewMerge.merge(List.of(viaJson(b), viaJson(a)), List.of(), 15);
+
+        assertThat(((Map<String, Object>) merged.get("counts")).get("dead_letters")).isEqualTo(10L);
+        assertThat(merged.get("dead_letters")).isEqualTo(Map.of(
+                // b's model_failure is older: a's reason is the latest, whichever part came first
+                "model_failure", deadLetters(4, "no model serves task 'sentiment'", 2_000),
+                "undecodable", deadLetters(2, "not Avro (first byte 0x7b)", 1_000),
+                "unknown_label", deadLetters(4, "label 'joyy' is not one of [joy, fear]", 3_000)));
+    }
+
+    @Test
+    void deadLettersOfTheSameMillisecondMergeAlikeInEitherOrder() throws Exception {
+        Map<String, Object> a = part("a:1", "RUNNING", 0, 0, 0, 0, List.of(), List.of());
+        a.put("dead_letters", Map.of("unknown_label", deadLetters(1, "label 'a' is not one of [joy]", 5_000)));
+        Map<String, Object> b = part("b:1", "RUNNING", 0, 0, 0, 0, List.of(), List.of());
+        b.put("dead_letters", Map.of("unknown_label", deadLetters(1, "label 'b' is not one of [joy]", 5_000)));
+
+        Object fromA = OverviewMerge.merge(List.of(a, viaJson(b)), List.of(), 15).get("dead_letters");
+        Object fromB = OverviewMerge.merge(List.of(b, viaJson(a)), List.of(), 15).get("dead_letters");
+
+        assertThat(fromA).as("every instance shows the same").isEqualTo(fromB)
+                .isEqualTo(Map.of("unknown_label", deadLetters(2, "label 'b' is not one of [joy]", 5_000)));
     }
 
     @Test
@@ -133,6 +195,18 @@ class OverviewMergeTest {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("document_id", id);
         m.put("updated_at_ms", updatedAtMs);
+        return m;
+    }
+
+    /** One error type's dead letters as a part reports them ({@code DashboardViews.deadLetters}). */
+    private static Map<String, Object> deadLetters(long count, String latestReason, long latestFailedAtMs) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("count", count);
+        m.put("latest_reason", latestReason);
+        m.put("latest_source_topic", "documents");
+        m.put("latest_rejected_by", "inference-worker");
+        m.put("latest_failed_at", java.time.Instant.ofEpochMilli(latestFailedAtMs).toString());
+        m.put("latest_failed_at_ms", latestFailedAtMs);
         return m;
     }
 
