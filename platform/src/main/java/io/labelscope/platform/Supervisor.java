@@ -31,7 +31,7 @@ public final class Supervisor {
     static final int MAX_RESTART_DELAY_SECONDS = 60;
 
     private static final String LOOP = String.join("\n",
-            "name=\"$1\"; console=\"$2\"; shift 2",
+            "name=\"$1\"; console=\"$2\"; servicefile=\"$3\"; shift 3",
             "child=",
             // down/restart of the whole service: end the service first, then the loop.
             "trap '[ -n \"$child\" ] && kill -TERM \"$child\" 2>/dev/null; [ -n \"$child\" ] && wait \"$child\"; exit 0' TERM INT",
@@ -40,7 +40,10 @@ public final class Supervisor {
             "  started=$(date +%s)",
             "  \"$@\" >\"$console\" 2>&1 &",
             "  child=$!",
+            // Which child is the service: the loop's other children (date, sleep) come and go around it.
+            "  echo \"$child\" >\"$servicefile\"",
             "  wait \"$child\"; status=$?",
+            "  : >\"$servicefile\"",
             "  if [ $(( $(date +%s) - started )) -ge " + MAX_RESTART_DELAY_SECONDS + " ]; then delay=1; fi",
             "  echo \"$(date -u '+%Y-%m-%dT%H:%M:%SZ') $name exited (status $status); restarting in $delay s\"",
             "  sleep \"$delay\" & wait $!",
@@ -65,7 +68,7 @@ public final class Supervisor {
             throws IOException {
         Files.createDirectories(logs());
         List<String> shell = new ArrayList<>(List.of("sh", "-c", LOOP, "labelscope-" + name, name,
-                consoleLog(name).toString()));
+                consoleLog(name).toString(), serviceFile(name).toString()));
         shell.addAll(command);
         ProcessBuilder builder = new ProcessBuilder(shell)
                 .directory(workingDirectory.toFile())
@@ -80,7 +83,7 @@ public final class Supervisor {
 
     /** The service's loop if the pid file names a live process that is the one recorded (same start time). */
     public Optional<Running> find(String name) {
-        return recordedLoop(name).map(loop -> new Running(loop, serviceOf(loop)));
+        return recordedLoop(name).map(loop -> new Running(loop, serviceOf(loop, serviceFile(name))));
     }
 
     /** The recorded loop pid, whether or not it is alive (for status). */
@@ -114,6 +117,7 @@ public final class Supervisor {
             stopped = true;
         }
         Files.deleteIfExists(pidFile(name));
+        Files.deleteIfExists(serviceFile(name));
         return stopped;
     }
 
@@ -135,11 +139,30 @@ public final class Supervisor {
                 .filter(h -> startMillis(h).map(started -> started == recorded[1]).orElse(false)));
     }
 
-    /** The service's process: the loop's child that is not its pause between restarts (a {@code sleep}). */
-    private static Optional<ProcessHandle> serviceOf(ProcessHandle loop) {
-        return loop.children().filter(ProcessHandle::isAlive)
-                .filter(h -> !h.info().command().map(c -> c.endsWith("/sleep")).orElse(false))
-                .findFirst();
+    /**
+     * The service's process: the pid its loop wrote to {@code <name>.service} when it started it (empty between
+     * restarts), and only while that pid is a live child of the loop.
+     */
+    private static Optional<ProcessHandle> serviceOf(ProcessHandle loop, Path serviceFile) {
+        String pid;
+        try {
+            pid = Files.readString(serviceFile).strip();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        if (pid.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return ProcessHandle.of(Long.parseLong(pid)).filter(ProcessHandle::isAlive)
+                    .filter(h -> h.parent().map(parent -> parent.pid() == loop.pid()).orElse(false));
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private Path serviceFile(String name) {
+        return home.resolve(name + ".service");
     }
 
     private Optional<long[]> readPidFile(String name) {
