@@ -200,7 +200,7 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
         RunState run = state.run(g.getModel(), g.getRunId());
         run.methods = List.copyOf(g.getMethods());
         run.generation = new GenerationEntry(List.copyOf(g.getParsedLabels()), g.getStepsTotal(),
-                g.getProducedAt().toEpochMilli());
+                g.getProducedAt().toEpochMilli(), g.getRawOutput());
         emitIfComplete(state, run, now);
     }
 
