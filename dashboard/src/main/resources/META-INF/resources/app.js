@@ -483,6 +483,10 @@ function renderDocument(d) {
   }
   setData(state.charts.doc, withNone, datasets);
 
+  // What the model wrote, beside the labels parsed from it (as text: never interpreted as HTML).
+  $('doc-raw-output').textContent = run && run.raw_output != null ? run.raw_output : '–';
+  $('doc-parsed-labels').textContent = run && run.parsed_labels ? `[${run.parsed_labels.join(', ')}]` : '–';
+
   const steps = $('doc-steps').tBodies[0];
   steps.innerHTML = '';
   for (const s of run ? run.steps : []) {

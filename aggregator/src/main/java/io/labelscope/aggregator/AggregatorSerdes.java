@@ -2,6 +2,7 @@ package io.labelscope.aggregator;
 
 import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.labelscope.aggregator.avro.AlignmentTalliesRecord;
+import io.labelscope.aggregator.avro.DocumentStateRecord;
 import io.labelscope.aggregator.avro.MetricsChangeRecord;
 import io.labelscope.aggregator.avro.PendingChangeRecord;
 import io.labelscope.aggregator.avro.RoutedAnnotation;
@@ -22,9 +23,8 @@ import java.util.Map;
 /**
  * Every serde of the topology, declared once: Confluent-format Avro through the registry for the public output
  * topics, Avro records generated from {@code src/main/avro} ({@link InternalAvroSerde}, no registry) for the two
- * repartition topics and the metric stores, a compact binary format ({@link BinarySerde}, layout in
- * {@link StateCodecs}) for the documents' state. Inputs are read as bytes and decoded by
- * {@link InputDecoder}, so a bad record is dead-lettered instead of failing the stream thread.
+ * repartition topics and every state store (documents, pending metric changes, metric aggregates). Inputs are
+ * read as bytes and decoded by {@link InputDecoder}, so a bad record is dead-lettered instead of failing the stream thread.
  */
 final class AggregatorSerdes {
 
@@ -36,7 +36,8 @@ final class AggregatorSerdes {
     final Serde<SpikinessMetric> spikinessMetric;
     final Serde<DeadLetter> deadLetter;
 
-    final Serde<DocumentState> documentState = new BinarySerde<>(DocumentState.class, StateCodecs.DOCUMENT);
+    final Serde<DocumentState> documentState = InternalAvroSerde.mapped(
+            DocumentStateRecord.getClassSchema(), DocumentStateRecords::record, DocumentStateRecords::state);
     final Serde<AlignmentTallies> alignmentTallies = InternalAvroSerde.mapped(
             AlignmentTalliesRecord.getClassSchema(), MetricStateRecords::alignment, MetricStateRecords::alignment);
     final Serde<SpikinessTallies> spikinessTallies = InternalAvroSerde.mapped(

@@ -1,27 +1,18 @@
 package io.labelscope.aggregator;
 
-import io.labelscope.aggregator.metrics.AlignmentTallies;
-import io.labelscope.aggregator.metrics.AlignmentTally;
-import io.labelscope.aggregator.metrics.SpikinessTallies;
-import io.labelscope.aggregator.metrics.SpikinessTally;
 import io.labelscope.aggregator.state.AnnotationEntry;
 import io.labelscope.aggregator.state.BinaryEntry;
-import io.labelscope.aggregator.state.DistributionView;
 import io.labelscope.aggregator.state.DocumentState;
 import io.labelscope.aggregator.state.Emitted;
 import io.labelscope.aggregator.state.GenerationEntry;
-import io.labelscope.aggregator.state.MethodView;
 import io.labelscope.aggregator.state.RunState;
+import io.labelscope.aggregator.state.SourceRef;
 import io.labelscope.aggregator.state.StepEntry;
 import io.labelscope.aggregator.state.UnaryEntry;
-import io.labelscope.math.BinaryBreakdown;
 import io.labelscope.math.Conventions;
-import io.labelscope.math.DocumentAnalysis;
-import io.labelscope.math.GenerationDynamics;
 import io.labelscope.math.HumanDistribution;
 import io.labelscope.math.InvalidInputException;
 import io.labelscope.math.Labels;
-import io.labelscope.math.Method;
 import io.labelscope.schemas.Annotation;
 import io.labelscope.schemas.BinaryProbes;
 import io.labelscope.schemas.Generation;
@@ -29,23 +20,16 @@ import io.labelscope.schemas.LabelStep;
 import io.labelscope.schemas.PairLogits;
 import io.labelscope.schemas.UnaryLogits;
 import io.labelscope.schemas.UnaryProbes;
-import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 import io.labelscope.aggregator.state.SourceRef;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -54,8 +38,8 @@ import java.util.TreeMap;
 /**
  * Collects each document's steps, generations, unary/binary probes and annotations (state store {@link #STORE})
  * and emits its distributions once a run is complete, again whenever its annotations change, and the matching
- * changes to the task/model metrics. The science is {@link DocumentAnalysis} from paper-math; this class only
- * keeps state.
+ * changes to the task/model metrics. Scoring is {@link DocumentScoring} (on paper-math's DocumentAnalysis); this
+ * class keeps the state and sends what it returns.
  *
  * <ul>
  *   <li>A run (document, model, run id) is complete when every method in its method set has arrived, in any
@@ -68,39 +52,23 @@ import java.util.TreeMap;
  *       annotator's previous annotation, if any, stays.</li>
  *   <li>Every emission carries the run's previous metric contribution subtracted and the new one added, so the
  *       all-time metrics count each document once with its current annotations.</li>
- *   <li>Metric changes are not forwarded one by one: they are summed per task/model and time bucket in the
- *       state store {@link #PENDING_STORE} and forwarded, one record per key, by a wall-clock punctuation once
- *       per commit interval ({@link #flushChanges}).</li>
+ *   <li>Metric changes are not forwarded one by one: they are summed per task/model and time bucket and
+ *       forwarded once per commit interval ({@link MetricChangeBatcher}).</li>
  * </ul>
  */
 final class DocumentAssembler implements Processor<String, DocumentEvent, String, Assembled> {
 
     static final String STORE = "documents";
 
-    /**
-     * Metric changes summed per task/model and time bucket until the next flush (see {@link #flushChanges}).
-     * A state store with a changelog, written in the same transaction as the input offsets, so a crash neither
-     * loses nor repeats a change.
-     */
-    static final String PENDING_STORE = "metric-changes-pending";
-
-    /** Flush interval when the configuration names no commit interval (the exactly-once default). */
-    static final long DEFAULT_FLUSH_MS = 100;
-
-    /** The distributions that come from the generate method (steps and answer). */
-    private static final Set<Method> GENERATION_METHODS = java.util.EnumSet.of(Method.MAX_OVER_GENERATIONS,
-            Method.COMPARE_TO_NONE, Method.HARD_PREDICTIONS, Method.FIRST_STEP);
-
     private final Conventions conventions;
     private final long bucketMs;
     private ProcessorContext<String, Assembled> context;
     private KeyValueStore<String, DocumentState> store;
-    private KeyValueStore<String, Assembled.PendingChange> pending;
+    private MetricChangeBatcher batcher;
 
     /**
-     * @param bucketMs the time bucket metric changes are summed in before they are sent (a divisor of every
-     *                 window's size and advance, so a bucket lies in exactly the same windows as each of its
-     *                 changes)
+     * @param bucketMs the time bucket metric changes are summed in before they are sent (see
+     *                 {@link MetricChangeBatcher})
      */
     DocumentAssembler(Conventions conventions, long bucketMs) {
         if (bucketMs <= 0) {
@@ -114,41 +82,7 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
     public void init(ProcessorContext<String, Assembled> context) {
         this.context = context;
         this.store = context.getStateStore(STORE);
-        this.pending = context.getStateStore(PENDING_STORE);
-        context.schedule(Duration.ofMillis(flushIntervalMs(context.appConfigs())), PunctuationType.WALL_CLOCK_TIME,
-                t -> flushChanges());
-    }
-
-    /** The commit interval: metric changes are flushed once per commit, when they become visible anyway. */
-    static long flushIntervalMs(Map<String, Object> configs) {
-        Object v = configs.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
-        if (v == null) {
-            return DEFAULT_FLUSH_MS;
-        }
-        long ms = v instanceof Number n ? n.longValue() : Long.parseLong(v.toString().trim());
-        return Math.max(1, ms);
-    }
-
-    /**
-     * Sends every pending metric change (one record per task/model and bucket, stamped with the latest
-     * generation time among its changes) and removes it, oldest first, so the aggregates see changes in
-     * generation-time order within one flush.
-     */
-    void flushChanges() {
-        List<KeyValue<String, Assembled.PendingChange>> all = new ArrayList<>();
-        try (KeyValueIterator<String, Assembled.PendingChange> it = pending.all()) {
-            it.forEachRemaining(all::add);
-        }
-        if (all.isEmpty()) {
-            return;
-        }
-        all.sort(Comparator.<KeyValue<String, Assembled.PendingChange>>comparingLong(kv -> kv.value.time())
-                .thenComparing(kv -> kv.key));
-        for (KeyValue<String, Assembled.PendingChange> kv : all) {
-            pending.delete(kv.key);
-            String taskModel = kv.key.substring(kv.key.indexOf(Keys.SEPARATOR) + 1);
-            context.forward(new Record<>(taskModel, kv.value.change(), kv.value.time()));
-        }
+        this.batcher = new MetricChangeBatcher(context, bucketMs);
     }
 
     @Override
@@ -200,7 +134,7 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
         RunState run = state.run(g.getModel(), g.getRunId());
         run.methods = List.copyOf(g.getMethods());
         run.generation = new GenerationEntry(List.copyOf(g.getParsedLabels()), g.getStepsTotal(),
-                g.getProducedAt().toEpochMilli());
+                g.getProducedAt().toEpochMilli(), g.getRawOutput());
         emitIfComplete(state, run, now);
     }
 
@@ -333,13 +267,18 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
                 HumanDistribution.of(state.labels, List.of(b)));
     }
 
+    /**
+     * Once a run is complete, and again whenever it changes: scores it ({@link DocumentScoring}), sends its
+     * distribution and adds its metric changes to the pending batch. A duplicate that changes nothing sends
+     * nothing.
+     */
     private void emitIfComplete(DocumentState state, RunState run, long now) {
         if (!run.complete()) {
             return;
         }
-        DocumentAnalysis.Report report;
+        Emitted scored;
         try {
-            report = DocumentAnalysis.analyse(input(state, run), conventions);
+            scored = DocumentScoring.score(state, run, conventions, now);
         } catch (InvalidInputException e) {
             // Cannot happen for checked input; if it does, say so on the dead letters instead of stopping.
             context.forward(new Record<>(state.documentId, new Assembled.Rejected(InputDecoder.reject(
@@ -347,151 +286,15 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
                     "invalid", e.getMessage()).deadLetter()), now));
             return;
         }
-        long version = run.emitted == null ? 1 : run.emitted.distribution().version() + 1;
-        Map<Method, DocumentAnalysis.MethodResult> methods = methodsOf(run, report);
-        DistributionView view = view(state, run, report, methods, now, version);
-        AlignmentTallies alignment = alignment(methods);
-        // Spikiness is about the generation steps: nothing from a run that did not generate.
-        SpikinessTallies spikiness = run.has(RunState.GENERATE) ? spikiness(report) : SpikinessTallies.empty();
-        long generationTime = run.time();
-        Emitted old = run.emitted;
-        if (old != null && old.generationTime() == generationTime && sameContent(old.distribution(), view)
-                && old.spikiness().equals(spikiness)) {
+        if (DocumentScoring.unchanged(run.emitted, scored)) {
             return; // a duplicate changed nothing: no new version, no metric change
         }
-
-        context.forward(new Record<>(state.documentId, new Assembled.Distribution(AvroRecords.distribution(view)),
-                now));
-        String metricsKey = Keys.taskModel(state.task, run.model);
-        if (old == null) {
-            forwardChange(metricsKey, alignment, spikiness, generationTime, true);
-        } else if (old.generationTime() == generationTime) {
-            forwardChange(metricsKey, AlignmentTallies.change(old.alignment(), alignment),
-                    old.spikiness().equals(spikiness) ? SpikinessTallies.empty()
-                            : old.spikiness().negate().plus(spikiness), generationTime, false);
-        } else {
-            // A re-sent generation with another time: take the old contribution out of the windows it was in.
-            forwardChange(metricsKey, old.alignment().negate(), old.spikiness().negate(), old.generationTime(),
-                    false);
-            forwardChange(metricsKey, alignment, spikiness, generationTime, true);
+        context.forward(new Record<>(state.documentId,
+                new Assembled.Distribution(AvroRecords.distribution(scored.distribution())), now));
+        String taskModel = Keys.taskModel(state.task, run.model);
+        for (Assembled.PendingChange change : DocumentScoring.changes(run.emitted, scored)) {
+            batcher.add(taskModel, change);
         }
-        run.emitted = new Emitted(generationTime, view, alignment, spikiness);
-    }
-
-    /**
-     * Adds a change of the task/model metrics to the pending sum of its time bucket (sent by
-     * {@link #flushChanges}, stamped with a generation time; windows are on generation time). A first contribution goes out even when all zeros (no annotators yet): it makes the task/model and
-     * its methods visible on the dashboard with 0 documents.
-     */
-    private void forwardChange(String key, AlignmentTallies alignment, SpikinessTallies spikiness, long time,
-                               boolean first) {
-        boolean sendAlignment = first || alignment.byMethod().values().stream().anyMatch(t -> !t.isEmpty());
-        if (sendAlignment || !spikiness.isEmpty()) {
-            Assembled.MetricsChange change = new Assembled.MetricsChange(sendAlignment ? alignment : null,
-                    spikiness.isEmpty() ? null : spikiness);
-            String pendingKey = Math.floorDiv(time, bucketMs) + Keys.SEPARATOR + key;
-            Assembled.PendingChange previous = pending.get(pendingKey);
-            pending.put(pendingKey, previous == null ? new Assembled.PendingChange(time, change)
-                    : new Assembled.PendingChange(Math.max(time, previous.time()), previous.change().plus(change)));
-        }
-    }
-
-    private static boolean sameContent(DistributionView a, DistributionView b) {
-        return a.labels().equals(b.labels()) && a.annotators() == b.annotators()
-                && java.util.Objects.equals(a.human(), b.human()) && a.methods().equals(b.methods());
-    }
-
-    /** The run's inputs of the methods it has (a run without generate has no steps and no answer). */
-    private DocumentAnalysis.DocumentInput input(DocumentState state, RunState run) {
-        List<String> labels = state.labels;
-        List<DocumentAnalysis.StepInput> steps = new ArrayList<>();
-        List<String> answer = List.of();
-        if (run.has(RunState.GENERATE)) {
-            for (int i = 0; i < run.generation.stepsTotal(); i++) {
-                StepEntry s = run.steps.get(i);
-                double[] z = new double[labels.size() + 1];
-                for (int k = 0; k <= labels.size(); k++) {
-                    z[k] = s.logits().get(Labels.nameAt(labels, k));
-                }
-                steps.add(new DocumentAnalysis.StepInput(z, s.generated()));
-            }
-            answer = run.generation.parsedLabels();
-        }
-        DocumentAnalysis.UnaryInput unary = null;
-        if (run.has(RunState.UNARY)) {
-            // The breakdown is over the labels; the none probe (last) is kept in the state but not used.
-            unary = new DocumentAnalysis.UnaryInput(Arrays.copyOf(run.unary.reasonable(), labels.size()),
-                    Arrays.copyOf(run.unary.unreasonable(), labels.size()));
-        }
-        List<BinaryBreakdown.PairLogits> binary = null;
-        if (run.has(RunState.BINARY)) {
-            binary = new ArrayList<>();
-            for (BinaryEntry.Pair p : run.binary.pairs()) {
-                binary.add(new BinaryBreakdown.PairLogits(p.a(), p.b(), p.logitA(), p.logitB()));
-            }
-        }
-        List<List<String>> annotators = new ArrayList<>();
-        for (AnnotationEntry a : state.annotations.values()) {
-            annotators.add(a.labels());
-        }
-        return new DocumentAnalysis.DocumentInput(state.documentId, labels, steps, answer, annotators, null, unary,
-                binary);
-    }
-
-    /**
-     * The report's methods this run has: paper-math always computes the four generation methods (from no steps
-     * when there are none), but a run that did not generate has no such distributions to show or score.
-     */
-    private static Map<Method, DocumentAnalysis.MethodResult> methodsOf(RunState run, DocumentAnalysis.Report report) {
-        Map<Method, DocumentAnalysis.MethodResult> methods = new java.util.EnumMap<>(report.methods());
-        if (!run.has(RunState.GENERATE)) {
-            methods.keySet().removeAll(GENERATION_METHODS);
-        }
-        return methods;
-    }
-
-    private static DistributionView view(DocumentState state, RunState run, DocumentAnalysis.Report report,
-                                         Map<Method, DocumentAnalysis.MethodResult> results, long now,
-                                         long version) {
-        Map<String, MethodView> methods = new LinkedHashMap<>();
-        for (Map.Entry<Method, DocumentAnalysis.MethodResult> e : results.entrySet()) {
-            DocumentAnalysis.MethodResult m = e.getValue();
-            methods.put(e.getKey().wireName(), new MethodView(labelMap(state.labels, m.distribution()),
-                    m.predictedLabels(), m.scores() == null ? null : m.scores().nll(),
-                    m.scores() == null ? null : m.scores().l1(),
-                    m.scores() == null ? null : m.scores().exampleF1()));
-        }
-        return new DistributionView(state.documentId, state.task, run.model, run.runId, state.labels,
-                report.human() == null ? null : labelMap(state.labels, report.human()), report.annotatorCount(),
-                methods, now, version);
-    }
-
-    private static Map<String, Double> labelMap(List<String> labels, double[] values) {
-        Map<String, Double> m = new LinkedHashMap<>();
-        for (int i = 0; i < labels.size(); i++) {
-            m.put(labels.get(i), values[i]);
-        }
-        return m;
-    }
-
-    /** This document's contribution to the alignment means: its scores per method (nothing without annotators). */
-    static AlignmentTallies alignment(Map<Method, DocumentAnalysis.MethodResult> methods) {
-        Map<String, AlignmentTally> byMethod = new TreeMap<>();
-        methods.forEach((method, result) -> byMethod.put(method.wireName(),
-                AlignmentTally.of(result.scores())));
-        return new AlignmentTallies(byMethod);
-    }
-
-    /** This answer's contribution to the spikiness statistics: one sample per step cell plus the answer cell. */
-    static SpikinessTallies spikiness(DocumentAnalysis.Report report) {
-        GenerationDynamics.Result dyn = report.dynamics();
-        Map<String, SpikinessTally> cells = new TreeMap<>();
-        for (int i = 0; i < dyn.stepCount(); i++) {
-            cells.merge(SpikinessTallies.stepCell(dyn.isLast(i), i),
-                    SpikinessTally.ofStep(dyn.shapes().get(i), dyn.rankings().get(i)), SpikinessTally::plus);
-        }
-        SpikinessTally answer = SpikinessTally.ofAnswer(dyn.multilabelOutput(), dyn.order());
-        cells.put(SpikinessTallies.ANSWER_CELL, answer);
-        return new SpikinessTallies(cells);
+        run.emitted = scored;
     }
 }

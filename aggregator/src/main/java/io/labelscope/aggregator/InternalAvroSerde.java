@@ -28,6 +28,9 @@ import java.util.function.Function;
  */
 final class InternalAvroSerde<T extends SpecificRecord> implements Serde<T> {
 
+    /** The two bytes every value of Avro's single-object encoding starts with (its specification's C3 01). */
+    private static final byte[] SINGLE_OBJECT_MARKER = {(byte) 0xC3, (byte) 0x01};
+
     private final String type;
     private final BinaryMessageEncoder<T> encoder;
     private final BinaryMessageDecoder<T> decoder;
@@ -85,6 +88,14 @@ final class InternalAvroSerde<T extends SpecificRecord> implements Serde<T> {
         return (topic, bytes) -> {
             if (bytes == null) {
                 return null;
+            }
+            if (bytes.length < 2 || bytes[0] != SINGLE_OBJECT_MARKER[0] || bytes[1] != SINGLE_OBJECT_MARKER[1]) {
+                // Not a value of this format at all: state of a version before issue #14 (its binary format
+                // starts with the format number, 1 or 2), which no schema resolution can read.
+                throw new UnreadableStateException("cannot read " + type + " from " + bytes.length + " bytes of "
+                        + (topic == null ? "state" : topic) + ": not the Avro state format (first byte "
+                        + (bytes.length == 0 ? "missing" : String.valueOf(bytes[0] & 0xff))
+                        + "; written by a version before the Avro state?); " + UnreadableStateException.UPGRADE);
             }
             try {
                 return decoder.decode(bytes);

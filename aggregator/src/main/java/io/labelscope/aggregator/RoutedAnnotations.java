@@ -32,12 +32,13 @@ final class RoutedAnnotations {
         return new DocumentEvent.AnnotationArrived(a, sourceRef(routed.getSource()));
     }
 
-    private static SourceRecord sourceRecord(SourceRef s) {
+    /** Where a record came from, as the repartition topic and the documents' state keep it. */
+    static SourceRecord sourceRecord(SourceRef s) {
         return SourceRecord.newBuilder().setTopic(s.topic()).setPartition(s.partition()).setOffset(s.offset())
                 .setKey(s.key()).setValue(s.value() == null ? null : ByteBuffer.wrap(s.value())).build();
     }
 
-    private static SourceRef sourceRef(SourceRecord s) {
+    static SourceRef sourceRef(SourceRecord s) {
         byte[] value = null;
         if (s.getValue() != null) {
             ByteBuffer buffer = s.getValue().duplicate();

@@ -108,7 +108,7 @@ public class TopologyProducer {
         // Metric changes summed per task/model and time bucket between flushes (once per commit interval), so
         // the repartition topic and the aggregates see a few records per commit instead of one per document.
         builder.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.inMemoryKeyValueStore(DocumentAssembler.PENDING_STORE), serdes.key, serdes.pendingChange)
+                Stores.inMemoryKeyValueStore(MetricChangeBatcher.PENDING_STORE), serdes.key, serdes.pendingChange)
                 .withCachingEnabled());
         long bucketMs = metricBucketMs(windows);
 
@@ -123,7 +123,7 @@ public class TopologyProducer {
         //    worker's topics as written, annotations through their repartition topic).
         KStream<String, Assembled> assembled = steps.merge(generations).merge(unary).merge(binary).merge(annotations)
                 .process(() -> new DocumentAssembler(conventions, bucketMs), Named.as("assemble-documents"),
-                        DocumentAssembler.STORE, DocumentAssembler.PENDING_STORE);
+                        DocumentAssembler.STORE, MetricChangeBatcher.PENDING_STORE);
 
         // 3. Routed by kind: the product, the rejects, and the metric changes.
         Map<String, KStream<String, Assembled>> routed = assembled.split(Named.as("assembled-"))

@@ -94,7 +94,7 @@ class InternalAvroSerdeTest {
     /** The metric sums (aggregates, changes, pending changes) keep every component, a missing part stays missing. */
     @Test
     void metricSumsRoundTrip() {
-        Emitted e = BinarySerdeTest.fullState().runs.values().iterator().next().emitted;
+        Emitted e = DocumentStateSerdeTest.fullState().runs.values().iterator().next().emitted;
         assertThat(roundTrip(serdes.alignmentTallies, e.alignment())).isEqualTo(e.alignment());
         SpikinessTallies spikiness = roundTrip(serdes.spikinessTallies, e.spikiness());
         assertThat(spikiness).isEqualTo(e.spikiness());

@@ -115,6 +115,8 @@ final class DashboardViews {
             steps.add(step(labels, s));
         }
         m.put("steps", steps);
+        // The generated text beside the labels parsed from it (issue #15: what the model wrote, unparsed).
+        m.put("raw_output", run.generation == null ? null : run.generation.rawOutput());
         if (run.emitted != null) {
             DistributionView d = run.emitted.distribution();
             m.put("methods", d.methods());

@@ -1,5 +1,6 @@
 package io.labelscope.aggregator.ops;
 
+import io.labelscope.aggregator.UnreadableStateException;
 import io.labelscope.schemas.serde.SchemaRegistryUnavailableException;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -13,7 +14,9 @@ import org.jboss.logging.Logger;
  * the records again. Under exactly-once (our default) the failed attempt's transaction is aborted, so nothing is
  * lost or doubled; while the registry stays down this repeats, each attempt waiting out the serializer's retry
  * budget. Anything else stops the client (Kafka Streams' own default, so the health check reports it): a bug or
- * a misconfiguration does not heal by retrying, and reprocessing it in a loop would hide it.
+ * a misconfiguration does not heal by retrying, and reprocessing it in a loop would hide it. State in a format
+ * this version does not read ({@link UnreadableStateException}, written before an upgrade that needs a reset)
+ * stops it too, logged as one message naming the upgrade procedure.
  */
 @ApplicationScoped
 public class StreamThreadRecovery implements StreamsUncaughtExceptionHandler {
@@ -27,6 +30,12 @@ public class StreamThreadRecovery implements StreamsUncaughtExceptionHandler {
                 LOG.warnf("replacing the stream thread; its records are processed again from the last commit: %s",
                         unavailable.getMessage());
                 return StreamThreadExceptionResponse.REPLACE_THREAD;
+            }
+            if (t instanceof UnreadableStateException unreadable) {
+                // One line that says what to do; the stack trace of a store read says nothing more.
+                LOG.errorf("stream thread stopped, shutting the Kafka Streams client down: %s",
+                        unreadable.getMessage());
+                return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
             }
         }
         LOG.error("stream thread failed; shutting the Kafka Streams client down", exception);

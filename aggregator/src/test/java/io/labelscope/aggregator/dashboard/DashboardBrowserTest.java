@@ -155,6 +155,10 @@ class DashboardBrowserTest {
         assertThat(steps.getDouble("runs[0].steps[0].probabilities.joy")).isCloseTo(0.6, within(1e-12));
         assertThat(steps.getDouble("human.fear")).isCloseTo(0.5, within(1e-12));
         assertThat(browser.text("doc-step-0-label")).isEqualTo("joy");
+        // Beside the steps: the generated text as the model wrote it and the labels parsed from it.
+        assertThat(steps.getString("runs[0].raw_output")).isEqualTo("Answer: joy, fear");
+        assertThat(browser.text("doc-raw-output")).isEqualTo(steps.getString("runs[0].raw_output"));
+        assertThat(browser.text("doc-parsed-labels")).isEqualTo("[joy, fear]");
         assertThat(browser.value("doc-step-0-top1")).isCloseTo(steps.getDouble("runs[0].steps[0].top1"), within(1e-12));
         for (String m : METHODS) {
             assertShown("doc-" + m + "-l1", steps.getDouble("runs[0].methods." + m + ".l1"));
@@ -433,7 +437,7 @@ class DashboardBrowserTest {
 
     private void generation(String doc, int steps, Instant at, String... parsed) {
         send(Topics.GENERATIONS, doc, Generation.newBuilder().setDocumentId(doc).setTask(TASK).setModel(MODEL)
-                .setRunId("run-" + doc).setRawOutput(String.join(", ", parsed)).setParsedLabels(List.of(parsed))
+                .setRunId("run-" + doc).setRawOutput("Answer: " + String.join(", ", parsed)).setParsedLabels(List.of(parsed))
                 .setStepsTotal(steps).setPromptTokens(120).setOutputTokens(8).setLatencyMs(40).setStopReason("eos")
                 .setProducedAt(at).setLabels(LABELS).build(), at);
     }

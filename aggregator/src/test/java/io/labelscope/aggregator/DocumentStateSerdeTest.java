@@ -1,6 +1,8 @@
 package io.labelscope.aggregator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.labelscope.aggregator.metrics.AlignmentTallies;
@@ -18,15 +20,22 @@ import io.labelscope.aggregator.state.RunState;
 import io.labelscope.aggregator.state.SourceRef;
 import io.labelscope.aggregator.state.StepEntry;
 import io.labelscope.aggregator.state.UnaryEntry;
+import io.labelscope.aggregator.ops.StreamThreadRecovery;
 import io.labelscope.math.Moments;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.kafka.streams.errors.StreamsException;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.junit.jupiter.api.Test;
 
-/** The binary state format keeps every field (compared through the JSON view), and JSON state still reads. */
-class BinarySerdeTest {
+/**
+ * The documents' state as an Avro record ({@link DocumentStateRecords} through {@link InternalAvroSerde}) keeps
+ * every field and the order of every map (compared through Jackson, as the JSON views write them); a value of
+ * the binary format before it fails with one error naming the upgrade procedure.
+ */
+class DocumentStateSerdeTest {
 
     /** Compares state values field by field (records and the mutable state classes alike). */
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -46,7 +55,11 @@ class BinarySerdeTest {
         logits.put("fear", -0.25);
         logits.put("none", 0.0);
         run.steps.put(0, new StepEntry(0, 1, null, logits, 42L));
-        run.generation = new GenerationEntry(List.of("joy"), 1, 43L);
+        Map<String, Double> unordered = new LinkedHashMap<>(); // not over labels then none: kept with its names
+        unordered.put("none", 2.0);
+        unordered.put("joy", null);
+        run.steps.put(1, new StepEntry(1, 2, "joy", unordered, 47L));
+        run.generation = new GenerationEntry(List.of("joy"), 1, 43L, "Labels: joy");
         run.unary = new UnaryEntry(new double[] {1, 2, 3}, new double[] {-1, Double.MIN_VALUE, 0.1}, 44L);
         run.binary = new BinaryEntry(List.of(new BinaryEntry.Pair(0, 2, 0.5, -0.5),
                 new BinaryEntry.Pair(1, 0, 0.1, 0.2)), 45L);
@@ -79,43 +92,48 @@ class BinarySerdeTest {
     @Test
     void documentStateRoundTrips() throws Exception {
         DocumentState s = fullState();
+        s.runs.put(DocumentState.runKey("org/other", "run-2"), new RunState("org/other", "run-2")); // bare run
         byte[] bytes = serdes.documentState.serializer().serialize("t", s);
-        assertThat(bytes[0]).isEqualTo((byte) BinarySerde.FORMAT);
         DocumentState back = serdes.documentState.deserializer().deserialize("t", bytes);
         assertThat(json(back)).isEqualTo(json(s));
-        // smaller than the JSON it replaces
-        assertThat(bytes.length).isLessThan(json(s).length());
+        assertThat(back.runs.get(DocumentState.runKey("org/model", "run-1")).generation.rawOutput())
+                .isEqualTo("Labels: joy");
+    }
+
+    /** Maps come back in the order they were kept (labels in instruction order), whatever Avro's maps do. */
+    @Test
+    void mapsKeepTheirOrder() {
+        DocumentState s = fullState();
+        s.labels = List.of("sadness", "anger", "joy", "fear", "surprise", "disgust", "trust");
+        RunState run = s.runs.values().iterator().next();
+        Map<String, Double> logits = new LinkedHashMap<>();
+        for (int i = 0; i < s.labels.size(); i++) {
+            logits.put(s.labels.get(i), (double) i);
+        }
+        logits.put("none", -1.0);
+        run.steps.put(0, new StepEntry(0, 1, null, logits, 42L));
+        DocumentState back = serdes.documentState.deserializer().deserialize("t",
+                serdes.documentState.serializer().serialize("t", s));
+        assertThat(back.runs.values().iterator().next().steps.get(0).logits().keySet())
+                .containsExactly("sadness", "anger", "joy", "fear", "surprise", "disgust", "trust", "none");
     }
 
     /**
-     * Format 1 (before annotation entries kept their task) still reads: the same state without annotations,
-     * then one unchecked annotation in the old layout, is read with a null task (checked by labels only).
+     * A value of the binary state format before the Avro state (its first byte is the format number, 1 or 2) is
+     * refused with one error that names the upgrade procedure, and the stream thread's handler stops the client
+     * on it instead of replacing the thread again and again.
      */
     @Test
-    void stateOfFormat1StillReads() throws Exception {
-        DocumentState s = fullState();
-        s.annotations.clear();
-        byte[] withoutAnnotations = serdes.documentState.serializer().serialize("t", s);
-        BinarySerde.Buffer old = new BinarySerde.Buffer();
-        BinarySerde.Out out = new BinarySerde.Out(old);
-        out.writeByte(1);
-        out.write(withoutAnnotations, 1, withoutAnnotations.length - 1 - 4); // all but the annotation count
-        out.writeInt(1);
-        out.writeUTF("a2");
-        out.strings(List.of("rage"));
-        out.writeLong(8L);
-        out.writeBoolean(false);
-        out.writeBoolean(true);
-        out.string("annotations");
-        out.writeInt(2);
-        out.writeLong(99L);
-        out.string("d1");
-        out.bytes(new byte[] {0, 1, 2});
-        out.flush();
-
-        DocumentState back = serdes.documentState.deserializer().deserialize("t", old.toByteArray());
-        s.annotations.put("a2", new AnnotationEntry("a2", List.of("rage"), 8L, false,
-                new SourceRef("annotations", 2, 99L, "d1", new byte[] {0, 1, 2}), null));
-        assertThat(json(back)).isEqualTo(json(s));
+    void stateOfTheBinaryFormatFailsNamingTheUpgrade() {
+        byte[] binaryFormat2 = {2, 0, 0, 0, 2, 'd', '1'};
+        assertThatThrownBy(() -> serdes.documentState.deserializer().deserialize("documents-changelog", binaryFormat2))
+                .isInstanceOf(UnreadableStateException.class)
+                .hasMessageContaining("first byte 2")
+                .hasMessageContaining("State format and upgrades")
+                .hasMessageContaining("kafka-streams-application-reset");
+        UnreadableStateException unreadable = catchThrowableOfType(() -> serdes.pendingChange.deserializer()
+                .deserialize("t", new byte[] {1, 0}), UnreadableStateException.class);
+        assertThat(new StreamThreadRecovery().handle(new StreamsException("store read", unreadable)))
+                .isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
     }
 }
