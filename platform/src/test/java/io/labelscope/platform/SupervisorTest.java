@@ -22,10 +22,12 @@ class SupervisorTest {
     private Process victim;
 
     @AfterEach
-    void endTheVictim() {
+    void endWhatTheTestStarted() throws Exception {
         if (victim != null) {
             victim.destroyForcibly();
         }
+        // A failed assertion must not leave the probe's restart loop running (it would restart it forever).
+        new Supervisor(home).stop("probe", Duration.ofSeconds(5));
     }
 
     /**
