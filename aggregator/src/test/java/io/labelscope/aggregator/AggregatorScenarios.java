@@ -327,6 +327,7 @@ abstract class AggregatorScenarios {
         annotate(doc, "ann-1", "joy", "happiness");  // checked once the label set is known
         annotate(doc, "ann-2", "fear");
         pipeline().sendRaw(Topics.LABEL_STEPS, doc, "not avro".getBytes(StandardCharsets.UTF_8));
+        send(Topics.LABEL_STEPS, doc, Records.annotation(doc, "ann-9", "joy")); // valid Avro, wrong schema
         var badStep = Records.step(model, doc, 0, 2, "joy", 6, 2, 1, 1);
         badStep.getLogits().put("surprise", 3.0);   // a logit for a label not in the task
         send(Topics.LABEL_STEPS, doc, badStep);
@@ -335,12 +336,14 @@ abstract class AggregatorScenarios {
         generation(model, doc);
         annotate(doc, "ann-3", "rage");              // unknown, label set already known
 
-        List<DeadLetter> dead = pipeline().deadLetters(doc, 4);
-        assertThat(dead).hasSize(4);
+        List<DeadLetter> dead = pipeline().deadLetters(doc, 5);
+        assertThat(dead).hasSize(5);
         Set<String> reasons = dead.stream().map(d -> d.getSourceTopic() + ":" + d.getErrorType())
                 .collect(Collectors.toSet());
         assertThat(reasons).containsExactlyInAnyOrder("annotations:unknown_label", "label-steps:undecodable",
-                "label-steps:unknown_label");
+                "label-steps:wrong_record_type", "label-steps:unknown_label");
+        assertThat(dead).filteredOn(d -> d.getErrorType().equals("wrong_record_type")).singleElement()
+                .satisfies(d -> assertThat(d.getReason()).contains("Annotation").contains("LabelStep"));
         assertThat(dead).filteredOn(d -> d.getReason().contains("happiness")).singleElement()
                 .satisfies(d -> assertThat(d.getValue()).isNotNull());
         assertThat(dead).filteredOn(d -> d.getReason().contains("surprise")).hasSize(1);
