@@ -9,7 +9,6 @@ import io.labelscope.aggregator.avro.RoutedAnnotation;
 import io.labelscope.aggregator.avro.SpikinessTalliesRecord;
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
-import io.labelscope.aggregator.state.DocumentState;
 import io.labelscope.schemas.AlignmentMetric;
 import io.labelscope.schemas.DeadLetter;
 import io.labelscope.schemas.DocumentDistribution;
@@ -36,8 +35,7 @@ final class AggregatorSerdes {
     final Serde<SpikinessMetric> spikinessMetric;
     final Serde<DeadLetter> deadLetter;
 
-    final Serde<DocumentState> documentState = InternalAvroSerde.mapped(
-            DocumentStateRecord.getClassSchema(), DocumentStateRecords::record, DocumentStateRecords::state);
+    final Serde<DocumentStateRecord> documentState = new InternalAvroSerde<>(DocumentStateRecord.getClassSchema());
     final Serde<AlignmentTallies> alignmentTallies = InternalAvroSerde.mapped(
             AlignmentTalliesRecord.getClassSchema(), MetricStateRecords::alignment, MetricStateRecords::alignment);
     final Serde<SpikinessTallies> spikinessTallies = InternalAvroSerde.mapped(

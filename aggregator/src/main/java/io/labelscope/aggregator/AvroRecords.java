@@ -1,10 +1,10 @@
 package io.labelscope.aggregator;
 
+import io.labelscope.aggregator.avro.DistributionStateRecord;
+import io.labelscope.aggregator.avro.MethodStateRecord;
 import io.labelscope.aggregator.metrics.AlignmentTally;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.aggregator.metrics.SpikinessTally;
-import io.labelscope.aggregator.state.DistributionView;
-import io.labelscope.aggregator.state.MethodView;
 import io.labelscope.math.Moments;
 import io.labelscope.schemas.AlignmentMetric;
 import io.labelscope.schemas.DocumentDistribution;
@@ -24,30 +24,33 @@ final class AvroRecords {
     private AvroRecords() {
     }
 
-    static DocumentDistribution distribution(DistributionView v) {
+    static DocumentDistribution distribution(DistributionStateRecord d) {
+        List<String> labels = d.getLabels();
         Map<String, MethodResult> methods = new LinkedHashMap<>();
-        v.methods().forEach((name, m) -> methods.put(name, method(m)));
+        for (MethodStateRecord m : d.getMethods()) {
+            methods.put(m.getName(), method(m, labels));
+        }
         return DocumentDistribution.newBuilder()
-                .setDocumentId(v.documentId())
-                .setTask(v.task() == null ? "" : v.task())
-                .setModel(v.model())
-                .setRunId(v.runId())
-                .setLabels(new ArrayList<>(v.labels()))
-                .setHuman(v.human() == null ? null : new LinkedHashMap<>(v.human()))
-                .setAnnotators(v.annotators())
+                .setDocumentId(d.getDocumentId())
+                .setTask(d.getTask() == null ? "" : d.getTask())
+                .setModel(d.getModel())
+                .setRunId(d.getRunId())
+                .setLabels(new ArrayList<>(labels))
+                .setHuman(NamedDoubles.map(d.getHuman(), labels))
+                .setAnnotators(d.getAnnotators())
                 .setMethods(methods)
-                .setUpdatedAt(Instant.ofEpochMilli(v.updatedAt()))
-                .setVersion(v.version())
+                .setUpdatedAt(Instant.ofEpochMilli(d.getUpdatedAt()))
+                .setVersion(d.getVersion())
                 .build();
     }
 
-    private static MethodResult method(MethodView m) {
+    private static MethodResult method(MethodStateRecord m, List<String> labels) {
         return MethodResult.newBuilder()
-                .setDistribution(new LinkedHashMap<>(m.distribution()))
-                .setPredicted(new ArrayList<>(m.predicted()))
-                .setNll(m.nll())
-                .setL1(m.l1())
-                .setExampleF1(m.exampleF1())
+                .setDistribution(NamedDoubles.map(m.getDistribution(), labels))
+                .setPredicted(new ArrayList<>(m.getPredicted()))
+                .setNll(m.getNll())
+                .setL1(m.getL1())
+                .setExampleF1(m.getExampleF1())
                 .build();
     }
 

@@ -1,14 +1,15 @@
 package io.labelscope.aggregator;
 
-import io.labelscope.aggregator.state.AnnotationEntry;
-import io.labelscope.aggregator.state.BinaryEntry;
-import io.labelscope.aggregator.state.DocumentState;
-import io.labelscope.aggregator.state.Emitted;
-import io.labelscope.aggregator.state.GenerationEntry;
-import io.labelscope.aggregator.state.RunState;
-import io.labelscope.aggregator.state.SourceRef;
-import io.labelscope.aggregator.state.StepEntry;
-import io.labelscope.aggregator.state.UnaryEntry;
+import io.labelscope.aggregator.avro.AnnotationStateRecord;
+import io.labelscope.aggregator.avro.BinaryStateRecord;
+import io.labelscope.aggregator.avro.DocumentStateRecord;
+import io.labelscope.aggregator.avro.EmittedRecord;
+import io.labelscope.aggregator.avro.GenerationStateRecord;
+import io.labelscope.aggregator.avro.PairRecord;
+import io.labelscope.aggregator.avro.RunRecord;
+import io.labelscope.aggregator.avro.SourceRecord;
+import io.labelscope.aggregator.avro.StepRecord;
+import io.labelscope.aggregator.avro.UnaryStateRecord;
 import io.labelscope.math.Conventions;
 import io.labelscope.math.HumanDistribution;
 import io.labelscope.math.InvalidInputException;
@@ -25,15 +26,12 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 
-import io.labelscope.aggregator.state.SourceRef;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * Collects each document's steps, generations, unary/binary probes and annotations (state store {@link #STORE})
@@ -43,7 +41,7 @@ import java.util.TreeMap;
  *
  * <ul>
  *   <li>A run (document, model, run id) is complete when every method in its method set has arrived, in any
- *       order (see {@link RunState#complete()}); a re-sent record replaces the earlier one. A run without
+ *       order (see {@link DocumentStates#complete}); a re-sent record replaces the earlier one. A run without
  *       {@code generate} emits only its breakdowns and adds nothing to the spikiness statistics.</li>
  *   <li>Annotations: one per annotator id, a re-sent one replaces the earlier one. They are checked against the
  *       document's task and label set as soon as these are known (they travel with steps, generations and
@@ -63,7 +61,7 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
     private final Conventions conventions;
     private final long bucketMs;
     private ProcessorContext<String, Assembled> context;
-    private KeyValueStore<String, DocumentState> store;
+    private KeyValueStore<String, DocumentStateRecord> store;
     private MetricChangeBatcher batcher;
 
     /**
@@ -93,10 +91,9 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
             return;
         }
         String documentId = record.key();
-        DocumentState state = store.get(documentId);
+        DocumentStateRecord state = store.get(documentId);
         if (state == null) {
-            state = new DocumentState();
-            state.documentId = documentId;
+            state = DocumentStates.empty(documentId);
         }
         long now = record.timestamp();
         if (event instanceof DocumentEvent.StepArrived s) {
@@ -113,88 +110,96 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
         store.put(documentId, state);
     }
 
-    private void onStep(DocumentState state, DocumentEvent.StepArrived event, long now) {
+    private void onStep(DocumentStateRecord state, DocumentEvent.StepArrived event, long now) {
         LabelStep s = event.step();
         if (!adoptLabelSet(state, s.getTask(), s.getLabels(), event.source(), now)) {
             return;
         }
-        Map<String, Double> logits = new HashMap<>();
-        s.getLogits().forEach((k, v) -> logits.put(Labels.normalize(k), v));
-        RunState run = state.run(s.getModel(), s.getRunId());
-        run.steps.put(s.getStep(), new StepEntry(s.getStep(), s.getStepsTotal(), s.getGeneratedLabel(), logits,
-                s.getProducedAt().toEpochMilli()));
+        // Kept as values over the labels then none (the decoder checked there is one for each, nothing else).
+        Map<String, Double> byName = new HashMap<>();
+        s.getLogits().forEach((k, v) -> byName.put(Labels.normalize(k), v));
+        List<String> labels = state.getLabels();
+        double[] logits = new double[labels.size() + 1];
+        for (int k = 0; k < logits.length; k++) {
+            logits[k] = byName.get(Labels.nameAt(labels, k));
+        }
+        RunRecord run = DocumentStates.run(state, s.getModel(), s.getRunId());
+        DocumentStates.putStep(run, new StepRecord(s.getStep(), s.getStepsTotal(), s.getGeneratedLabel(),
+                NamedDoubles.of(logits), s.getProducedAt().toEpochMilli()));
         emitIfComplete(state, run, now);
     }
 
-    private void onGeneration(DocumentState state, DocumentEvent.GenerationArrived event, long now) {
+    private void onGeneration(DocumentStateRecord state, DocumentEvent.GenerationArrived event, long now) {
         Generation g = event.generation();
         if (!adoptLabelSet(state, g.getTask(), g.getLabels(), event.source(), now)) {
             return;
         }
-        RunState run = state.run(g.getModel(), g.getRunId());
-        run.methods = List.copyOf(g.getMethods());
-        run.generation = new GenerationEntry(List.copyOf(g.getParsedLabels()), g.getStepsTotal(),
-                g.getProducedAt().toEpochMilli(), g.getRawOutput());
+        RunRecord run = DocumentStates.run(state, g.getModel(), g.getRunId());
+        run.setMethods(List.copyOf(g.getMethods()));
+        run.setGeneration(new GenerationStateRecord(List.copyOf(g.getParsedLabels()), g.getStepsTotal(),
+                g.getProducedAt().toEpochMilli(), g.getRawOutput()));
         emitIfComplete(state, run, now);
     }
 
-    private void onUnary(DocumentState state, DocumentEvent.UnaryArrived event, long now) {
+    private void onUnary(DocumentStateRecord state, DocumentEvent.UnaryArrived event, long now) {
         UnaryProbes u = event.probes();
         if (!adoptLabelSet(state, u.getTask(), u.getLabels(), event.source(), now)) {
             return;
         }
         Map<String, UnaryLogits> byLabel = new HashMap<>();
         u.getProbes().forEach((k, v) -> byLabel.put(Labels.normalize(k), v));
-        int items = state.labels.size() + 1;
-        double[] reasonable = new double[items];
-        double[] unreasonable = new double[items];
+        List<String> labels = state.getLabels();
+        int items = labels.size() + 1;
+        List<Double> reasonable = new ArrayList<>(items);
+        List<Double> unreasonable = new ArrayList<>(items);
         for (int k = 0; k < items; k++) {
-            UnaryLogits z = byLabel.get(Labels.nameAt(state.labels, k));
-            reasonable[k] = z.getReasonable();
-            unreasonable[k] = z.getUnreasonable();
+            UnaryLogits z = byLabel.get(Labels.nameAt(labels, k));
+            reasonable.add(z.getReasonable());
+            unreasonable.add(z.getUnreasonable());
         }
-        RunState run = state.run(u.getModel(), u.getRunId());
-        run.methods = List.copyOf(u.getMethods());
-        run.unary = new UnaryEntry(reasonable, unreasonable, u.getProducedAt().toEpochMilli());
+        RunRecord run = DocumentStates.run(state, u.getModel(), u.getRunId());
+        run.setMethods(List.copyOf(u.getMethods()));
+        run.setUnary(new UnaryStateRecord(reasonable, unreasonable, u.getProducedAt().toEpochMilli()));
         emitIfComplete(state, run, now);
     }
 
-    private void onBinary(DocumentState state, DocumentEvent.BinaryArrived event, long now) {
+    private void onBinary(DocumentStateRecord state, DocumentEvent.BinaryArrived event, long now) {
         BinaryProbes b = event.probes();
         if (!adoptLabelSet(state, b.getTask(), b.getLabels(), event.source(), now)) {
             return;
         }
-        List<BinaryEntry.Pair> pairs = new ArrayList<>(b.getPairs().size());
+        List<String> labels = state.getLabels();
+        List<PairRecord> pairs = new ArrayList<>(b.getPairs().size());
         for (PairLogits p : b.getPairs()) {
-            pairs.add(new BinaryEntry.Pair(Labels.indexWithNone(state.labels, Labels.normalize(p.getA())),
-                    Labels.indexWithNone(state.labels, Labels.normalize(p.getB())), p.getLogitA(), p.getLogitB()));
+            pairs.add(new PairRecord(Labels.indexWithNone(labels, Labels.normalize(p.getA())),
+                    Labels.indexWithNone(labels, Labels.normalize(p.getB())), p.getLogitA(), p.getLogitB()));
         }
-        RunState run = state.run(b.getModel(), b.getRunId());
-        run.methods = List.copyOf(b.getMethods());
-        run.binary = new BinaryEntry(pairs, b.getProducedAt().toEpochMilli());
+        RunRecord run = DocumentStates.run(state, b.getModel(), b.getRunId());
+        run.setMethods(List.copyOf(b.getMethods()));
+        run.setBinary(new BinaryStateRecord(pairs, b.getProducedAt().toEpochMilli()));
         emitIfComplete(state, run, now);
     }
 
-    private void onAnnotation(DocumentState state, DocumentEvent.AnnotationArrived event, long now) {
+    private void onAnnotation(DocumentStateRecord state, DocumentEvent.AnnotationArrived event, long now) {
         Annotation a = event.annotation();
-        if (state.task == null) {
-            state.task = a.getTask(); // provisional (shown by the REST API); the first worker record fixes it
+        if (state.getTask() == null) {
+            state.setTask(a.getTask()); // provisional (shown by the REST API); the first worker record fixes it
         }
         // The task and label set are known once a step, generation or probe record has carried them.
-        boolean checked = state.labels != null;
+        boolean checked = state.getLabels() != null;
         if (checked && rejectAnnotation(state, a.getTask(), a.getLabels(), event.source(), now)) {
             return;
         }
-        AnnotationEntry previous = state.annotations.get(a.getAnnotatorId());
+        AnnotationStateRecord previous = DocumentStates.annotation(state, a.getAnnotatorId());
         // The original record and its task are kept only while it may still have to be dead-lettered.
-        AnnotationEntry entry = new AnnotationEntry(a.getAnnotatorId(), List.copyOf(a.getLabels()),
+        AnnotationStateRecord entry = new AnnotationStateRecord(a.getAnnotatorId(), List.copyOf(a.getLabels()),
                 a.getAnnotatedAt().toEpochMilli(), checked, checked ? null : event.source(),
                 checked ? null : a.getTask());
-        state.annotations.put(a.getAnnotatorId(), entry);
-        if (previous != null && previous.checked() && sameLabels(state, previous.labels(), entry.labels())) {
+        DocumentStates.putAnnotation(state, entry);
+        if (previous != null && previous.getChecked() && sameLabels(state, previous.getLabels(), entry.getLabels())) {
             return; // the same vote again: H is unchanged, nothing to re-emit
         }
-        for (RunState run : state.runs.values()) {
+        for (RunRecord run : state.getRuns()) {
             emitIfComplete(state, run, now);
         }
     }
@@ -204,37 +209,35 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
      * different set is rejected (its numbers would not be comparable). Annotations that arrived before they were
      * known are checked now (task, then labels) and dead-lettered then if they do not fit.
      */
-    private boolean adoptLabelSet(DocumentState state, String task, List<String> rawLabels,
-                                  SourceRef source, long now) {
+    private boolean adoptLabelSet(DocumentStateRecord state, String task, List<String> rawLabels,
+                                  SourceRecord source, long now) {
         List<String> labels = Labels.normalizeLabelSet(rawLabels);
-        if (state.labels == null) {
-            state.labels = labels;
-            state.task = task;
+        if (state.getLabels() == null) {
+            state.setLabels(labels);
+            state.setTask(task);
             checkEarlyAnnotations(state, now);
             return true;
         }
-        if (!state.labels.equals(labels)) {
-            context.forward(new Record<>(source.key(), new Assembled.Rejected(InputDecoder.reject(source,
-                    "label_set_mismatch", "label set " + labels + " differs from the set " + state.labels
+        if (!state.getLabels().equals(labels)) {
+            context.forward(new Record<>(source.getKey(), new Assembled.Rejected(InputDecoder.reject(source,
+                    "label_set_mismatch", "label set " + labels + " differs from the set " + state.getLabels()
                             + " this document's earlier records carried").deadLetter()), now));
             return false;
         }
         return true;
     }
 
-    private void checkEarlyAnnotations(DocumentState state, long now) {
-        Iterator<Map.Entry<String, AnnotationEntry>> it = state.annotations.entrySet().iterator();
-        Map<String, AnnotationEntry> accepted = new TreeMap<>();
-        while (it.hasNext()) {
-            AnnotationEntry a = it.next().getValue();
-            if (!a.checked() && !rejectAnnotation(state, a.task(), a.labels(), a.source(), now)) {
-                accepted.put(a.annotatorId(), new AnnotationEntry(a.annotatorId(), a.labels(), a.annotatedAt(),
+    private void checkEarlyAnnotations(DocumentStateRecord state, long now) {
+        List<AnnotationStateRecord> accepted = new ArrayList<>(state.getAnnotations().size());
+        for (AnnotationStateRecord a : state.getAnnotations()) {
+            if (!a.getChecked() && !rejectAnnotation(state, a.getTask(), a.getLabels(), a.getSource(), now)) {
+                accepted.add(new AnnotationStateRecord(a.getAnnotatorId(), a.getLabels(), a.getAnnotatedAt(),
                         true, null, null));
-            } else if (a.checked()) {
-                accepted.put(a.annotatorId(), a);
+            } else if (a.getChecked()) {
+                accepted.add(a);
             }
         }
-        state.annotations = accepted;
+        state.setAnnotations(accepted);
     }
 
     /**
@@ -242,29 +245,29 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
      * labels of another task mean nothing here) or naming a label outside the set ({@code unknown_label}); true
      * when it did. A null task (an annotation held in state written before the task was kept) is not checked.
      */
-    private boolean rejectAnnotation(DocumentState state, String task, List<String> labels,
-                                     SourceRef source, long now) {
-        if (task != null && !task.equals(state.task)) {
-            context.forward(new Record<>(source.key(), new Assembled.Rejected(InputDecoder.reject(source,
-                    "task_mismatch", "annotation is for task '" + task + "', but document '" + state.documentId
-                            + "' belongs to task '" + state.task + "' (from its label steps, generation or probes)")
-                    .deadLetter()), now));
+    private boolean rejectAnnotation(DocumentStateRecord state, String task, List<String> labels,
+                                     SourceRecord source, long now) {
+        if (task != null && !task.equals(state.getTask())) {
+            context.forward(new Record<>(source.getKey(), new Assembled.Rejected(InputDecoder.reject(source,
+                    "task_mismatch", "annotation is for task '" + task + "', but document '"
+                            + state.getDocumentId() + "' belongs to task '" + state.getTask()
+                            + "' (from its label steps, generation or probes)").deadLetter()), now));
             return true;
         }
-        Set<String> unknown = HumanDistribution.unknownLabels(state.labels, labels);
+        Set<String> unknown = HumanDistribution.unknownLabels(state.getLabels(), labels);
         if (unknown.isEmpty()) {
             return false;
         }
-        context.forward(new Record<>(source.key(), new Assembled.Rejected(InputDecoder.reject(source,
-                "unknown_label", "annotation names " + unknown + ", not labels of task " + state.task + " "
-                        + state.labels).deadLetter()), now));
+        context.forward(new Record<>(source.getKey(), new Assembled.Rejected(InputDecoder.reject(source,
+                "unknown_label", "annotation names " + unknown + ", not labels of task " + state.getTask() + " "
+                        + state.getLabels()).deadLetter()), now));
         return true;
     }
 
     /** Same vote: the same labels of the set, whatever the spelling, order or repeats. */
-    private static boolean sameLabels(DocumentState state, List<String> a, List<String> b) {
-        return Arrays.equals(HumanDistribution.of(state.labels, List.of(a)),
-                HumanDistribution.of(state.labels, List.of(b)));
+    private static boolean sameLabels(DocumentStateRecord state, List<String> a, List<String> b) {
+        return Arrays.equals(HumanDistribution.of(state.getLabels(), List.of(a)),
+                HumanDistribution.of(state.getLabels(), List.of(b)));
     }
 
     /**
@@ -272,29 +275,29 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
      * distribution and adds its metric changes to the pending batch. A duplicate that changes nothing sends
      * nothing.
      */
-    private void emitIfComplete(DocumentState state, RunState run, long now) {
-        if (!run.complete()) {
+    private void emitIfComplete(DocumentStateRecord state, RunRecord run, long now) {
+        if (!DocumentStates.complete(run)) {
             return;
         }
-        Emitted scored;
+        EmittedRecord scored;
         try {
             scored = DocumentScoring.score(state, run, conventions, now);
         } catch (InvalidInputException e) {
             // Cannot happen for checked input; if it does, say so on the dead letters instead of stopping.
-            context.forward(new Record<>(state.documentId, new Assembled.Rejected(InputDecoder.reject(
-                    new SourceRef("(state)", -1, -1, state.documentId, null),
+            context.forward(new Record<>(state.getDocumentId(), new Assembled.Rejected(InputDecoder.reject(
+                    new SourceRecord("(state)", -1, -1L, state.getDocumentId(), null),
                     "invalid", e.getMessage()).deadLetter()), now));
             return;
         }
-        if (DocumentScoring.unchanged(run.emitted, scored)) {
+        if (DocumentScoring.unchanged(run.getEmitted(), scored)) {
             return; // a duplicate changed nothing: no new version, no metric change
         }
-        context.forward(new Record<>(state.documentId,
-                new Assembled.Distribution(AvroRecords.distribution(scored.distribution())), now));
-        String taskModel = Keys.taskModel(state.task, run.model);
-        for (Assembled.PendingChange change : DocumentScoring.changes(run.emitted, scored)) {
+        context.forward(new Record<>(state.getDocumentId(),
+                new Assembled.Distribution(AvroRecords.distribution(scored.getDistribution())), now));
+        String taskModel = Keys.taskModel(state.getTask(), run.getModel());
+        for (Assembled.PendingChange change : DocumentScoring.changes(run.getEmitted(), scored)) {
             batcher.add(taskModel, change);
         }
-        run.emitted = scored;
+        run.setEmitted(scored);
     }
 }

@@ -1,6 +1,6 @@
 package io.labelscope.aggregator;
 
-import io.labelscope.aggregator.state.SourceRef;
+import io.labelscope.aggregator.avro.SourceRecord;
 import io.labelscope.schemas.Annotation;
 import io.labelscope.schemas.BinaryProbes;
 import io.labelscope.schemas.DeadLetter;
@@ -15,19 +15,19 @@ import io.labelscope.schemas.UnaryProbes;
  */
 public sealed interface DocumentEvent {
 
-    record StepArrived(LabelStep step, SourceRef source) implements DocumentEvent {
+    record StepArrived(LabelStep step, SourceRecord source) implements DocumentEvent {
     }
 
-    record GenerationArrived(Generation generation, SourceRef source) implements DocumentEvent {
+    record GenerationArrived(Generation generation, SourceRecord source) implements DocumentEvent {
     }
 
-    record UnaryArrived(UnaryProbes probes, SourceRef source) implements DocumentEvent {
+    record UnaryArrived(UnaryProbes probes, SourceRecord source) implements DocumentEvent {
     }
 
-    record BinaryArrived(BinaryProbes probes, SourceRef source) implements DocumentEvent {
+    record BinaryArrived(BinaryProbes probes, SourceRecord source) implements DocumentEvent {
     }
 
-    record AnnotationArrived(Annotation annotation, SourceRef source) implements DocumentEvent {
+    record AnnotationArrived(Annotation annotation, SourceRecord source) implements DocumentEvent {
     }
 
     record Rejected(DeadLetter deadLetter) implements DocumentEvent {

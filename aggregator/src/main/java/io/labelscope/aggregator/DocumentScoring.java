@@ -1,30 +1,29 @@
 package io.labelscope.aggregator;
 
+import io.labelscope.aggregator.avro.AnnotationStateRecord;
+import io.labelscope.aggregator.avro.DistributionStateRecord;
+import io.labelscope.aggregator.avro.DocumentStateRecord;
+import io.labelscope.aggregator.avro.EmittedRecord;
+import io.labelscope.aggregator.avro.MethodStateRecord;
+import io.labelscope.aggregator.avro.NamedDoublesRecord;
+import io.labelscope.aggregator.avro.PairRecord;
+import io.labelscope.aggregator.avro.RunRecord;
+import io.labelscope.aggregator.avro.StepRecord;
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.AlignmentTally;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.aggregator.metrics.SpikinessTally;
-import io.labelscope.aggregator.state.AnnotationEntry;
-import io.labelscope.aggregator.state.BinaryEntry;
-import io.labelscope.aggregator.state.DistributionView;
-import io.labelscope.aggregator.state.DocumentState;
-import io.labelscope.aggregator.state.Emitted;
-import io.labelscope.aggregator.state.MethodView;
-import io.labelscope.aggregator.state.RunState;
-import io.labelscope.aggregator.state.StepEntry;
 import io.labelscope.math.BinaryBreakdown;
 import io.labelscope.math.Conventions;
 import io.labelscope.math.DocumentAnalysis;
 import io.labelscope.math.GenerationDynamics;
 import io.labelscope.math.InvalidInputException;
-import io.labelscope.math.Labels;
 import io.labelscope.math.Method;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -47,29 +46,33 @@ final class DocumentScoring {
     }
 
     /**
-     * A complete run scored: what the run now contributes ({@link Emitted}: its distribution, stamped
+     * A complete run scored: what the run now contributes ({@link EmittedRecord}: its distribution, stamped
      * {@code now} with the next version, and its share of the metrics at the run's time).
      *
      * @throws InvalidInputException when paper-math refuses the run's records (checked input never is)
      */
-    static Emitted score(DocumentState state, RunState run, Conventions conventions, long now)
+    static EmittedRecord score(DocumentStateRecord state, RunRecord run, Conventions conventions, long now)
             throws InvalidInputException {
         DocumentAnalysis.Report report = DocumentAnalysis.analyse(input(state, run), conventions);
-        long version = run.emitted == null ? 1 : run.emitted.distribution().version() + 1;
+        long version = run.getEmitted() == null ? 1 : run.getEmitted().getDistribution().getVersion() + 1;
         Map<Method, DocumentAnalysis.MethodResult> methods = methodsOf(run, report);
-        DistributionView view = view(state, run, report, methods, now, version);
+        DistributionStateRecord distribution = distribution(state, run, report, methods, now, version);
         // Spikiness is about the generation steps: nothing from a run that did not generate.
-        SpikinessTallies spikiness = run.has(RunState.GENERATE) ? spikiness(report) : SpikinessTallies.empty();
-        return new Emitted(run.time(), view, alignment(methods), spikiness);
+        SpikinessTallies spikiness = DocumentStates.has(run, DocumentStates.GENERATE) ? spikiness(report)
+                : SpikinessTallies.empty();
+        return new EmittedRecord(DocumentStates.time(run), distribution,
+                MetricStateRecords.alignment(alignment(methods)), MetricStateRecords.spikiness(spikiness));
     }
 
     /**
      * Whether a new score says nothing new (a duplicate record): same time, same distribution content, same
      * spikiness. Then there is no new version and no metric change.
      */
-    static boolean unchanged(Emitted old, Emitted scored) {
-        return old != null && old.generationTime() == scored.generationTime()
-                && sameContent(old.distribution(), scored.distribution()) && old.spikiness().equals(scored.spikiness());
+    static boolean unchanged(EmittedRecord old, EmittedRecord scored) {
+        return old != null && old.getGenerationTime() == scored.getGenerationTime()
+                && sameContent(old.getDistribution(), scored.getDistribution())
+                && MetricStateRecords.spikiness(old.getSpikiness())
+                        .equals(MetricStateRecords.spikiness(scored.getSpikiness()));
     }
 
     /**
@@ -79,19 +82,25 @@ final class DocumentScoring {
      * annotations. A part with nothing to say is null; a first contribution carries its alignment even when all
      * zeros (no annotators yet), which makes the task/model and its methods visible with 0 documents.
      */
-    static List<Assembled.PendingChange> changes(Emitted old, Emitted scored) {
-        long time = scored.generationTime();
+    static List<Assembled.PendingChange> changes(EmittedRecord old, EmittedRecord scored) {
+        long time = scored.getGenerationTime();
+        AlignmentTallies alignment = MetricStateRecords.alignment(scored.getAlignment());
+        SpikinessTallies spikiness = MetricStateRecords.spikiness(scored.getSpikiness());
         List<Assembled.PendingChange> changes = new ArrayList<>(2);
         if (old == null) {
-            add(changes, scored.alignment(), scored.spikiness(), time, true);
-        } else if (old.generationTime() == time) {
-            add(changes, AlignmentTallies.change(old.alignment(), scored.alignment()),
-                    old.spikiness().equals(scored.spikiness()) ? SpikinessTallies.empty()
-                            : old.spikiness().negate().plus(scored.spikiness()), time, false);
+            add(changes, alignment, spikiness, time, true);
+            return changes;
+        }
+        AlignmentTallies oldAlignment = MetricStateRecords.alignment(old.getAlignment());
+        SpikinessTallies oldSpikiness = MetricStateRecords.spikiness(old.getSpikiness());
+        if (old.getGenerationTime() == time) {
+            add(changes, AlignmentTallies.change(oldAlignment, alignment),
+                    oldSpikiness.equals(spikiness) ? SpikinessTallies.empty()
+                            : oldSpikiness.negate().plus(spikiness), time, false);
         } else {
             // A re-sent generation with another time: take the old contribution out of the windows it was in.
-            add(changes, old.alignment().negate(), old.spikiness().negate(), old.generationTime(), false);
-            add(changes, scored.alignment(), scored.spikiness(), time, true);
+            add(changes, oldAlignment.negate(), oldSpikiness.negate(), old.getGenerationTime(), false);
+            add(changes, alignment, spikiness, time, true);
         }
         return changes;
     }
@@ -105,82 +114,88 @@ final class DocumentScoring {
         }
     }
 
-    private static boolean sameContent(DistributionView a, DistributionView b) {
-        return a.labels().equals(b.labels()) && a.annotators() == b.annotators()
-                && Objects.equals(a.human(), b.human()) && a.methods().equals(b.methods());
+    private static boolean sameContent(DistributionStateRecord a, DistributionStateRecord b) {
+        return a.getLabels().equals(b.getLabels()) && a.getAnnotators() == b.getAnnotators()
+                && Objects.equals(a.getHuman(), b.getHuman()) && a.getMethods().equals(b.getMethods());
     }
 
     /** The run's inputs of the methods it has (a run without generate has no steps and no answer). */
-    private static DocumentAnalysis.DocumentInput input(DocumentState state, RunState run) {
-        List<String> labels = state.labels;
+    private static DocumentAnalysis.DocumentInput input(DocumentStateRecord state, RunRecord run) {
+        List<String> labels = state.getLabels();
         List<DocumentAnalysis.StepInput> steps = new ArrayList<>();
         List<String> answer = List.of();
-        if (run.has(RunState.GENERATE)) {
-            for (int i = 0; i < run.generation.stepsTotal(); i++) {
-                StepEntry s = run.steps.get(i);
-                double[] z = new double[labels.size() + 1];
-                for (int k = 0; k <= labels.size(); k++) {
-                    z[k] = s.logits().get(Labels.nameAt(labels, k));
-                }
-                steps.add(new DocumentAnalysis.StepInput(z, s.generated()));
+        if (DocumentStates.has(run, DocumentStates.GENERATE)) {
+            List<String> labelsAndNone = NamedDoubles.withNone(labels);
+            for (int i = 0; i < run.getGeneration().getStepsTotal(); i++) {
+                StepRecord s = DocumentStates.step(run, i);
+                steps.add(new DocumentAnalysis.StepInput(NamedDoubles.over(s.getLogits(), labelsAndNone),
+                        s.getGeneratedLabel()));
             }
-            answer = run.generation.parsedLabels();
+            answer = run.getGeneration().getParsedLabels();
         }
         DocumentAnalysis.UnaryInput unary = null;
-        if (run.has(RunState.UNARY)) {
+        if (DocumentStates.has(run, DocumentStates.UNARY)) {
             // The breakdown is over the labels; the none probe (last) is kept in the state but not used.
-            unary = new DocumentAnalysis.UnaryInput(Arrays.copyOf(run.unary.reasonable(), labels.size()),
-                    Arrays.copyOf(run.unary.unreasonable(), labels.size()));
+            unary = new DocumentAnalysis.UnaryInput(doubles(run.getUnary().getReasonable(), labels.size()),
+                    doubles(run.getUnary().getUnreasonable(), labels.size()));
         }
         List<BinaryBreakdown.PairLogits> binary = null;
-        if (run.has(RunState.BINARY)) {
+        if (DocumentStates.has(run, DocumentStates.BINARY)) {
             binary = new ArrayList<>();
-            for (BinaryEntry.Pair p : run.binary.pairs()) {
-                binary.add(new BinaryBreakdown.PairLogits(p.a(), p.b(), p.logitA(), p.logitB()));
+            for (PairRecord p : run.getBinary().getPairs()) {
+                binary.add(new BinaryBreakdown.PairLogits(p.getA(), p.getB(), p.getLogitA(), p.getLogitB()));
             }
         }
         List<List<String>> annotators = new ArrayList<>();
-        for (AnnotationEntry a : state.annotations.values()) {
-            annotators.add(a.labels());
+        for (AnnotationStateRecord a : state.getAnnotations()) {
+            annotators.add(a.getLabels());
         }
-        return new DocumentAnalysis.DocumentInput(state.documentId, labels, steps, answer, annotators, null, unary,
-                binary);
+        return new DocumentAnalysis.DocumentInput(state.getDocumentId(), labels, steps, answer, annotators, null,
+                unary, binary);
+    }
+
+    /** The first {@code n} values. */
+    private static double[] doubles(List<Double> values, int n) {
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = values.get(i);
+        }
+        return out;
     }
 
     /**
      * The report's methods this run has: paper-math always computes the four generation methods (from no steps
      * when there are none), but a run that did not generate has no such distributions to show or score.
      */
-    private static Map<Method, DocumentAnalysis.MethodResult> methodsOf(RunState run, DocumentAnalysis.Report report) {
+    private static Map<Method, DocumentAnalysis.MethodResult> methodsOf(RunRecord run,
+                                                                        DocumentAnalysis.Report report) {
         Map<Method, DocumentAnalysis.MethodResult> methods = new EnumMap<>(report.methods());
-        if (!run.has(RunState.GENERATE)) {
+        if (!DocumentStates.has(run, DocumentStates.GENERATE)) {
             methods.keySet().removeAll(GENERATION_METHODS);
         }
         return methods;
     }
 
-    private static DistributionView view(DocumentState state, RunState run, DocumentAnalysis.Report report,
-                                         Map<Method, DocumentAnalysis.MethodResult> results, long now,
-                                         long version) {
-        Map<String, MethodView> methods = new LinkedHashMap<>();
+    private static DistributionStateRecord distribution(DocumentStateRecord state, RunRecord run,
+                                                        DocumentAnalysis.Report report,
+                                                        Map<Method, DocumentAnalysis.MethodResult> results,
+                                                        long now, long version) {
+        List<MethodStateRecord> methods = new ArrayList<>(results.size());
         for (Map.Entry<Method, DocumentAnalysis.MethodResult> e : results.entrySet()) {
             DocumentAnalysis.MethodResult m = e.getValue();
-            methods.put(e.getKey().wireName(), new MethodView(labelMap(state.labels, m.distribution()),
+            methods.add(new MethodStateRecord(e.getKey().wireName(), overLabels(state, m.distribution()),
                     m.predictedLabels(), m.scores() == null ? null : m.scores().nll(),
                     m.scores() == null ? null : m.scores().l1(),
                     m.scores() == null ? null : m.scores().exampleF1()));
         }
-        return new DistributionView(state.documentId, state.task, run.model, run.runId, state.labels,
-                report.human() == null ? null : labelMap(state.labels, report.human()), report.annotatorCount(),
-                methods, now, version);
+        return new DistributionStateRecord(state.getDocumentId(), state.getTask(), run.getModel(), run.getRunId(),
+                state.getLabels(), report.human() == null ? null : overLabels(state, report.human()),
+                report.annotatorCount(), methods, now, version);
     }
 
-    private static Map<String, Double> labelMap(List<String> labels, double[] values) {
-        Map<String, Double> m = new LinkedHashMap<>();
-        for (int i = 0; i < labels.size(); i++) {
-            m.put(labels.get(i), values[i]);
-        }
-        return m;
+    /** The first values, one per label (paper-math's vectors over the labels). */
+    private static NamedDoublesRecord overLabels(DocumentStateRecord state, double[] values) {
+        return NamedDoubles.of(Arrays.copyOf(values, state.getLabels().size()));
     }
 
     /** This document's contribution to the alignment means: its scores per method (nothing without annotators). */

@@ -1,8 +1,7 @@
 package io.labelscope.aggregator;
 
-import io.labelscope.aggregator.state.SourceRef;
+import io.labelscope.aggregator.avro.SourceRecord;
 import io.labelscope.math.Labels;
-import io.labelscope.aggregator.state.RunState;
 import io.labelscope.schemas.Annotation;
 import io.labelscope.schemas.BinaryProbes;
 import io.labelscope.schemas.Generation;
@@ -19,6 +18,7 @@ import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -54,8 +54,8 @@ final class InputDecoder<T extends SpecificRecord> implements FixedKeyProcessor<
 
     @Override
     public void process(FixedKeyRecord<String, byte[]> record) {
-        SourceRef source = source(record);
-        Decoded<T> decoded = avro.deserialize(source.topic(), record.value());
+        SourceRecord source = source(record);
+        Decoded<T> decoded = avro.deserialize(source.getTopic(), record.value());
         DocumentEvent event;
         if (decoded instanceof Decoded.Undecodable<T> bad) {
             event = reject(source, bad.type(), bad.reason());
@@ -66,7 +66,7 @@ final class InputDecoder<T extends SpecificRecord> implements FixedKeyProcessor<
         context.forward(record.withValue(event));
     }
 
-    private DocumentEvent check(T value, SourceRef source) {
+    private DocumentEvent check(T value, SourceRecord source) {
         if (value instanceof LabelStep s) {
             return checkStep(s, source);
         }
@@ -91,8 +91,8 @@ final class InputDecoder<T extends SpecificRecord> implements FixedKeyProcessor<
         return new DocumentEvent.AnnotationArrived(a, source);
     }
 
-    private DocumentEvent checkStep(LabelStep s, SourceRef source) {
-        if (!s.getDocumentId().equals(source.key())) {
+    private DocumentEvent checkStep(LabelStep s, SourceRecord source) {
+        if (!s.getDocumentId().equals(source.getKey())) {
             return keyMismatch(source, s.getDocumentId());
         }
         String labelProblem = labelSetProblem(s.getLabels());
@@ -127,8 +127,8 @@ final class InputDecoder<T extends SpecificRecord> implements FixedKeyProcessor<
         return new DocumentEvent.StepArrived(s, source);
     }
 
-    private DocumentEvent checkGeneration(Generation g, SourceRef source) {
-        if (!g.getDocumentId().equals(source.key())) {
+    private DocumentEvent checkGeneration(Generation g, SourceRecord source) {
+        if (!g.getDocumentId().equals(source.getKey())) {
             return keyMismatch(source, g.getDocumentId());
         }
         String labelProblem = labelSetProblem(g.getLabels());
@@ -138,7 +138,7 @@ final class InputDecoder<T extends SpecificRecord> implements FixedKeyProcessor<
         if (g.getStepsTotal() < 0) {
             return reject(source, "invalid_step", "steps_total is negative: " + g.getStepsTotal());
         }
-        String methodsProblem = methodsProblem(g.getMethods(), RunState.GENERATE);
+        String methodsProblem = methodsProblem(g.getMethods(), DocumentStates.GENERATE);
         if (methodsProblem != null) {
             return reject(source, "invalid_methods", methodsProblem);
         }
@@ -146,15 +146,15 @@ final class InputDecoder<T extends SpecificRecord> implements FixedKeyProcessor<
     }
 
     /** Unary probes: one (reasonable, unreasonable) pair of finite logits for every label and none, nothing else. */
-    private DocumentEvent checkUnary(UnaryProbes u, SourceRef source) {
-        if (!u.getDocumentId().equals(source.key())) {
+    private DocumentEvent checkUnary(UnaryProbes u, SourceRecord source) {
+        if (!u.getDocumentId().equals(source.getKey())) {
             return keyMismatch(source, u.getDocumentId());
         }
         String labelProblem = labelSetProblem(u.getLabels());
         if (labelProblem != null) {
             return reject(source, "invalid_label_set", labelProblem);
         }
-        String methodsProblem = methodsProblem(u.getMethods(), RunState.UNARY);
+        String methodsProblem = methodsProblem(u.getMethods(), DocumentStates.UNARY);
         if (methodsProblem != null) {
             return reject(source, "invalid_methods", methodsProblem);
         }
@@ -186,15 +186,15 @@ final class InputDecoder<T extends SpecificRecord> implements FixedKeyProcessor<
     }
 
     /** Binary probes: every unordered pair of labels ∪ {none} exactly once, with finite logits. */
-    private DocumentEvent checkBinary(BinaryProbes b, SourceRef source) {
-        if (!b.getDocumentId().equals(source.key())) {
+    private DocumentEvent checkBinary(BinaryProbes b, SourceRecord source) {
+        if (!b.getDocumentId().equals(source.getKey())) {
             return keyMismatch(source, b.getDocumentId());
         }
         String labelProblem = labelSetProblem(b.getLabels());
         if (labelProblem != null) {
             return reject(source, "invalid_label_set", labelProblem);
         }
-        String methodsProblem = methodsProblem(b.getMethods(), RunState.BINARY);
+        String methodsProblem = methodsProblem(b.getMethods(), DocumentStates.BINARY);
         if (methodsProblem != null) {
             return reject(source, "invalid_methods", methodsProblem);
         }
@@ -250,8 +250,8 @@ final class InputDecoder<T extends SpecificRecord> implements FixedKeyProcessor<
             return "record lists no methods (field 'methods' is empty)";
         }
         for (String m : methods) {
-            if (!RunState.METHODS.contains(m)) {
-                return "unknown method '" + m + "' (known: " + RunState.METHODS + ")";
+            if (!DocumentStates.METHODS.contains(m)) {
+                return "unknown method '" + m + "' (known: " + DocumentStates.METHODS + ")";
             }
         }
         if (!methods.contains(own)) {
@@ -273,21 +273,32 @@ final class InputDecoder<T extends SpecificRecord> implements FixedKeyProcessor<
         }
     }
 
-    private static DocumentEvent keyMismatch(SourceRef source, String documentId) {
-        return reject(source, "key_mismatch", "record key '" + source.key() + "' is not its document_id '"
+    private static DocumentEvent keyMismatch(SourceRecord source, String documentId) {
+        return reject(source, "key_mismatch", "record key '" + source.getKey() + "' is not its document_id '"
                 + documentId + "': it would land on the wrong partition");
     }
 
-    static DocumentEvent.Rejected reject(SourceRef source, String errorType, String reason) {
-        return new DocumentEvent.Rejected(DeadLetters.of(source.topic(), source.partition(), source.offset(),
-                source.key() == null ? null : source.key().getBytes(StandardCharsets.UTF_8), source.value(),
-                errorType, reason, REJECTED_BY));
+    static DocumentEvent.Rejected reject(SourceRecord source, String errorType, String reason) {
+        return new DocumentEvent.Rejected(DeadLetters.of(source.getTopic(), source.getPartition(),
+                source.getOffset(), source.getKey() == null ? null : source.getKey().getBytes(StandardCharsets.UTF_8),
+                bytes(source.getValue()), errorType, reason, REJECTED_BY));
     }
 
-    private SourceRef source(FixedKeyRecord<String, byte[]> record) {
+    private static byte[] bytes(ByteBuffer value) {
+        if (value == null) {
+            return null;
+        }
+        ByteBuffer buffer = value.duplicate();
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.get(bytes);
+        return bytes;
+    }
+
+    private SourceRecord source(FixedKeyRecord<String, byte[]> record) {
         RecordMetadata meta = context.recordMetadata().orElse(null);
-        return new SourceRef(meta == null ? "?" : meta.topic(), meta == null ? -1 : meta.partition(),
-                meta == null ? -1 : meta.offset(), record.key(), record.value());
+        return new SourceRecord(meta == null ? "?" : meta.topic(), meta == null ? -1 : meta.partition(),
+                meta == null ? -1L : meta.offset(), record.key(),
+                record.value() == null ? null : ByteBuffer.wrap(record.value()));
     }
 
     @Override

@@ -4,25 +4,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.labelscope.aggregator.avro.AnnotationStateRecord;
+import io.labelscope.aggregator.avro.BinaryStateRecord;
+import io.labelscope.aggregator.avro.DistributionStateRecord;
+import io.labelscope.aggregator.avro.DocumentStateRecord;
+import io.labelscope.aggregator.avro.EmittedRecord;
+import io.labelscope.aggregator.avro.GenerationStateRecord;
+import io.labelscope.aggregator.avro.MethodStateRecord;
+import io.labelscope.aggregator.avro.NamedDoublesRecord;
+import io.labelscope.aggregator.avro.PairRecord;
+import io.labelscope.aggregator.avro.RunRecord;
+import io.labelscope.aggregator.avro.SourceRecord;
+import io.labelscope.aggregator.avro.StepRecord;
+import io.labelscope.aggregator.avro.UnaryStateRecord;
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.AlignmentTally;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.aggregator.metrics.SpikinessTally;
-import io.labelscope.aggregator.state.AnnotationEntry;
-import io.labelscope.aggregator.state.BinaryEntry;
-import io.labelscope.aggregator.state.DistributionView;
-import io.labelscope.aggregator.state.DocumentState;
-import io.labelscope.aggregator.state.Emitted;
-import io.labelscope.aggregator.state.GenerationEntry;
-import io.labelscope.aggregator.state.MethodView;
-import io.labelscope.aggregator.state.RunState;
-import io.labelscope.aggregator.state.SourceRef;
-import io.labelscope.aggregator.state.StepEntry;
-import io.labelscope.aggregator.state.UnaryEntry;
 import io.labelscope.aggregator.ops.StreamThreadRecovery;
 import io.labelscope.math.Moments;
-import java.util.LinkedHashMap;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -31,91 +33,78 @@ import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThr
 import org.junit.jupiter.api.Test;
 
 /**
- * The documents' state as an Avro record ({@link DocumentStateRecords} through {@link InternalAvroSerde}) keeps
- * every field and the order of every map (compared through Jackson, as the JSON views write them); a value of
+ * The documents' state is the Avro record {@link DocumentStateRecord} itself, written by {@link InternalAvroSerde}:
+ * every field comes back, and the values over the labels in their order (the JSON views list them so); a value of
  * the binary format before it fails with one error naming the upgrade procedure.
  */
 class DocumentStateSerdeTest {
 
-    /** Compares state values field by field (records and the mutable state classes alike). */
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private final AggregatorSerdes serdes = new AggregatorSerdes(
             io.labelscope.schemas.serde.AvroSerdeConfig.registry("http://127.0.0.1:9")); // never contacted
 
-    static DocumentState fullState() {
-        DocumentState s = new DocumentState();
-        s.documentId = "d1";
-        s.task = "emotions";
-        s.labels = List.of("joy", "fear");
-        RunState run = s.run("org/model", "run-1");
-        run.methods = List.of("generate", "unary", "binary");
-        Map<String, Double> logits = new LinkedHashMap<>();
-        logits.put("joy", 1.5);
-        logits.put("fear", -0.25);
-        logits.put("none", 0.0);
-        run.steps.put(0, new StepEntry(0, 1, null, logits, 42L));
-        Map<String, Double> unordered = new LinkedHashMap<>(); // not over labels then none: kept with its names
-        unordered.put("none", 2.0);
-        unordered.put("joy", null);
-        run.steps.put(1, new StepEntry(1, 2, "joy", unordered, 47L));
-        run.generation = new GenerationEntry(List.of("joy"), 1, 43L, "Labels: joy");
-        run.unary = new UnaryEntry(new double[] {1, 2, 3}, new double[] {-1, Double.MIN_VALUE, 0.1}, 44L);
-        run.binary = new BinaryEntry(List.of(new BinaryEntry.Pair(0, 2, 0.5, -0.5),
-                new BinaryEntry.Pair(1, 0, 0.1, 0.2)), 45L);
-        Map<String, MethodView> methods = new LinkedHashMap<>();
-        Map<String, Double> firstStep = new LinkedHashMap<>(); // in label order, as the assembler builds them
-        firstStep.put("joy", 0.6);
-        firstStep.put("fear", 0.2);
-        methods.put("first_step", new MethodView(firstStep, List.of("joy"), 1.25, null, 0.5));
-        Map<String, Double> partial = new LinkedHashMap<>();   // not over the labels: written as a full map
-        partial.put("fear", 0.5);
-        methods.put("other", new MethodView(partial, List.of(), null, null, null));
+    static DocumentStateRecord fullState() {
+        DocumentStateRecord s = DocumentStates.empty("d1");
+        s.setTask("emotions");
+        s.setLabels(List.of("joy", "fear"));
+        RunRecord run = DocumentStates.run(s, "org/model", "run-1");
+        run.setMethods(List.of("generate", "unary", "binary"));
+        DocumentStates.putStep(run, new StepRecord(0, 1, null, NamedDoubles.of(new double[] {1.5, -0.25, 0.0}), 42L));
+        // Not over labels then none: kept with its names.
+        DocumentStates.putStep(run, new StepRecord(1, 2, "joy",
+                new NamedDoublesRecord(List.of("none", "joy"), Arrays.asList(2.0, null)), 47L));
+        run.setGeneration(new GenerationStateRecord(List.of("joy"), 1, 43L, "Labels: joy"));
+        run.setUnary(new UnaryStateRecord(List.of(1.0, 2.0, 3.0), List.of(-1.0, Double.MIN_VALUE, 0.1), 44L));
+        run.setBinary(new BinaryStateRecord(List.of(new PairRecord(0, 2, 0.5, -0.5), new PairRecord(1, 0, 0.1, 0.2)),
+                45L));
+        List<MethodStateRecord> methods = List.of(
+                new MethodStateRecord("first_step", NamedDoubles.of(new double[] {0.6, 0.2}), List.of("joy"), 1.25,
+                        null, 0.5),
+                new MethodStateRecord("other", new NamedDoublesRecord(List.of("fear"), List.of(0.5)), List.of(),
+                        null, null, null));
         Map<String, AlignmentTally> alignment = new TreeMap<>();
         alignment.put("first_step", new AlignmentTally(new Moments(1, 1.25, 1.5625), Moments.EMPTY, Moments.of(0.5)));
         Map<String, SpikinessTally> cells = new TreeMap<>();
         cells.put("last/0", SpikinessTally.empty().plus(new SpikinessTally(Moments.of(0.6), Moments.of(0.2),
                 Moments.of(1.3), new long[] {0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, Moments.EMPTY, Moments.EMPTY,
                 Moments.EMPTY, 1, 2, 3, 4, 5, 6, 7, 8, 9)));
-        run.emitted = new Emitted(43L, new DistributionView("d1", "emotions", "org/model", "run-1", s.labels,
-                null, 1, methods, 46L, 3L), new AlignmentTallies(alignment), new SpikinessTallies(cells));
-        s.annotations.put("a1", new AnnotationEntry("a1", List.of("joy"), 7L, true, null, null));
-        s.annotations.put("a2", new AnnotationEntry("a2", List.of("rage"), 8L, false,
-                new SourceRef("annotations", 2, 99L, "d1", new byte[] {0, 1, 2}), "emotions"));
+        run.setEmitted(new EmittedRecord(43L, new DistributionStateRecord("d1", "emotions", "org/model", "run-1",
+                s.getLabels(), null, 1, methods, 46L, 3L),
+                MetricStateRecords.alignment(new AlignmentTallies(alignment)),
+                MetricStateRecords.spikiness(new SpikinessTallies(cells))));
+        DocumentStates.putAnnotation(s, new AnnotationStateRecord("a1", List.of("joy"), 7L, true, null, null));
+        DocumentStates.putAnnotation(s, new AnnotationStateRecord("a2", List.of("rage"), 8L, false,
+                new SourceRecord("annotations", 2, 99L, "d1", ByteBuffer.wrap(new byte[] {0, 1, 2})), "emotions"));
         return s;
     }
 
-    private static String json(Object value) throws Exception {
-        return JSON.writeValueAsString(value);
-    }
-
     @Test
-    void documentStateRoundTrips() throws Exception {
-        DocumentState s = fullState();
-        s.runs.put(DocumentState.runKey("org/other", "run-2"), new RunState("org/other", "run-2")); // bare run
+    void documentStateRoundTrips() {
+        DocumentStateRecord s = fullState();
+        DocumentStates.run(s, "org/other", "run-2"); // bare run
         byte[] bytes = serdes.documentState.serializer().serialize("t", s);
-        DocumentState back = serdes.documentState.deserializer().deserialize("t", bytes);
-        assertThat(json(back)).isEqualTo(json(s));
-        assertThat(back.runs.get(DocumentState.runKey("org/model", "run-1")).generation.rawOutput())
-                .isEqualTo("Labels: joy");
+        DocumentStateRecord back = serdes.documentState.deserializer().deserialize("t", bytes);
+        assertThat(back).isEqualTo(s);
+        assertThat(back.toString()).isEqualTo(s.toString());
+        assertThat(back.getRuns()).extracting(RunRecord::getModel).containsExactly("org/model", "org/other");
+        assertThat(back.getRuns().get(0).getGeneration().getRawOutput()).isEqualTo("Labels: joy");
     }
 
-    /** Maps come back in the order they were kept (labels in instruction order), whatever Avro's maps do. */
+    /** Values over the labels come back in label order (as the JSON views list them), names or not. */
     @Test
-    void mapsKeepTheirOrder() {
-        DocumentState s = fullState();
-        s.labels = List.of("sadness", "anger", "joy", "fear", "surprise", "disgust", "trust");
-        RunState run = s.runs.values().iterator().next();
-        Map<String, Double> logits = new LinkedHashMap<>();
-        for (int i = 0; i < s.labels.size(); i++) {
-            logits.put(s.labels.get(i), (double) i);
-        }
-        logits.put("none", -1.0);
-        run.steps.put(0, new StepEntry(0, 1, null, logits, 42L));
-        DocumentState back = serdes.documentState.deserializer().deserialize("t",
+    void valuesOverTheLabelsKeepTheirOrder() {
+        DocumentStateRecord s = fullState();
+        s.setLabels(List.of("sadness", "anger", "joy", "fear", "surprise", "disgust", "trust"));
+        RunRecord run = s.getRuns().get(0);
+        DocumentStates.putStep(run, new StepRecord(0, 1, null,
+                NamedDoubles.of(new double[] {0, 1, 2, 3, 4, 5, 6, -1}), 42L));
+        DocumentStateRecord back = serdes.documentState.deserializer().deserialize("t",
                 serdes.documentState.serializer().serialize("t", s));
-        assertThat(back.runs.values().iterator().next().steps.get(0).logits().keySet())
+        RunRecord backRun = back.getRuns().get(0);
+        assertThat(NamedDoubles.map(DocumentStates.step(backRun, 0).getLogits(),
+                NamedDoubles.withNone(back.getLabels())).keySet())
                 .containsExactly("sadness", "anger", "joy", "fear", "surprise", "disgust", "trust", "none");
+        assertThat(NamedDoubles.map(DocumentStates.step(backRun, 1).getLogits(), null).keySet())
+                .containsExactly("none", "joy");
     }
 
     /**
