@@ -31,7 +31,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Collects each document's steps, generations, unary/binary probes and annotations (state store {@link #STORE})
@@ -218,12 +217,15 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
             checkEarlyAnnotations(state, now);
             return true;
         }
-        if (!state.getLabels().equals(labels)) {
-            context.forward(new Record<>(source.getKey(), new Assembled.Rejected(InputDecoder.reject(source,
-                    "label_set_mismatch", "label set " + labels + " differs from the set " + state.getLabels()
-                            + " this document's earlier records carried").deadLetter()), now));
+        return !rejected(source, InputChecks.sameLabelSet(state.getLabels(), labels), now);
+    }
+
+    /** Sends the record to the dead letters if a check refused it; true when it did. */
+    private boolean rejected(SourceRecord source, Rejections.Rejection rejection, long now) {
+        if (rejection == null) {
             return false;
         }
+        context.forward(new Record<>(source.getKey(), new Assembled.Rejected(Rejections.of(source, rejection)), now));
         return true;
     }
 
@@ -240,28 +242,11 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
         state.setAnnotations(accepted);
     }
 
-    /**
-     * Dead-letters an annotation of another task than the document's ({@code task_mismatch}; checked first: the
-     * labels of another task mean nothing here) or naming a label outside the set ({@code unknown_label}); true
-     * when it did. A null task (an annotation held in state written before the task was kept) is not checked.
-     */
+    /** Dead-letters an annotation that does not fit its document ({@link InputChecks#annotationFits}); true when it did. */
     private boolean rejectAnnotation(DocumentStateRecord state, String task, List<String> labels,
                                      SourceRecord source, long now) {
-        if (task != null && !task.equals(state.getTask())) {
-            context.forward(new Record<>(source.getKey(), new Assembled.Rejected(InputDecoder.reject(source,
-                    "task_mismatch", "annotation is for task '" + task + "', but document '"
-                            + state.getDocumentId() + "' belongs to task '" + state.getTask()
-                            + "' (from its label steps, generation or probes)").deadLetter()), now));
-            return true;
-        }
-        Set<String> unknown = HumanDistribution.unknownLabels(state.getLabels(), labels);
-        if (unknown.isEmpty()) {
-            return false;
-        }
-        context.forward(new Record<>(source.getKey(), new Assembled.Rejected(InputDecoder.reject(source,
-                "unknown_label", "annotation names " + unknown + ", not labels of task " + state.getTask() + " "
-                        + state.getLabels()).deadLetter()), now));
-        return true;
+        return rejected(source, InputChecks.annotationFits(state.getDocumentId(), state.getTask(),
+                state.getLabels(), task, labels), now);
     }
 
     /** Same vote: the same labels of the set, whatever the spelling, order or repeats. */
@@ -284,9 +269,9 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
             scored = DocumentScoring.score(state, run, conventions, now);
         } catch (InvalidInputException e) {
             // Cannot happen for checked input; if it does, say so on the dead letters instead of stopping.
-            context.forward(new Record<>(state.getDocumentId(), new Assembled.Rejected(InputDecoder.reject(
+            context.forward(new Record<>(state.getDocumentId(), new Assembled.Rejected(Rejections.of(
                     new SourceRecord("(state)", -1, -1L, state.getDocumentId(), null),
-                    "invalid", e.getMessage()).deadLetter()), now));
+                    Rejections.Reason.INVALID, e.getMessage())), now));
             return;
         }
         if (DocumentScoring.unchanged(run.getEmitted(), scored)) {
