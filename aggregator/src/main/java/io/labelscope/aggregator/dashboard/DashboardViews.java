@@ -1,6 +1,7 @@
 package io.labelscope.aggregator.dashboard;
 
-import io.labelscope.aggregator.NamedDoubles;
+import io.labelscope.aggregator.document.NamedDoubles;
+
 import io.labelscope.aggregator.avro.AnnotationStateRecord;
 import io.labelscope.aggregator.avro.DeadLetterTallyRecord;
 import io.labelscope.aggregator.avro.DistributionStateRecord;

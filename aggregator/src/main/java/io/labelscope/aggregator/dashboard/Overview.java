@@ -1,6 +1,7 @@
 package io.labelscope.aggregator.dashboard;
 
-import io.labelscope.aggregator.DeadLetterCounts;
+import io.labelscope.aggregator.input.DeadLetterCounts;
+
 import io.labelscope.aggregator.Keys;
 import io.labelscope.aggregator.TopologyProducer;
 import io.labelscope.aggregator.avro.DeadLetterTallyRecord;

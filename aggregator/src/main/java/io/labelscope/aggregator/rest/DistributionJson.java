@@ -1,6 +1,7 @@
 package io.labelscope.aggregator.rest;
 
-import io.labelscope.aggregator.NamedDoubles;
+import io.labelscope.aggregator.document.NamedDoubles;
+
 import io.labelscope.aggregator.avro.DistributionStateRecord;
 import io.labelscope.aggregator.avro.MethodStateRecord;
 

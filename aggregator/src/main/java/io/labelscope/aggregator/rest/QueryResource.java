@@ -1,8 +1,9 @@
 package io.labelscope.aggregator.rest;
 
+import io.labelscope.aggregator.metrics.WindowSpecs;
+
 import io.labelscope.aggregator.Keys;
 import io.labelscope.aggregator.TopologyProducer;
-import io.labelscope.aggregator.WindowSpecs;
 import io.labelscope.aggregator.avro.DocumentStateRecord;
 import io.labelscope.aggregator.avro.RunRecord;
 import io.labelscope.aggregator.metrics.AlignmentTallies;
@@ -106,10 +107,10 @@ public class QueryResource {
      * The windows of one key from this instance's window stores (co-partitioned with the all-time store, so the
      * instance that owns the all-time value owns the windows too).
      */
-    private <T> List<Map<String, Object>> windowed(String key, Function<io.labelscope.aggregator.WindowSpec,
+    private <T> List<Map<String, Object>> windowed(String key, Function<io.labelscope.aggregator.metrics.WindowSpec,
             String> storeName, Function<T, Map<String, Object>> view) {
         List<Map<String, Object>> out = new ArrayList<>();
-        for (io.labelscope.aggregator.WindowSpec w : windows.specs()) {
+        for (io.labelscope.aggregator.metrics.WindowSpec w : windows.specs()) {
             ReadOnlyWindowStore<String, T> store = queries.windowStore(storeName.apply(w));
             if (store == null) {
                 continue;

@@ -1,7 +1,9 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.input;
 
-import io.labelscope.aggregator.Rejections.Reason;
-import io.labelscope.aggregator.Rejections.Rejection;
+import io.labelscope.aggregator.document.DocumentStates;
+
+import io.labelscope.aggregator.input.Rejections.Reason;
+import io.labelscope.aggregator.input.Rejections.Rejection;
 import io.labelscope.math.HumanDistribution;
 import io.labelscope.math.Labels;
 import io.labelscope.schemas.Annotation;
@@ -24,7 +26,7 @@ import java.util.Set;
  * key, label set and method set), and the ones against what the document's earlier records fixed (applied by
  * {@link DocumentAssembler}: the label set, an annotation's task and labels).
  */
-final class InputChecks {
+public final class InputChecks {
 
     private InputChecks() {
     }
@@ -36,7 +38,7 @@ final class InputChecks {
      * includes its own method (a generation of a run that does not generate would leave the aggregator waiting
      * for the wrong records).
      */
-    static Rejection prelude(String key, String documentId, List<String> labels, List<String> methods,
+    public static Rejection prelude(String key, String documentId, List<String> labels, List<String> methods,
                              String ownMethod) {
         if (!documentId.equals(key)) {
             return new Rejection(Reason.KEY_MISMATCH, "record key '" + key + "' is not its document_id '"
@@ -54,7 +56,7 @@ final class InputChecks {
     }
 
     /** A step: its index within 0..steps_total−1, one finite logit for every label and none, nothing else. */
-    static Rejection step(String key, LabelStep s) {
+    public static Rejection step(String key, LabelStep s) {
         Rejection prelude = prelude(key, s.getDocumentId(), s.getLabels(), null, null);
         if (prelude != null) {
             return prelude;
@@ -87,7 +89,7 @@ final class InputChecks {
         return null;
     }
 
-    static Rejection generation(String key, Generation g) {
+    public static Rejection generation(String key, Generation g) {
         Rejection prelude = prelude(key, g.getDocumentId(), g.getLabels(), g.getMethods(), DocumentStates.GENERATE);
         if (prelude != null) {
             return prelude;
@@ -99,7 +101,7 @@ final class InputChecks {
     }
 
     /** Unary probes: one (reasonable, unreasonable) pair of finite logits for every label and none, nothing else. */
-    static Rejection unary(String key, UnaryProbes u) {
+    public static Rejection unary(String key, UnaryProbes u) {
         Rejection prelude = prelude(key, u.getDocumentId(), u.getLabels(), u.getMethods(), DocumentStates.UNARY);
         if (prelude != null) {
             return prelude;
@@ -132,7 +134,7 @@ final class InputChecks {
     }
 
     /** Binary probes: every unordered pair of labels ∪ {none} exactly once, with finite logits. */
-    static Rejection binary(String key, BinaryProbes b) {
+    public static Rejection binary(String key, BinaryProbes b) {
         Rejection prelude = prelude(key, b.getDocumentId(), b.getLabels(), b.getMethods(), DocumentStates.BINARY);
         if (prelude != null) {
             return prelude;
@@ -181,7 +183,7 @@ final class InputChecks {
      * document id (users' clients may key or partition them otherwise, see TopologyProducer#annotationsByDocument),
      * so the id must name one.
      */
-    static Rejection annotation(Annotation a) {
+    public static Rejection annotation(Annotation a) {
         if (a.getDocumentId() == null || a.getDocumentId().isBlank()) {
             return new Rejection(Reason.INVALID, "annotation without a document id");
         }
@@ -195,7 +197,7 @@ final class InputChecks {
      * A record's label set against the one the document's first step, generation or probe record fixed: another
      * set is refused (its numbers would not be comparable).
      */
-    static Rejection sameLabelSet(List<String> documentLabels, List<String> labels) {
+    public static Rejection sameLabelSet(List<String> documentLabels, List<String> labels) {
         return documentLabels.equals(labels) ? null : new Rejection(Reason.LABEL_SET_MISMATCH, "label set " + labels
                 + " differs from the set " + documentLabels + " this document's earlier records carried");
     }
@@ -205,7 +207,7 @@ final class InputChecks {
      * another task mean nothing here) or naming a label outside the set ({@code unknown_label}). A null task (an
      * annotation held in state written before the task was kept) is not checked.
      */
-    static Rejection annotationFits(String documentId, String documentTask, List<String> documentLabels,
+    public static Rejection annotationFits(String documentId, String documentTask, List<String> documentLabels,
                                     String task, List<String> labels) {
         if (task != null && !task.equals(documentTask)) {
             return new Rejection(Reason.TASK_MISMATCH, "annotation is for task '" + task + "', but document '"

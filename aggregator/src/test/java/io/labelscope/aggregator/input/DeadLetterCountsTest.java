@@ -1,4 +1,4 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.input;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,11 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.document;
+
+import io.labelscope.aggregator.Keys;
+import io.labelscope.aggregator.input.DocumentEvent;
+import io.labelscope.aggregator.input.InputChecks;
+import io.labelscope.aggregator.input.Rejections;
+import io.labelscope.aggregator.metrics.AvroRecords;
+import io.labelscope.aggregator.metrics.MetricChangeBatcher;
 
 import io.labelscope.aggregator.avro.AnnotationStateRecord;
 import io.labelscope.aggregator.avro.BinaryStateRecord;
@@ -53,9 +60,9 @@ import java.util.Map;
  *       forwarded once per commit interval ({@link MetricChangeBatcher}).</li>
  * </ul>
  */
-final class DocumentAssembler implements Processor<String, DocumentEvent, String, Assembled> {
+public final class DocumentAssembler implements Processor<String, DocumentEvent, String, Assembled> {
 
-    static final String STORE = "documents";
+    public static final String STORE = "documents";
 
     private final Conventions conventions;
     private final long bucketMs;
@@ -67,7 +74,7 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
      * @param bucketMs the time bucket metric changes are summed in before they are sent (see
      *                 {@link MetricChangeBatcher})
      */
-    DocumentAssembler(Conventions conventions, long bucketMs) {
+    public DocumentAssembler(Conventions conventions, long bucketMs) {
         if (bucketMs <= 0) {
             throw new IllegalArgumentException("metric bucket must be positive: " + bucketMs + " ms");
         }

@@ -1,4 +1,4 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.metrics;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;

@@ -1,4 +1,4 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.document;
 
 import io.labelscope.aggregator.avro.NamedDoublesRecord;
 import io.labelscope.math.Labels;
@@ -19,7 +19,7 @@ public final class NamedDoubles {
     }
 
     /** Values over the document's labels (or its labels then none), in that order. */
-    static NamedDoublesRecord of(double[] values) {
+    public static NamedDoublesRecord of(double[] values) {
         List<Double> list = new ArrayList<>(values.length);
         for (double v : values) {
             list.add(v);

@@ -1,4 +1,6 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.metrics;
+
+import io.labelscope.aggregator.Keys;
 
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
@@ -15,24 +17,24 @@ import java.util.List;
  * cell (spikiness). Keys: {@code task|model|method} all-time, {@code task|model|method|start-end} per window,
  * so a compacted topic keeps the latest value of each.
  */
-final class MetricRecords {
+public final class MetricRecords {
 
     private MetricRecords() {
     }
 
-    static List<KeyValue<String, AlignmentMetric>> allTimeAlignment(String taskModel, AlignmentTallies sum) {
+    public static List<KeyValue<String, AlignmentMetric>> allTimeAlignment(String taskModel, AlignmentTallies sum) {
         return alignment(taskModel, sum, null, null);
     }
 
-    static List<KeyValue<String, AlignmentMetric>> windowedAlignment(Windowed<String> key, AlignmentTallies sum) {
+    public static List<KeyValue<String, AlignmentMetric>> windowedAlignment(Windowed<String> key, AlignmentTallies sum) {
         return alignment(key.key(), sum, key.window().start(), key.window().end());
     }
 
-    static List<KeyValue<String, SpikinessMetric>> allTimeSpikiness(String taskModel, SpikinessTallies sum) {
+    public static List<KeyValue<String, SpikinessMetric>> allTimeSpikiness(String taskModel, SpikinessTallies sum) {
         return spikiness(taskModel, sum, null, null);
     }
 
-    static List<KeyValue<String, SpikinessMetric>> windowedSpikiness(Windowed<String> key, SpikinessTallies sum) {
+    public static List<KeyValue<String, SpikinessMetric>> windowedSpikiness(Windowed<String> key, SpikinessTallies sum) {
         return spikiness(key.key(), sum, key.window().start(), key.window().end());
     }
 
@@ -62,7 +64,7 @@ final class MetricRecords {
         return taskModel + Keys.SEPARATOR + part + (start == null ? "" : Keys.SEPARATOR + start + "-" + end);
     }
 
-    static String[] split(String taskModel) {
+    public static String[] split(String taskModel) {
         int i = taskModel.indexOf(Keys.SEPARATOR);
         return i < 0 ? new String[] {taskModel, ""} : new String[] {taskModel.substring(0, i),
                 taskModel.substring(i + 1)};

@@ -1,4 +1,6 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.metrics;
+
+import io.labelscope.aggregator.document.NamedDoubles;
 
 import io.labelscope.aggregator.avro.DistributionStateRecord;
 import io.labelscope.aggregator.avro.MethodStateRecord;
@@ -19,12 +21,12 @@ import java.util.List;
 import java.util.Map;
 
 /** Our small value types to the public Avro records of the output topics. */
-final class AvroRecords {
+public final class AvroRecords {
 
     private AvroRecords() {
     }
 
-    static DocumentDistribution distribution(DistributionStateRecord d) {
+    public static DocumentDistribution distribution(DistributionStateRecord d) {
         List<String> labels = d.getLabels();
         Map<String, MethodResult> methods = new LinkedHashMap<>();
         for (MethodStateRecord m : d.getMethods()) {
@@ -57,7 +59,7 @@ final class AvroRecords {
     /**
      * @param windowStart null for all-time
      */
-    static AlignmentMetric alignment(String task, String model, String method, AlignmentTally t,
+    public static AlignmentMetric alignment(String task, String model, String method, AlignmentTally t,
                                      Long windowStart, Long windowEnd, long updatedAt) {
         return AlignmentMetric.newBuilder()
                 .setTask(task)
@@ -73,7 +75,7 @@ final class AvroRecords {
                 .build();
     }
 
-    static SpikinessMetric spikiness(String task, String model, String cell, SpikinessTally t, Long windowStart,
+    public static SpikinessMetric spikiness(String task, String model, String cell, SpikinessTally t, Long windowStart,
                                      Long windowEnd, long updatedAt) {
         boolean answer = SpikinessTallies.ANSWER_CELL.equals(cell);
         String[] parts = cell.split("/");
@@ -105,7 +107,7 @@ final class AvroRecords {
                 .build();
     }
 
-    static Summary summary(Moments m) {
+    public static Summary summary(Moments m) {
         return Summary.newBuilder()
                 .setN(m.count())
                 .setMean(m.count() == 0 ? null : m.mean())
@@ -113,11 +115,11 @@ final class AvroRecords {
                 .build();
     }
 
-    static Double mean(Moments m) {
+    public static Double mean(Moments m) {
         return m.count() == 0 ? null : m.mean();
     }
 
-    static Double rate(long part, long whole) {
+    public static Double rate(long part, long whole) {
         return whole == 0 ? null : (double) part / whole;
     }
 }

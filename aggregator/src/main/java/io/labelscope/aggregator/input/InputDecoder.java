@@ -1,6 +1,6 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.input;
 
-import io.labelscope.aggregator.Rejections.Rejection;
+import io.labelscope.aggregator.input.Rejections.Rejection;
 import io.labelscope.aggregator.avro.SourceRecord;
 import io.labelscope.schemas.Annotation;
 import io.labelscope.schemas.BinaryProbes;
@@ -23,14 +23,14 @@ import java.util.Map;
  * through an Avro serde) so that a record which does not decode, or decodes to nonsense, is forwarded as a
  * {@link DocumentEvent.Rejected} with its original bytes and a reason: one bad record never stalls a partition.
  */
-final class InputDecoder<T extends SpecificRecord> implements FixedKeyProcessor<String, byte[], DocumentEvent> {
+public final class InputDecoder<T extends SpecificRecord> implements FixedKeyProcessor<String, byte[], DocumentEvent> {
 
     private final Class<T> type;
     private final Map<String, ?> serdeConfig;
     private FailSafeAvroDeserializer<T> avro;
     private FixedKeyProcessorContext<String, DocumentEvent> context;
 
-    InputDecoder(Class<T> type, Map<String, ?> serdeConfig) {
+    public InputDecoder(Class<T> type, Map<String, ?> serdeConfig) {
         this.type = type;
         this.serdeConfig = serdeConfig;
     }

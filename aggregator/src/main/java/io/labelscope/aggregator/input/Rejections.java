@@ -1,4 +1,4 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.input;
 
 import io.labelscope.aggregator.avro.SourceRecord;
 import io.labelscope.schemas.DeadLetter;
@@ -13,13 +13,13 @@ import java.util.Locale;
  * partition, offset, key and original bytes, why ({@link Reason}, the dead letter's {@code error_type}, or the
  * deserializer's own type for a record that does not decode) and a reason a person can act on.
  */
-final class Rejections {
+public final class Rejections {
 
     /** The dead letters' {@code rejected_by}. */
-    static final String REJECTED_BY = "aggregator";
+    public static final String REJECTED_BY = "aggregator";
 
     /** Why an input record was refused; {@link #errorType()} is what the dead letter's {@code error_type} says. */
-    enum Reason {
+    public enum Reason {
         /** A field without which the record means nothing (an annotation's ids), or a run paper-math refused. */
         INVALID,
         INVALID_LABEL_SET,
@@ -40,28 +40,28 @@ final class Rejections {
         /** An annotation of another task than the document's. */
         TASK_MISMATCH;
 
-        String errorType() {
+        public String errorType() {
             return name().toLowerCase(Locale.ROOT);
         }
     }
 
     /** A check's verdict on a record: why it is refused. */
-    record Rejection(Reason reason, String detail) {
+    public record Rejection(Reason reason, String detail) {
     }
 
     private Rejections() {
     }
 
-    static DeadLetter of(SourceRecord source, Rejection rejection) {
+    public static DeadLetter of(SourceRecord source, Rejection rejection) {
         return of(source, rejection.reason(), rejection.detail());
     }
 
-    static DeadLetter of(SourceRecord source, Reason reason, String detail) {
+    public static DeadLetter of(SourceRecord source, Reason reason, String detail) {
         return deadLetter(source, reason.errorType(), detail);
     }
 
     /** A record that does not decode, with the deserializer's own error type ({@code undecodable}, ...). */
-    static DeadLetter undecodable(SourceRecord source, String errorType, String detail) {
+    public static DeadLetter undecodable(SourceRecord source, String errorType, String detail) {
         return deadLetter(source, errorType, detail);
     }
 

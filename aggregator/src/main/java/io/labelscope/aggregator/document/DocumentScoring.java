@@ -1,4 +1,6 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.document;
+
+import io.labelscope.aggregator.metrics.MetricStateRecords;
 
 import io.labelscope.aggregator.avro.AnnotationStateRecord;
 import io.labelscope.aggregator.avro.DistributionStateRecord;
@@ -36,7 +38,7 @@ import java.util.TreeMap;
  * metrics ({@link #score}), and the metric changes from what the run contributed before ({@link #changes}). No
  * Kafka Streams here: {@link DocumentAssembler} keeps the state and sends what this returns.
  */
-final class DocumentScoring {
+public final class DocumentScoring {
 
     /** The distributions that come from the generate method (steps and answer). */
     private static final Set<Method> GENERATION_METHODS = EnumSet.of(Method.MAX_OVER_GENERATIONS,
@@ -51,7 +53,7 @@ final class DocumentScoring {
      *
      * @throws InvalidInputException when paper-math refuses the run's records (checked input never is)
      */
-    static EmittedRecord score(DocumentStateRecord state, RunRecord run, Conventions conventions, long now)
+    public static EmittedRecord score(DocumentStateRecord state, RunRecord run, Conventions conventions, long now)
             throws InvalidInputException {
         DocumentAnalysis.Report report = DocumentAnalysis.analyse(input(state, run), conventions);
         long version = run.getEmitted() == null ? 1 : run.getEmitted().getDistribution().getVersion() + 1;
@@ -68,7 +70,7 @@ final class DocumentScoring {
      * Whether a new score says nothing new (a duplicate record): same time, same distribution content, same
      * spikiness. Then there is no new version and no metric change.
      */
-    static boolean unchanged(EmittedRecord old, EmittedRecord scored) {
+    public static boolean unchanged(EmittedRecord old, EmittedRecord scored) {
         return old != null && old.getGenerationTime() == scored.getGenerationTime()
                 && sameContent(old.getDistribution(), scored.getDistribution())
                 && MetricStateRecords.spikiness(old.getSpikiness())
@@ -82,7 +84,7 @@ final class DocumentScoring {
      * annotations. A part with nothing to say is null; a first contribution carries its alignment even when all
      * zeros (no annotators yet), which makes the task/model and its methods visible with 0 documents.
      */
-    static List<Assembled.PendingChange> changes(EmittedRecord old, EmittedRecord scored) {
+    public static List<Assembled.PendingChange> changes(EmittedRecord old, EmittedRecord scored) {
         long time = scored.getGenerationTime();
         AlignmentTallies alignment = MetricStateRecords.alignment(scored.getAlignment());
         SpikinessTallies spikiness = MetricStateRecords.spikiness(scored.getSpikiness());

@@ -1,4 +1,4 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.input;
 
 import io.labelscope.aggregator.avro.SourceRecord;
 import io.labelscope.schemas.Annotation;
@@ -15,21 +15,21 @@ import io.labelscope.schemas.UnaryProbes;
  */
 public sealed interface DocumentEvent {
 
-    record StepArrived(LabelStep step, SourceRecord source) implements DocumentEvent {
+    public record StepArrived(LabelStep step, SourceRecord source) implements DocumentEvent {
     }
 
-    record GenerationArrived(Generation generation, SourceRecord source) implements DocumentEvent {
+    public record GenerationArrived(Generation generation, SourceRecord source) implements DocumentEvent {
     }
 
-    record UnaryArrived(UnaryProbes probes, SourceRecord source) implements DocumentEvent {
+    public record UnaryArrived(UnaryProbes probes, SourceRecord source) implements DocumentEvent {
     }
 
-    record BinaryArrived(BinaryProbes probes, SourceRecord source) implements DocumentEvent {
+    public record BinaryArrived(BinaryProbes probes, SourceRecord source) implements DocumentEvent {
     }
 
-    record AnnotationArrived(Annotation annotation, SourceRecord source) implements DocumentEvent {
+    public record AnnotationArrived(Annotation annotation, SourceRecord source) implements DocumentEvent {
     }
 
-    record Rejected(DeadLetter deadLetter) implements DocumentEvent {
+    public record Rejected(DeadLetter deadLetter) implements DocumentEvent {
     }
 }

@@ -1,4 +1,6 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.document;
+
+import io.labelscope.aggregator.metrics.MetricStateRecords;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;

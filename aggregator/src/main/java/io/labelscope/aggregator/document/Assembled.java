@@ -1,4 +1,4 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.document;
 
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
@@ -11,7 +11,7 @@ import io.labelscope.schemas.DocumentDistribution;
  */
 public sealed interface Assembled {
 
-    record Distribution(DocumentDistribution distribution) implements Assembled {
+    public record Distribution(DocumentDistribution distribution) implements Assembled {
     }
 
     /**
@@ -20,7 +20,7 @@ public sealed interface Assembled {
      * to say (spikiness of an annotation change, alignment of a run without annotators after its first
      * emission).
      */
-    record MetricsChange(AlignmentTallies alignment, SpikinessTallies spikiness) implements Assembled {
+    public record MetricsChange(AlignmentTallies alignment, SpikinessTallies spikiness) implements Assembled {
 
         /** The sum of two changes; a part absent from both stays absent. */
         public MetricsChange plus(MetricsChange other) {
@@ -36,9 +36,9 @@ public sealed interface Assembled {
      * Metric changes of one task/model and time bucket not yet sent to the aggregates (state store
      * {@code metric-changes-pending}): their sum and the latest generation time among them.
      */
-    record PendingChange(long time, MetricsChange change) {
+    public record PendingChange(long time, MetricsChange change) {
     }
 
-    record Rejected(DeadLetter deadLetter) implements Assembled {
+    public record Rejected(DeadLetter deadLetter) implements Assembled {
     }
 }

@@ -1,4 +1,4 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.document;
 
 import io.labelscope.aggregator.avro.AnnotationStateRecord;
 import io.labelscope.aggregator.avro.DocumentStateRecord;
@@ -29,12 +29,12 @@ public final class DocumentStates {
     }
 
     /** The state of a document the aggregator has not seen yet. */
-    static DocumentStateRecord empty(String documentId) {
+    public static DocumentStateRecord empty(String documentId) {
         return new DocumentStateRecord(documentId, null, null, new ArrayList<>(), new ArrayList<>());
     }
 
     /** The document's run of (model, run id), added (without records yet) when it has none. */
-    static RunRecord run(DocumentStateRecord state, String model, String runId) {
+    public static RunRecord run(DocumentStateRecord state, String model, String runId) {
         List<RunRecord> runs = state.getRuns();
         int lo = 0;
         int hi = runs.size() - 1;
@@ -72,7 +72,7 @@ public final class DocumentStates {
     }
 
     /** Puts a step in step order; a re-sent step (same index) replaces the earlier one. */
-    static void putStep(RunRecord run, StepRecord step) {
+    public static void putStep(RunRecord run, StepRecord step) {
         int i = stepIndex(run, step.getStep());
         if (i >= 0) {
             run.getSteps().set(i, step);
@@ -107,13 +107,13 @@ public final class DocumentStates {
     }
 
     /** The annotator's current annotation of the document, or null. */
-    static AnnotationStateRecord annotation(DocumentStateRecord state, String annotatorId) {
+    public static AnnotationStateRecord annotation(DocumentStateRecord state, String annotatorId) {
         int i = annotationIndex(state, annotatorId);
         return i >= 0 ? state.getAnnotations().get(i) : null;
     }
 
     /** Puts an annotation in annotator order; a re-sent one (same annotator) replaces the earlier one. */
-    static void putAnnotation(DocumentStateRecord state, AnnotationStateRecord annotation) {
+    public static void putAnnotation(DocumentStateRecord state, AnnotationStateRecord annotation) {
         int i = annotationIndex(state, annotation.getAnnotatorId());
         if (i >= 0) {
             state.getAnnotations().set(i, annotation);
@@ -154,7 +154,7 @@ public final class DocumentStates {
     }
 
     /** Complete once every method of the run has arrived, in whatever order. */
-    static boolean complete(RunRecord run) {
+    public static boolean complete(RunRecord run) {
         if (run.getMethods() == null && run.getGeneration() == null) {
             return false;
         }
@@ -179,7 +179,7 @@ public final class DocumentStates {
      * The time the run's metric contribution is stamped with (windows are on it): the generation's time when the
      * run generates, else the latest probe record's time.
      */
-    static long time(RunRecord run) {
+    public static long time(RunRecord run) {
         if (has(run, GENERATE)) {
             return run.getGeneration().getProducedAt();
         }

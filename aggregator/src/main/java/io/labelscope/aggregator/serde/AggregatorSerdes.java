@@ -1,4 +1,7 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.serde;
+
+import io.labelscope.aggregator.document.Assembled;
+import io.labelscope.aggregator.metrics.MetricStateRecords;
 
 import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.labelscope.aggregator.avro.AlignmentTalliesRecord;
@@ -25,31 +28,31 @@ import java.util.Map;
  * repartition topics and every state store (documents, pending metric changes, metric aggregates). Inputs are
  * read as bytes and decoded by {@link InputDecoder}, so a bad record is dead-lettered instead of failing the stream thread.
  */
-final class AggregatorSerdes {
+public final class AggregatorSerdes {
 
-    final Serde<String> key = Serdes.String();
-    final Serde<byte[]> rawValue = Serdes.ByteArray();
+    public final Serde<String> key = Serdes.String();
+    public final Serde<byte[]> rawValue = Serdes.ByteArray();
 
-    final Serde<DocumentDistribution> distribution;
-    final Serde<AlignmentMetric> alignmentMetric;
-    final Serde<SpikinessMetric> spikinessMetric;
-    final Serde<DeadLetter> deadLetter;
+    public final Serde<DocumentDistribution> distribution;
+    public final Serde<AlignmentMetric> alignmentMetric;
+    public final Serde<SpikinessMetric> spikinessMetric;
+    public final Serde<DeadLetter> deadLetter;
 
-    final Serde<DocumentStateRecord> documentState = new InternalAvroSerde<>(DocumentStateRecord.getClassSchema());
-    final Serde<AlignmentTallies> alignmentTallies = InternalAvroSerde.mapped(
+    public final Serde<DocumentStateRecord> documentState = new InternalAvroSerde<>(DocumentStateRecord.getClassSchema());
+    public final Serde<AlignmentTallies> alignmentTallies = InternalAvroSerde.mapped(
             AlignmentTalliesRecord.getClassSchema(), MetricStateRecords::alignment, MetricStateRecords::alignment);
-    final Serde<SpikinessTallies> spikinessTallies = InternalAvroSerde.mapped(
+    public final Serde<SpikinessTallies> spikinessTallies = InternalAvroSerde.mapped(
             SpikinessTalliesRecord.getClassSchema(), MetricStateRecords::spikiness, MetricStateRecords::spikiness);
-    final Serde<Assembled.MetricsChange> metricsChange = InternalAvroSerde.mapped(
+    public final Serde<Assembled.MetricsChange> metricsChange = InternalAvroSerde.mapped(
             MetricsChangeRecord.getClassSchema(), MetricStateRecords::change, MetricStateRecords::change);
-    final Serde<Assembled.PendingChange> pendingChange = InternalAvroSerde.mapped(
+    public final Serde<Assembled.PendingChange> pendingChange = InternalAvroSerde.mapped(
             PendingChangeRecord.getClassSchema(), MetricStateRecords::pending, MetricStateRecords::pending);
-    final Serde<RoutedAnnotation> routedAnnotation = new InternalAvroSerde<>(RoutedAnnotation.getClassSchema());
+    public final Serde<RoutedAnnotation> routedAnnotation = new InternalAvroSerde<>(RoutedAnnotation.getClassSchema());
 
     /** Registry and serde settings (see {@code AvroSerdeConfig.registry}), also used to decode the inputs. */
-    final Map<String, Object> avroConfig;
+    public final Map<String, Object> avroConfig;
 
-    AggregatorSerdes(Map<String, Object> avroConfig) {
+    public AggregatorSerdes(Map<String, Object> avroConfig) {
         this.avroConfig = avroConfig;
         this.distribution = avro(avroConfig);
         this.alignmentMetric = avro(avroConfig);

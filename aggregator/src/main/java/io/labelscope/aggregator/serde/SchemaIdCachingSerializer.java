@@ -1,4 +1,4 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.serde;
 
 import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
 import io.labelscope.schemas.serde.SchemaRegistryUnavailableException;
@@ -25,14 +25,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * The type's schema is fixed, so its id on a topic is too: the header of the first record serialized by
  * Apicurio (which registers or looks up the schema) is reused, followed by the same Avro binary encoding.
  */
-final class SchemaIdCachingSerializer<T extends SpecificRecord> implements Serializer<T> {
+public final class SchemaIdCachingSerializer<T extends SpecificRecord> implements Serializer<T> {
 
-    static final Duration REGISTRY_RETRY_BUDGET = Duration.ofSeconds(3);
+    public static final Duration REGISTRY_RETRY_BUDGET = Duration.ofSeconds(3);
     private static final long FIRST_BACKOFF_MILLIS = 100;
     private static final long MAX_BACKOFF_MILLIS = 1000;
 
     /** Magic byte + 4-byte id, as {@code AvroSerdeConfig.registry} configures the wire format. */
-    static final int HEADER_BYTES = 5;
+    public static final int HEADER_BYTES = 5;
 
     private final AvroKafkaSerializer<T> registry = new AvroKafkaSerializer<>();
     private final Map<String, byte[]> headerByTopic = new ConcurrentHashMap<>();

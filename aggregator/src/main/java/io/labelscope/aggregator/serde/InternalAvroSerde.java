@@ -1,4 +1,4 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.serde;
 
 import org.apache.avro.Schema;
 import org.apache.avro.message.BinaryMessageDecoder;
@@ -26,7 +26,7 @@ import java.util.function.Function;
  * a removed one is skipped) and pass the previous version's schema here as an older writer schema, so values in
  * the state stores and changelogs written before the change are read through Avro's schema resolution.
  */
-final class InternalAvroSerde<T extends SpecificRecord> implements Serde<T> {
+public final class InternalAvroSerde<T extends SpecificRecord> implements Serde<T> {
 
     /** The two bytes every value of Avro's single-object encoding starts with (its specification's C3 01). */
     private static final byte[] SINGLE_OBJECT_MARKER = {(byte) 0xC3, (byte) 0x01};
@@ -39,7 +39,7 @@ final class InternalAvroSerde<T extends SpecificRecord> implements Serde<T> {
      * @param schema        the generated record's schema ({@code Foo.getClassSchema()}), written and read
      * @param olderVersions schemas this record was written with before, still readable
      */
-    InternalAvroSerde(Schema schema, List<Schema> olderVersions) {
+    public InternalAvroSerde(Schema schema, List<Schema> olderVersions) {
         // The generated class's own model: it carries the logical-type conversions (timestamps as Instant).
         SpecificData model = SpecificData.getForSchema(schema);
         this.type = schema.getName();
@@ -48,7 +48,7 @@ final class InternalAvroSerde<T extends SpecificRecord> implements Serde<T> {
         olderVersions.forEach(decoder::addSchema);
     }
 
-    InternalAvroSerde(Schema schema) {
+    public InternalAvroSerde(Schema schema) {
         this(schema, List.of());
     }
 
@@ -56,7 +56,7 @@ final class InternalAvroSerde<T extends SpecificRecord> implements Serde<T> {
      * A serde of an in-memory type kept apart from its Avro record (the metric sums, whose arithmetic lives in
      * their own classes): converted to the record to be written, and from it when read.
      */
-    static <V, R extends SpecificRecord> Serde<V> mapped(Schema schema, Function<V, R> toRecord,
+    public static <V, R extends SpecificRecord> Serde<V> mapped(Schema schema, Function<V, R> toRecord,
                                                          Function<R, V> fromRecord) {
         InternalAvroSerde<R> records = new InternalAvroSerde<>(schema);
         Serializer<R> serializer = records.serializer();

@@ -1,4 +1,4 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.metrics;
 
 import org.apache.kafka.streams.kstream.TimeWindows;
 

@@ -1,4 +1,7 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.metrics;
+
+import io.labelscope.aggregator.Keys;
+import io.labelscope.aggregator.document.Assembled;
 
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsConfig;
@@ -20,17 +23,17 @@ import java.util.Map;
  * wall-clock punctuation once per commit interval ({@link #flush}). Same sub-topology and processor context as
  * the assembler, so a change is written in the same transaction as the input offsets that caused it.
  */
-final class MetricChangeBatcher {
+public final class MetricChangeBatcher {
 
     /**
      * Metric changes summed per task/model and time bucket until the next flush. A state store with a
      * changelog, written in the same transaction as the input offsets, so a crash neither loses nor repeats a
      * change.
      */
-    static final String PENDING_STORE = "metric-changes-pending";
+    public static final String PENDING_STORE = "metric-changes-pending";
 
     /** Flush interval when the configuration names no commit interval (the exactly-once default). */
-    static final long DEFAULT_FLUSH_MS = 100;
+    public static final long DEFAULT_FLUSH_MS = 100;
 
     private final ProcessorContext<String, Assembled> context;
     private final KeyValueStore<String, Assembled.PendingChange> pending;
@@ -43,7 +46,7 @@ final class MetricChangeBatcher {
      *                 window's size and advance, so a bucket lies in exactly the same windows as each of its
      *                 changes)
      */
-    MetricChangeBatcher(ProcessorContext<String, Assembled> context, long bucketMs) {
+    public MetricChangeBatcher(ProcessorContext<String, Assembled> context, long bucketMs) {
         this.context = context;
         this.pending = context.getStateStore(PENDING_STORE);
         this.bucketMs = bucketMs;
@@ -52,7 +55,7 @@ final class MetricChangeBatcher {
     }
 
     /** The commit interval: metric changes are flushed once per commit, when they become visible anyway. */
-    static long flushIntervalMs(Map<String, Object> configs) {
+    public static long flushIntervalMs(Map<String, Object> configs) {
         Object v = configs.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
         if (v == null) {
             return DEFAULT_FLUSH_MS;
@@ -62,7 +65,7 @@ final class MetricChangeBatcher {
     }
 
     /** Adds a change of a task/model's metrics, stamped with its generation time, to its bucket's pending sum. */
-    void add(String taskModel, Assembled.PendingChange change) {
+    public void add(String taskModel, Assembled.PendingChange change) {
         String pendingKey = Math.floorDiv(change.time(), bucketMs) + Keys.SEPARATOR + taskModel;
         Assembled.PendingChange previous = pending.get(pendingKey);
         pending.put(pendingKey, previous == null ? change

@@ -1,4 +1,7 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.input;
+
+import io.labelscope.aggregator.serde.AggregatorSerdes;
+import io.labelscope.aggregator.serde.InternalAvroSerde;
 
 import io.labelscope.aggregator.avro.DeadLetterTallyRecord;
 import io.labelscope.schemas.DeadLetter;
@@ -42,13 +45,13 @@ public final class DeadLetterCounts {
     public static final String STORE = "dead-letter-counts";
 
     /** Who "rejected" a dead letter that cannot be read. */
-    static final String REJECTED_BY = "aggregator (reading dead-letters)";
+    public static final String REJECTED_BY = "aggregator (reading dead-letters)";
 
     private DeadLetterCounts() {
     }
 
     /** Adds the counting sub-topology: {@code dead-letters} → {@value #STORE}. */
-    static void addTo(StreamsBuilder builder, AggregatorSerdes serdes) {
+    public static void addTo(StreamsBuilder builder, AggregatorSerdes serdes) {
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), serdes.key,
                 new InternalAvroSerde<>(DeadLetterTallyRecord.getClassSchema())));
         // Keys are read as bytes: a dead letter keeps its original key, which need not be text.
@@ -58,7 +61,7 @@ public final class DeadLetterCounts {
     }
 
     /** The result of reading one dead letter: the fields that are counted. */
-    record Counted(String errorType, String reason, String sourceTopic, String rejectedBy, Instant failedAt) {
+    public record Counted(String errorType, String reason, String sourceTopic, String rejectedBy, Instant failedAt) {
 
         /** A dead letter's own fields, or, when its bytes cannot be read, the decoding error. */
         static Counted of(Decoded<DeadLetter> decoded, Instant recordTime) {

@@ -1,4 +1,6 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.metrics;
+
+import io.labelscope.aggregator.document.Assembled;
 
 import io.labelscope.aggregator.avro.AlignmentTalliesRecord;
 import io.labelscope.aggregator.avro.AlignmentTallyRecord;
@@ -24,44 +26,44 @@ import java.util.TreeMap;
  * pending changes of the assembler) as the Avro records of {@code src/main/avro} that {@link InternalAvroSerde}
  * writes, and back. Field by field, by name: what each field means is said in the metrics classes.
  */
-final class MetricStateRecords {
+public final class MetricStateRecords {
 
     private MetricStateRecords() {
     }
 
-    static PendingChangeRecord pending(Assembled.PendingChange p) {
+    public static PendingChangeRecord pending(Assembled.PendingChange p) {
         return new PendingChangeRecord(p.time(), change(p.change()));
     }
 
-    static Assembled.PendingChange pending(PendingChangeRecord r) {
+    public static Assembled.PendingChange pending(PendingChangeRecord r) {
         return new Assembled.PendingChange(r.getTime(), change(r.getChange()));
     }
 
-    static MetricsChangeRecord change(Assembled.MetricsChange c) {
+    public static MetricsChangeRecord change(Assembled.MetricsChange c) {
         return new MetricsChangeRecord(c.alignment() == null ? null : alignment(c.alignment()),
                 c.spikiness() == null ? null : spikiness(c.spikiness()));
     }
 
-    static Assembled.MetricsChange change(MetricsChangeRecord r) {
+    public static Assembled.MetricsChange change(MetricsChangeRecord r) {
         return new Assembled.MetricsChange(r.getAlignment() == null ? null : alignment(r.getAlignment()),
                 r.getSpikiness() == null ? null : spikiness(r.getSpikiness()));
     }
 
-    static AlignmentTalliesRecord alignment(AlignmentTallies t) {
+    public static AlignmentTalliesRecord alignment(AlignmentTallies t) {
         Map<String, AlignmentTallyRecord> byMethod = new HashMap<>();
         t.byMethod().forEach((method, m) -> byMethod.put(method,
                 new AlignmentTallyRecord(moments(m.nll()), moments(m.l1()), moments(m.exampleF1()))));
         return new AlignmentTalliesRecord(byMethod);
     }
 
-    static AlignmentTallies alignment(AlignmentTalliesRecord r) {
+    public static AlignmentTallies alignment(AlignmentTalliesRecord r) {
         Map<String, AlignmentTally> byMethod = new TreeMap<>();
         r.getByMethod().forEach((method, m) -> byMethod.put(method,
                 new AlignmentTally(moments(m.getNll()), moments(m.getL1()), moments(m.getExampleF1()))));
         return new AlignmentTallies(byMethod);
     }
 
-    static SpikinessTalliesRecord spikiness(SpikinessTallies t) {
+    public static SpikinessTalliesRecord spikiness(SpikinessTallies t) {
         Map<String, SpikinessTallyRecord> byCell = new HashMap<>();
         t.byCell().forEach((cell, c) -> {
             List<Long> histogram = new ArrayList<>(c.top1Histogram().length);
@@ -82,7 +84,7 @@ final class MetricStateRecords {
         return new SpikinessTalliesRecord(byCell);
     }
 
-    static SpikinessTallies spikiness(SpikinessTalliesRecord r) {
+    public static SpikinessTallies spikiness(SpikinessTalliesRecord r) {
         Map<String, SpikinessTally> byCell = new TreeMap<>();
         r.getByCell().forEach((cell, c) -> {
             long[] histogram = new long[c.getTop1Histogram().size()];

@@ -1,4 +1,11 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.serde;
+
+import io.labelscope.aggregator.Records;
+import io.labelscope.aggregator.document.Assembled;
+import io.labelscope.aggregator.document.DocumentStateSerdeTest;
+import io.labelscope.aggregator.input.DocumentEvent;
+import io.labelscope.aggregator.input.RoutedAnnotations;
+import io.labelscope.aggregator.metrics.MetricStateRecords;
 
 import io.labelscope.aggregator.avro.RoutedAnnotation;
 import io.labelscope.aggregator.metrics.SpikinessTallies;

@@ -1,4 +1,4 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.input;
 
 import io.labelscope.aggregator.avro.RoutedAnnotation;
 import io.labelscope.aggregator.avro.SourceRecord;
@@ -11,19 +11,19 @@ import java.util.List;
  * {@link RoutedAnnotation}, see {@link TopologyProducer}) and back: its fields and where it was read from, so
  * that a dead letter written after the repartition still names the {@code annotations} record.
  */
-final class RoutedAnnotations {
+public final class RoutedAnnotations {
 
     private RoutedAnnotations() {
     }
 
-    static RoutedAnnotation of(DocumentEvent.AnnotationArrived event) {
+    public static RoutedAnnotation of(DocumentEvent.AnnotationArrived event) {
         Annotation a = event.annotation();
         return RoutedAnnotation.newBuilder().setDocumentId(a.getDocumentId()).setTask(a.getTask())
                 .setAnnotatorId(a.getAnnotatorId()).setLabels(List.copyOf(a.getLabels()))
                 .setAnnotatedAt(a.getAnnotatedAt()).setSource(event.source()).build();
     }
 
-    static DocumentEvent.AnnotationArrived arrived(RoutedAnnotation routed) {
+    public static DocumentEvent.AnnotationArrived arrived(RoutedAnnotation routed) {
         Annotation a = Annotation.newBuilder().setDocumentId(routed.getDocumentId()).setTask(routed.getTask())
                 .setAnnotatorId(routed.getAnnotatorId()).setLabels(routed.getLabels())
                 .setAnnotatedAt(routed.getAnnotatedAt()).build();

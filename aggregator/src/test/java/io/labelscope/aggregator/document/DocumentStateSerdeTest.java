@@ -1,4 +1,8 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.document;
+
+import io.labelscope.aggregator.metrics.MetricStateRecords;
+import io.labelscope.aggregator.serde.AggregatorSerdes;
+import io.labelscope.aggregator.serde.UnreadableStateException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -37,12 +41,12 @@ import org.junit.jupiter.api.Test;
  * every field comes back, and the values over the labels in their order (the JSON views list them so); a value of
  * the binary format before it fails with one error naming the upgrade procedure.
  */
-class DocumentStateSerdeTest {
+public class DocumentStateSerdeTest {
 
     private final AggregatorSerdes serdes = new AggregatorSerdes(
             io.labelscope.schemas.serde.AvroSerdeConfig.registry("http://127.0.0.1:9")); // never contacted
 
-    static DocumentStateRecord fullState() {
+    public static DocumentStateRecord fullState() {
         DocumentStateRecord s = DocumentStates.empty("d1");
         s.setTask("emotions");
         s.setLabels(List.of("joy", "fear"));

@@ -1,4 +1,4 @@
-package io.labelscope.aggregator;
+package io.labelscope.aggregator.serde;
 
 import org.apache.kafka.common.errors.SerializationException;
 
@@ -10,13 +10,13 @@ import org.apache.kafka.common.errors.SerializationException;
  */
 public final class UnreadableStateException extends SerializationException {
 
-    static final String UPGRADE = "this version reads only its Avro state; upgrade by resetting the application, "
+    public static final String UPGRADE = "this version reads only its Avro state; upgrade by resetting the application, "
             + "as aggregator/README.md 'State format and upgrades' says: stop every instance, run "
             + "kafka-streams-application-reset --application-id <id> --input-topics "
             + "label-steps,generations,unary-probes,binary-probes,annotations, start with a fresh state.dir "
             + "and let this version reprocess the inputs";
 
-    UnreadableStateException(String message) {
+    public UnreadableStateException(String message) {
         super(message);
     }
 }
