@@ -1,5 +1,17 @@
 package io.labelscope.aggregator;
 
+import io.labelscope.aggregator.document.Assembled;
+import io.labelscope.aggregator.document.DocumentAssembler;
+import io.labelscope.aggregator.input.DeadLetterCounts;
+import io.labelscope.aggregator.input.DocumentEvent;
+import io.labelscope.aggregator.input.InputDecoder;
+import io.labelscope.aggregator.input.RoutedAnnotations;
+import io.labelscope.aggregator.metrics.MetricChangeBatcher;
+import io.labelscope.aggregator.metrics.MetricRecords;
+import io.labelscope.aggregator.metrics.WindowSpec;
+import io.labelscope.aggregator.metrics.WindowSpecs;
+import io.labelscope.aggregator.serde.AggregatorSerdes;
+
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.math.Conventions;

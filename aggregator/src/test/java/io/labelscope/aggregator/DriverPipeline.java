@@ -1,5 +1,7 @@
 package io.labelscope.aggregator;
 
+import io.labelscope.aggregator.metrics.WindowSpec;
+
 import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
 import io.labelscope.math.Conventions;

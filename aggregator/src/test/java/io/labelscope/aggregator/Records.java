@@ -20,7 +20,7 @@ import java.util.Map;
  * and every expected number can be worked out by hand: ln[6,2,1,1] over (joy, fear, anger, none) gives
  * P = [.6, .2, .1, .1].
  */
-final class Records {
+public final class Records {
 
     static final String TASK = "emotions";
     static final String RUN = "run-1";
@@ -99,7 +99,7 @@ final class Records {
                 .build();
     }
 
-    static Annotation annotation(String doc, String annotator, String... labels) {
+    public static Annotation annotation(String doc, String annotator, String... labels) {
         return Annotation.newBuilder()
                 .setDocumentId(doc).setTask(TASK).setAnnotatorId(annotator).setLabels(List.of(labels))
                 .setAnnotatedAt(T0).build();

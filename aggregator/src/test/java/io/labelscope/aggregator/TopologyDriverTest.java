@@ -1,5 +1,8 @@
 package io.labelscope.aggregator;
 
+import io.labelscope.aggregator.metrics.WindowSpec;
+import io.labelscope.aggregator.metrics.WindowSpecs;
+
 import static io.labelscope.aggregator.Records.T0;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;

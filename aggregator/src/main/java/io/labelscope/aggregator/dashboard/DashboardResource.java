@@ -1,8 +1,8 @@
 package io.labelscope.aggregator.dashboard;
 
 import io.labelscope.aggregator.TopologyProducer;
+import io.labelscope.aggregator.avro.DocumentStateRecord;
 import io.labelscope.aggregator.rest.InteractiveQueries;
-import io.labelscope.aggregator.state.DocumentState;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -67,9 +67,9 @@ public class DashboardResource {
         String raw = uri.getRequestUri().getRawPath();
         String q = uri.getRequestUri().getRawQuery();
         return queries.query(TopologyProducer.DOCUMENTS_STORE,
-                QueryableStoreTypes.<String, DocumentState>keyValueStore(), id, q == null ? raw : raw + "?" + q,
+                QueryableStoreTypes.<String, DocumentStateRecord>keyValueStore(), id, q == null ? raw : raw + "?" + q,
                 forwarded != null, store -> {
-                    DocumentState state = store.get(id);
+                    DocumentStateRecord state = store.get(id);
                     if (state == null) {
                         return Response.status(Response.Status.NOT_FOUND)
                                 .entity(Map.of("error", "no record of document " + id)).build();

@@ -1,12 +1,15 @@
 package io.labelscope.aggregator.dashboard;
 
+import io.labelscope.aggregator.document.NamedDoubles;
+
+import io.labelscope.aggregator.avro.AnnotationStateRecord;
 import io.labelscope.aggregator.avro.DeadLetterTallyRecord;
-import io.labelscope.aggregator.state.AnnotationEntry;
-import io.labelscope.aggregator.state.DistributionView;
-import io.labelscope.aggregator.state.DocumentState;
-import io.labelscope.aggregator.state.MethodView;
-import io.labelscope.aggregator.state.RunState;
-import io.labelscope.aggregator.state.StepEntry;
+import io.labelscope.aggregator.avro.DistributionStateRecord;
+import io.labelscope.aggregator.avro.DocumentStateRecord;
+import io.labelscope.aggregator.avro.MethodStateRecord;
+import io.labelscope.aggregator.avro.RunRecord;
+import io.labelscope.aggregator.avro.StepRecord;
+import io.labelscope.aggregator.rest.DistributionJson;
 import io.labelscope.math.HumanDistribution;
 import io.labelscope.math.Labels;
 import io.labelscope.math.StepShape;
@@ -28,18 +31,23 @@ final class DashboardViews {
     }
 
     /** One row of the recent-documents list: a run's emitted distribution. */
-    static Map<String, Object> recent(DistributionView d) {
+    static Map<String, Object> recent(DistributionStateRecord d) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("document_id", d.documentId());
-        m.put("task", d.task());
-        m.put("model", d.model());
-        m.put("run_id", d.runId());
-        m.put("annotators", d.annotators());
-        MethodView headline = d.methods().get(HEADLINE_METHOD);
-        m.put("predicted", headline == null ? List.of() : headline.predicted());
-        m.put("example_f1", headline == null ? null : headline.exampleF1());
-        m.put("updated_at", Instant.ofEpochMilli(d.updatedAt()).toString());
-        m.put("updated_at_ms", d.updatedAt());
+        m.put("document_id", d.getDocumentId());
+        m.put("task", d.getTask());
+        m.put("model", d.getModel());
+        m.put("run_id", d.getRunId());
+        m.put("annotators", d.getAnnotators());
+        MethodStateRecord headline = null;
+        for (MethodStateRecord method : d.getMethods()) {
+            if (HEADLINE_METHOD.equals(method.getName())) {
+                headline = method;
+            }
+        }
+        m.put("predicted", headline == null ? List.of() : headline.getPredicted());
+        m.put("example_f1", headline == null ? null : headline.getExampleF1());
+        m.put("updated_at", Instant.ofEpochMilli(d.getUpdatedAt()).toString());
+        m.put("updated_at_ms", d.getUpdatedAt());
         return m;
     }
 
@@ -60,26 +68,27 @@ final class DashboardViews {
      * methods see them), the label written there, its top-1 and entropy; beside the human distribution and each
      * method's distribution once the run is complete.
      */
-    static Map<String, Object> steps(DocumentState state) {
+    static Map<String, Object> steps(DocumentStateRecord state) {
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("document_id", state.documentId);
-        body.put("task", state.task);
-        List<String> labels = state.labels;
+        body.put("document_id", state.getDocumentId());
+        body.put("task", state.getTask());
+        List<String> labels = state.getLabels();
         body.put("labels", labels);
         List<Map<String, Object>> annotators = new ArrayList<>();
         List<List<String>> annotatorLabels = new ArrayList<>();
-        for (AnnotationEntry a : state.annotations.values()) {
+        for (AnnotationStateRecord a : state.getAnnotations()) {
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("annotator_id", a.annotatorId());
-            m.put("labels", a.labels());
+            m.put("annotator_id", a.getAnnotatorId());
+            m.put("labels", a.getLabels());
             annotators.add(m);
-            annotatorLabels.add(a.labels());
+            annotatorLabels.add(a.getLabels());
         }
         body.put("annotators", annotators);
         Map<String, Double> human = null;
-        for (RunState run : state.runs.values()) {
-            if (run.emitted != null && run.emitted.distribution().human() != null) {
-                human = run.emitted.distribution().human(); // what the methods were scored against
+        for (RunRecord run : state.getRuns()) {
+            if (run.getEmitted() != null && run.getEmitted().getDistribution().getHuman() != null) {
+                DistributionStateRecord d = run.getEmitted().getDistribution();
+                human = NamedDoubles.map(d.getHuman(), d.getLabels()); // what the methods were scored against
             }
         }
         if (human == null && labels != null) {
@@ -93,55 +102,53 @@ final class DashboardViews {
         }
         body.put("human", human);
         List<Map<String, Object>> runs = new ArrayList<>();
-        for (RunState run : state.runs.values()) {
+        for (RunRecord run : state.getRuns()) {
             runs.add(run(labels, run));
         }
         body.put("runs", runs);
         return body;
     }
 
-    private static Map<String, Object> run(List<String> labels, RunState run) {
+    private static Map<String, Object> run(List<String> labels, RunRecord run) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("model", run.model);
-        m.put("run_id", run.runId);
-        m.put("complete", run.emitted != null);
-        m.put("run_methods", run.methods);
-        m.put("unary_received", run.unary != null);
-        m.put("binary_received", run.binary != null);
-        m.put("steps_total", run.generation == null ? null : run.generation.stepsTotal());
-        m.put("parsed_labels", run.generation == null ? null : run.generation.parsedLabels());
+        m.put("model", run.getModel());
+        m.put("run_id", run.getRunId());
+        m.put("complete", run.getEmitted() != null);
+        m.put("run_methods", run.getMethods());
+        m.put("unary_received", run.getUnary() != null);
+        m.put("binary_received", run.getBinary() != null);
+        m.put("steps_total", run.getGeneration() == null ? null : run.getGeneration().getStepsTotal());
+        m.put("parsed_labels", run.getGeneration() == null ? null : run.getGeneration().getParsedLabels());
         List<Map<String, Object>> steps = new ArrayList<>();
-        for (StepEntry s : run.steps.values()) {
+        for (StepRecord s : run.getSteps()) {
             steps.add(step(labels, s));
         }
         m.put("steps", steps);
         // The generated text beside the labels parsed from it (issue #15: what the model wrote, unparsed).
-        m.put("raw_output", run.generation == null ? null : run.generation.rawOutput());
-        if (run.emitted != null) {
-            DistributionView d = run.emitted.distribution();
-            m.put("methods", d.methods());
-            m.put("updated_at", Instant.ofEpochMilli(d.updatedAt()).toString());
+        m.put("raw_output", run.getGeneration() == null ? null : run.getGeneration().getRawOutput());
+        if (run.getEmitted() != null) {
+            DistributionStateRecord d = run.getEmitted().getDistribution();
+            m.put("methods", DistributionJson.methods(d));
+            m.put("updated_at", Instant.ofEpochMilli(d.getUpdatedAt()).toString());
         } else {
             m.put("methods", Map.of());
         }
         return m;
     }
 
-    private static Map<String, Object> step(List<String> labels, StepEntry s) {
+    private static Map<String, Object> step(List<String> labels, StepRecord s) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("step", s.step());
-        m.put("generated_label", s.generated());
+        m.put("step", s.getStep());
+        m.put("generated_label", s.getGeneratedLabel());
         if (labels == null) {
             return m;
         }
-        double[] z = new double[labels.size() + 1];
-        for (int k = 0; k <= labels.size(); k++) {
-            Double v = s.logits().get(Labels.nameAt(labels, k));
-            if (v == null || !Double.isFinite(v)) {
+        double[] z = NamedDoubles.over(s.getLogits(), NamedDoubles.withNone(labels));
+        for (double v : z) {
+            if (!Double.isFinite(v)) {
                 m.put("probabilities", null); // not a step the methods could use (the assembler rejects these)
                 return m;
             }
-            z[k] = v;
         }
         double[] p = StepSoftmax.probabilities(z);
         Map<String, Double> probs = new LinkedHashMap<>();
@@ -149,7 +156,7 @@ final class DashboardViews {
             probs.put(Labels.nameAt(labels, k), p[k]);
         }
         StepShape shape = StepShape.of(p);
-        String written = Labels.normalize(s.generated());
+        String written = Labels.normalize(s.getGeneratedLabel());
         // SPEC §5: the step's label is the one recorded, or its argmax when the record has none or an unknown one.
         m.put("label", written != null && Labels.indexWithNone(labels, written) >= 0 ? written
                 : shape.top1Label(labels));

@@ -1,14 +1,15 @@
 package io.labelscope.aggregator.dashboard;
 
-import io.labelscope.aggregator.DeadLetterCounts;
+import io.labelscope.aggregator.input.DeadLetterCounts;
+
 import io.labelscope.aggregator.Keys;
 import io.labelscope.aggregator.TopologyProducer;
 import io.labelscope.aggregator.avro.DeadLetterTallyRecord;
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
-import io.labelscope.aggregator.state.DistributionView;
-import io.labelscope.aggregator.state.DocumentState;
-import io.labelscope.aggregator.state.RunState;
+import io.labelscope.aggregator.avro.DistributionStateRecord;
+import io.labelscope.aggregator.avro.DocumentStateRecord;
+import io.labelscope.aggregator.avro.RunRecord;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.labelscope.aggregator.rest.InteractiveQueries;
@@ -137,25 +138,25 @@ public class Overview {
         long pendingRuns;
         long lastUpdate;
         /** The pair's newest {@link #RECENT} distributions, oldest at the head. */
-        final PriorityQueue<DistributionView> recent = recentQueue();
+        final PriorityQueue<DistributionStateRecord> recent = recentQueue();
     }
 
-    private static PriorityQueue<DistributionView> recentQueue() {
+    private static PriorityQueue<DistributionStateRecord> recentQueue() {
         return new PriorityQueue<>(
-                Comparator.comparingLong(DistributionView::updatedAt).thenComparing(DistributionView::documentId));
+                Comparator.comparingLong(DistributionStateRecord::getUpdatedAt).thenComparing(DistributionStateRecord::getDocumentId));
     }
 
-    private static void keepNewest(PriorityQueue<DistributionView> recent, DistributionView d) {
+    private static void keepNewest(PriorityQueue<DistributionStateRecord> recent, DistributionStateRecord d) {
         recent.add(d);
         if (recent.size() > RECENT) {
             recent.poll();
         }
     }
 
-    private static List<Map<String, Object>> newestFirst(PriorityQueue<DistributionView> recent) {
-        List<DistributionView> sorted = new ArrayList<>(recent);
-        sorted.sort(Comparator.comparingLong(DistributionView::updatedAt).reversed()
-                .thenComparing(DistributionView::documentId));
+    private static List<Map<String, Object>> newestFirst(PriorityQueue<DistributionStateRecord> recent) {
+        List<DistributionStateRecord> sorted = new ArrayList<>(recent);
+        sorted.sort(Comparator.comparingLong(DistributionStateRecord::getUpdatedAt).reversed()
+                .thenComparing(DistributionStateRecord::getDocumentId));
         return sorted.stream().map(DashboardViews::recent).toList();
     }
 
@@ -177,28 +178,28 @@ public class Overview {
         long aligned = 0;
         long pending = 0;
         long annotatedOnly = 0;
-        PriorityQueue<DistributionView> recent = recentQueue();
-        ReadOnlyKeyValueStore<String, DocumentState> docs = store(TopologyProducer.DOCUMENTS_STORE);
+        PriorityQueue<DistributionStateRecord> recent = recentQueue();
+        ReadOnlyKeyValueStore<String, DocumentStateRecord> docs = store(TopologyProducer.DOCUMENTS_STORE);
         if (docs != null) {
-            try (KeyValueIterator<String, DocumentState> it = docs.all()) {
+            try (KeyValueIterator<String, DocumentStateRecord> it = docs.all()) {
                 while (it.hasNext()) {
-                    DocumentState state = it.next().value;
+                    DocumentStateRecord state = it.next().value;
                     documents++;
                     boolean hasDistribution = false;
                     boolean isAligned = false;
-                    for (RunState run : state.runs.values()) {
-                        PairCounts pc = pairs.computeIfAbsent(Keys.taskModel(state.task, run.model),
+                    for (RunRecord run : state.getRuns()) {
+                        PairCounts pc = pairs.computeIfAbsent(Keys.taskModel(state.getTask(), run.getModel()),
                                 k -> new PairCounts());
-                        if (run.emitted == null) {
+                        if (run.getEmitted() == null) {
                             pending++;
                             pc.pendingRuns++;
                             continue;
                         }
-                        DistributionView d = run.emitted.distribution();
+                        DistributionStateRecord d = run.getEmitted().getDistribution();
                         hasDistribution = true;
                         pc.documents++;
-                        pc.lastUpdate = Math.max(pc.lastUpdate, d.updatedAt());
-                        if (d.annotators() > 0) {
+                        pc.lastUpdate = Math.max(pc.lastUpdate, d.getUpdatedAt());
+                        if (d.getAnnotators() > 0) {
                             isAligned = true;
                             pc.aligned++;
                         }
@@ -211,7 +212,7 @@ public class Overview {
                     if (isAligned) {
                         aligned++;
                     }
-                    if (state.runs.isEmpty() && !state.annotations.isEmpty()) {
+                    if (state.getRuns().isEmpty() && !state.getAnnotations().isEmpty()) {
                         annotatedOnly++;
                     }
                 }

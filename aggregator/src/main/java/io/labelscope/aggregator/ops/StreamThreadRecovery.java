@@ -1,6 +1,7 @@
 package io.labelscope.aggregator.ops;
 
-import io.labelscope.aggregator.UnreadableStateException;
+import io.labelscope.aggregator.serde.UnreadableStateException;
+
 import io.labelscope.schemas.serde.SchemaRegistryUnavailableException;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;

@@ -1,12 +1,13 @@
 package io.labelscope.aggregator.rest;
 
+import io.labelscope.aggregator.metrics.WindowSpecs;
+
 import io.labelscope.aggregator.Keys;
 import io.labelscope.aggregator.TopologyProducer;
-import io.labelscope.aggregator.WindowSpecs;
+import io.labelscope.aggregator.avro.DocumentStateRecord;
+import io.labelscope.aggregator.avro.RunRecord;
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
-import io.labelscope.aggregator.state.DocumentState;
-import io.labelscope.aggregator.state.RunState;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.GET;
@@ -55,9 +56,9 @@ public class QueryResource {
     @Path("documents/{id}")
     public Response document(@PathParam("id") String id,
                              @HeaderParam(InteractiveQueries.FORWARDED_HEADER) String forwarded) {
-        return queries.query(TopologyProducer.DOCUMENTS_STORE, QueryableStoreTypes.<String, DocumentState>keyValueStore(),
+        return queries.query(TopologyProducer.DOCUMENTS_STORE, QueryableStoreTypes.<String, DocumentStateRecord>keyValueStore(),
                 id, pathAndQuery(), forwarded != null, store -> {
-                    DocumentState state = store.get(id);
+                    DocumentStateRecord state = store.get(id);
                     if (state == null) {
                         return Response.status(Response.Status.NOT_FOUND)
                                 .entity(Map.of("error", "no record of document " + id)).build();
@@ -106,10 +107,10 @@ public class QueryResource {
      * The windows of one key from this instance's window stores (co-partitioned with the all-time store, so the
      * instance that owns the all-time value owns the windows too).
      */
-    private <T> List<Map<String, Object>> windowed(String key, Function<io.labelscope.aggregator.WindowSpec,
+    private <T> List<Map<String, Object>> windowed(String key, Function<io.labelscope.aggregator.metrics.WindowSpec,
             String> storeName, Function<T, Map<String, Object>> view) {
         List<Map<String, Object>> out = new ArrayList<>();
-        for (io.labelscope.aggregator.WindowSpec w : windows.specs()) {
+        for (io.labelscope.aggregator.metrics.WindowSpec w : windows.specs()) {
             ReadOnlyWindowStore<String, T> store = queries.windowStore(storeName.apply(w));
             if (store == null) {
                 continue;
@@ -129,27 +130,27 @@ public class QueryResource {
         return out;
     }
 
-    private static Map<String, Object> documentJson(DocumentState state) {
+    private static Map<String, Object> documentJson(DocumentStateRecord state) {
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("document_id", state.documentId);
-        body.put("task", state.task);
-        body.put("labels", state.labels);
-        body.put("annotators", state.annotations.size());
+        body.put("document_id", state.getDocumentId());
+        body.put("task", state.getTask());
+        body.put("labels", state.getLabels());
+        body.put("annotators", state.getAnnotations().size());
         List<Object> distributions = new ArrayList<>();
         List<Object> pending = new ArrayList<>();
-        for (RunState run : state.runs.values()) {
-            if (run.emitted != null) {
-                distributions.add(run.emitted.distribution());
+        for (RunRecord run : state.getRuns()) {
+            if (run.getEmitted() != null) {
+                distributions.add(DistributionJson.of(run.getEmitted().getDistribution()));
             } else {
                 Map<String, Object> p = new LinkedHashMap<>();
-                p.put("model", run.model);
-                p.put("run_id", run.runId);
-                p.put("methods", run.methods);
-                p.put("steps_received", run.steps.size());
-                p.put("steps_total", run.generation == null ? null : run.generation.stepsTotal());
-                p.put("generation_received", run.generation != null);
-                p.put("unary_received", run.unary != null);
-                p.put("binary_received", run.binary != null);
+                p.put("model", run.getModel());
+                p.put("run_id", run.getRunId());
+                p.put("methods", run.getMethods());
+                p.put("steps_received", run.getSteps().size());
+                p.put("steps_total", run.getGeneration() == null ? null : run.getGeneration().getStepsTotal());
+                p.put("generation_received", run.getGeneration() != null);
+                p.put("unary_received", run.getUnary() != null);
+                p.put("binary_received", run.getBinary() != null);
                 pending.add(p);
             }
         }

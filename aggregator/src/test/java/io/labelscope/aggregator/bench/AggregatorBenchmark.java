@@ -1,8 +1,9 @@
 package io.labelscope.aggregator.bench;
 
+import io.labelscope.aggregator.metrics.WindowSpecs;
+
 import io.labelscope.aggregator.PlatformWithTopics;
 import io.labelscope.aggregator.TopologyProducer;
-import io.labelscope.aggregator.WindowSpecs;
 import io.labelscope.math.Conventions;
 import io.labelscope.platform.testing.TestPlatform;
 import io.labelscope.schemas.Annotation;
