@@ -7,6 +7,7 @@ import io.labelscope.aggregator.state.DistributionView;
 import io.labelscope.aggregator.state.MethodView;
 import io.labelscope.math.Moments;
 import io.labelscope.schemas.AlignmentMetric;
+import io.labelscope.schemas.Configuration;
 import io.labelscope.schemas.DocumentDistribution;
 import io.labelscope.schemas.MethodResult;
 import io.labelscope.schemas.SpikinessMetric;
@@ -38,6 +39,7 @@ final class AvroRecords {
                 .setMethods(methods)
                 .setUpdatedAt(Instant.ofEpochMilli(v.updatedAt()))
                 .setVersion(v.version())
+                .setTaskVersion(v.taskVersion())
                 .build();
     }
 
@@ -54,11 +56,12 @@ final class AvroRecords {
     /**
      * @param windowStart null for all-time
      */
-    static AlignmentMetric alignment(String task, String model, String method, AlignmentTally t,
+    static AlignmentMetric alignment(String task, Configuration configuration, String method, AlignmentTally t,
                                      Long windowStart, Long windowEnd, long updatedAt) {
         return AlignmentMetric.newBuilder()
                 .setTask(task)
-                .setModel(model)
+                .setModel(configuration.model())
+                .setTaskVersion(configuration.taskVersion())
                 .setMethod(method)
                 .setWindowStart(windowStart == null ? null : Instant.ofEpochMilli(windowStart))
                 .setWindowEnd(windowEnd == null ? null : Instant.ofEpochMilli(windowEnd))
@@ -70,8 +73,8 @@ final class AvroRecords {
                 .build();
     }
 
-    static SpikinessMetric spikiness(String task, String model, String cell, SpikinessTally t, Long windowStart,
-                                     Long windowEnd, long updatedAt) {
+    static SpikinessMetric spikiness(String task, Configuration configuration, String cell, SpikinessTally t,
+                                     Long windowStart, Long windowEnd, long updatedAt) {
         boolean answer = SpikinessTallies.ANSWER_CELL.equals(cell);
         String[] parts = cell.split("/");
         List<Long> histogram = new ArrayList<>();
@@ -80,7 +83,8 @@ final class AvroRecords {
         }
         return SpikinessMetric.newBuilder()
                 .setTask(task)
-                .setModel(model)
+                .setModel(configuration.model())
+                .setTaskVersion(configuration.taskVersion())
                 .setStepIndex(answer ? -1 : Integer.parseInt(parts[1]))
                 .setPosition(answer ? SpikinessTallies.ANSWER_CELL : parts[0])
                 .setWindowStart(windowStart == null ? null : Instant.ofEpochMilli(windowStart))

@@ -15,6 +15,7 @@ import io.labelscope.math.InvalidInputException;
 import io.labelscope.math.Labels;
 import io.labelscope.schemas.Annotation;
 import io.labelscope.schemas.BinaryProbes;
+import io.labelscope.schemas.Configuration;
 import io.labelscope.schemas.Generation;
 import io.labelscope.schemas.LabelStep;
 import io.labelscope.schemas.PairLogits;
@@ -121,6 +122,7 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
         Map<String, Double> logits = new HashMap<>();
         s.getLogits().forEach((k, v) -> logits.put(Labels.normalize(k), v));
         RunState run = state.run(s.getModel(), s.getRunId());
+        run.taskVersion = s.getTaskVersion();
         run.steps.put(s.getStep(), new StepEntry(s.getStep(), s.getStepsTotal(), s.getGeneratedLabel(), logits,
                 s.getProducedAt().toEpochMilli()));
         emitIfComplete(state, run, now);
@@ -132,6 +134,7 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
             return;
         }
         RunState run = state.run(g.getModel(), g.getRunId());
+        run.taskVersion = g.getTaskVersion();
         run.methods = List.copyOf(g.getMethods());
         run.generation = new GenerationEntry(List.copyOf(g.getParsedLabels()), g.getStepsTotal(),
                 g.getProducedAt().toEpochMilli(), g.getRawOutput());
@@ -154,6 +157,7 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
             unreasonable[k] = z.getUnreasonable();
         }
         RunState run = state.run(u.getModel(), u.getRunId());
+        run.taskVersion = u.getTaskVersion();
         run.methods = List.copyOf(u.getMethods());
         run.unary = new UnaryEntry(reasonable, unreasonable, u.getProducedAt().toEpochMilli());
         emitIfComplete(state, run, now);
@@ -170,6 +174,7 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
                     Labels.indexWithNone(state.labels, Labels.normalize(p.getB())), p.getLogitA(), p.getLogitB()));
         }
         RunState run = state.run(b.getModel(), b.getRunId());
+        run.taskVersion = b.getTaskVersion();
         run.methods = List.copyOf(b.getMethods());
         run.binary = new BinaryEntry(pairs, b.getProducedAt().toEpochMilli());
         emitIfComplete(state, run, now);
@@ -291,7 +296,8 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
         }
         context.forward(new Record<>(state.documentId,
                 new Assembled.Distribution(AvroRecords.distribution(scored.distribution())), now));
-        String taskModel = Keys.taskModel(state.task, run.model);
+        // Per configuration (model and task version): two prompts on the same model never merge.
+        String taskModel = Keys.taskModel(state.task, Configuration.of(run.model, run.taskVersion));
         for (Assembled.PendingChange change : DocumentScoring.changes(run.emitted, scored)) {
             batcher.add(taskModel, change);
         }

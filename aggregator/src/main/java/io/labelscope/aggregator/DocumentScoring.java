@@ -172,7 +172,7 @@ final class DocumentScoring {
         }
         return new DistributionView(state.documentId, state.task, run.model, run.runId, state.labels,
                 report.human() == null ? null : labelMap(state.labels, report.human()), report.annotatorCount(),
-                methods, now, version);
+                methods, now, version, run.taskVersion);
     }
 
     private static Map<String, Double> labelMap(List<String> labels, double[] values) {

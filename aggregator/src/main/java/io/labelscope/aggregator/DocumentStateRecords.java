@@ -86,7 +86,8 @@ final class DocumentStateRecords {
         BinaryEntry b = run.binary;
         Emitted e = run.emitted;
         return RunRecord.newBuilder()
-                .setModel(run.model).setRunId(run.runId).setMethods(run.methods).setSteps(steps)
+                .setModel(run.model).setRunId(run.runId).setTaskVersion(run.taskVersion).setMethods(run.methods)
+                .setSteps(steps)
                 .setGeneration(g == null ? null
                         : new GenerationStateRecord(g.parsedLabels(), g.stepsTotal(), g.producedAt(), g.rawOutput()))
                 .setUnary(u == null ? null
@@ -100,6 +101,7 @@ final class DocumentStateRecords {
 
     private static RunState run(RunRecord r, List<String> labels, List<String> labelsAndNone) {
         RunState run = new RunState(r.getModel(), r.getRunId());
+        run.taskVersion = r.getTaskVersion();
         run.methods = copy(r.getMethods());
         for (StepRecord step : r.getSteps()) {
             run.steps.put(step.getStep(), new StepEntry(step.getStep(), step.getStepsTotal(),
@@ -133,7 +135,7 @@ final class DocumentStateRecords {
         d.methods().forEach((name, m) -> methods.add(new MethodStateRecord(name, named(m.distribution(), d.labels()),
                 m.predicted(), m.nll(), m.l1(), m.exampleF1())));
         return new DistributionStateRecord(d.documentId(), d.task(), d.model(), d.runId(), d.labels(),
-                named(d.human(), d.labels()), d.annotators(), methods, d.updatedAt(), d.version());
+                named(d.human(), d.labels()), d.annotators(), methods, d.updatedAt(), d.version(), d.taskVersion());
     }
 
     private static DistributionView distribution(DistributionStateRecord r) {
@@ -144,7 +146,8 @@ final class DocumentStateRecords {
                     m.getNll(), m.getL1(), m.getExampleF1()));
         }
         return new DistributionView(r.getDocumentId(), r.getTask(), r.getModel(), r.getRunId(), labels,
-                map(r.getHuman(), labels), r.getAnnotators(), methods, r.getUpdatedAt(), r.getVersion());
+                map(r.getHuman(), labels), r.getAnnotators(), methods, r.getUpdatedAt(), r.getVersion(),
+                r.getTaskVersion());
     }
 
     /**

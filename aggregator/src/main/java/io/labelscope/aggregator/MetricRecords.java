@@ -3,6 +3,7 @@ package io.labelscope.aggregator;
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.schemas.AlignmentMetric;
+import io.labelscope.schemas.Configuration;
 import io.labelscope.schemas.SpikinessMetric;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.kstream.Windowed;
@@ -13,7 +14,8 @@ import java.util.List;
 /**
  * A task/model's summed metrics to the records of the metrics topics: one record per method (alignment) or per
  * cell (spikiness). Keys: {@code task|model|method} all-time, {@code task|model|method|start-end} per window,
- * so a compacted topic keeps the latest value of each.
+ * so a compacted topic keeps the latest value of each; the model part is the configuration ({@code MODEL} or
+ * {@code MODEL@VERSION}, {@link Configuration}), whose model and task version the records carry apart.
  */
 final class MetricRecords {
 
@@ -43,7 +45,7 @@ final class MetricRecords {
         List<KeyValue<String, AlignmentMetric>> out = new ArrayList<>();
         sum.byMethod().forEach((method, tally) -> out.add(KeyValue.pair(
                 key(taskModel, method, start, end),
-                AvroRecords.alignment(tm[0], tm[1], method, tally, start, end, now))));
+                AvroRecords.alignment(tm[0], Configuration.parse(tm[1]), method, tally, start, end, now))));
         return out;
     }
 
@@ -54,7 +56,7 @@ final class MetricRecords {
         List<KeyValue<String, SpikinessMetric>> out = new ArrayList<>();
         sum.byCell().forEach((cell, tally) -> out.add(KeyValue.pair(
                 key(taskModel, cell, start, end),
-                AvroRecords.spikiness(tm[0], tm[1], cell, tally, start, end, now))));
+                AvroRecords.spikiness(tm[0], Configuration.parse(tm[1]), cell, tally, start, end, now))));
         return out;
     }
 

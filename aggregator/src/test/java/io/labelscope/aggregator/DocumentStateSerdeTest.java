@@ -49,6 +49,7 @@ class DocumentStateSerdeTest {
         s.task = "emotions";
         s.labels = List.of("joy", "fear");
         RunState run = s.run("org/model", "run-1");
+        run.taskVersion = "a1b2c3d4e5f6";
         run.methods = List.of("generate", "unary", "binary");
         Map<String, Double> logits = new LinkedHashMap<>();
         logits.put("joy", 1.5);
@@ -78,7 +79,7 @@ class DocumentStateSerdeTest {
                 Moments.of(1.3), new long[] {0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, Moments.EMPTY, Moments.EMPTY,
                 Moments.EMPTY, 1, 2, 3, 4, 5, 6, 7, 8, 9)));
         run.emitted = new Emitted(43L, new DistributionView("d1", "emotions", "org/model", "run-1", s.labels,
-                null, 1, methods, 46L, 3L), new AlignmentTallies(alignment), new SpikinessTallies(cells));
+                null, 1, methods, 46L, 3L, "a1b2c3d4e5f6"), new AlignmentTallies(alignment), new SpikinessTallies(cells));
         s.annotations.put("a1", new AnnotationEntry("a1", List.of("joy"), 7L, true, null, null));
         s.annotations.put("a2", new AnnotationEntry("a2", List.of("rage"), 8L, false,
                 new SourceRef("annotations", 2, 99L, "d1", new byte[] {0, 1, 2}), "emotions"));

@@ -1,6 +1,7 @@
 package io.labelscope.aggregator.dashboard;
 
 import io.labelscope.aggregator.avro.DeadLetterTallyRecord;
+import io.labelscope.aggregator.rest.TaskVersions;
 import io.labelscope.aggregator.state.AnnotationEntry;
 import io.labelscope.aggregator.state.DistributionView;
 import io.labelscope.aggregator.state.DocumentState;
@@ -34,6 +35,7 @@ final class DashboardViews {
         m.put("task", d.task());
         m.put("model", d.model());
         m.put("run_id", d.runId());
+        m.put("task_version", d.taskVersion());
         m.put("annotators", d.annotators());
         MethodView headline = d.methods().get(HEADLINE_METHOD);
         m.put("predicted", headline == null ? List.of() : headline.predicted());
@@ -60,7 +62,8 @@ final class DashboardViews {
      * methods see them), the label written there, its top-1 and entropy; beside the human distribution and each
      * method's distribution once the run is complete.
      */
-    static Map<String, Object> steps(DocumentState state) {
+    /** @param version a REST version parameter: keep only that task version's runs (null: every run) */
+    static Map<String, Object> steps(DocumentState state, String version) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("document_id", state.documentId);
         body.put("task", state.task);
@@ -94,7 +97,9 @@ final class DashboardViews {
         body.put("human", human);
         List<Map<String, Object>> runs = new ArrayList<>();
         for (RunState run : state.runs.values()) {
-            runs.add(run(labels, run));
+            if (TaskVersions.selects(version, run.taskVersion)) {
+                runs.add(run(labels, run));
+            }
         }
         body.put("runs", runs);
         return body;
@@ -104,6 +109,7 @@ final class DashboardViews {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("model", run.model);
         m.put("run_id", run.runId);
+        m.put("task_version", run.taskVersion);
         m.put("complete", run.emitted != null);
         m.put("run_methods", run.methods);
         m.put("unary_received", run.unary != null);

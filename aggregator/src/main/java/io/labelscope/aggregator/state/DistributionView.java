@@ -9,5 +9,5 @@ import java.util.Map;
  */
 public record DistributionView(String documentId, String task, String model, String runId, List<String> labels,
                                Map<String, Double> human, int annotators, Map<String, MethodView> methods,
-                               long updatedAt, long version) {
+                               long updatedAt, long version, String taskVersion) {
 }

@@ -20,6 +20,8 @@ public final class RunState {
 
     public String model;
     public String runId;
+    /** The task version the run's records carry (the same on all of them: the run id hashes the same definition). */
+    public String taskVersion;
     /** The run's method set; null until a generation or probe record has told us. */
     public List<String> methods;
     /** Steps by 0-based index; a re-sent step (same run and index) replaces the earlier one. */

@@ -27,7 +27,7 @@ class DashboardViewsTest {
         state.run("org/model", "run-2").steps.put(0,
                 new StepEntry(0, 1, "joy", Map.of("joy", 1.0, "fear", 0.0, "none", -1.0), 44L));
 
-        List<Map<String, Object>> runs = (List<Map<String, Object>>) DashboardViews.steps(state).get("runs");
+        List<Map<String, Object>> runs = (List<Map<String, Object>>) DashboardViews.steps(state, null).get("runs");
 
         assertThat(runs.get(0)).containsEntry("raw_output", "Labels: fear, maybe joy?")
                 .containsEntry("parsed_labels", List.of("fear"));
