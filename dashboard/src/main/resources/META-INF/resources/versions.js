@@ -10,7 +10,9 @@ const $ = (id) => document.getElementById(id);
 export const NO_VERSION = 'none';
 const valueOf = (version) => (version == null ? NO_VERSION : version);
 export const versionLabel = (version) => (version == null ? 'no version (older records)' : version);
-const newestFirst = (a, b) => String(b.last_update || '').localeCompare(String(a.last_update || ''));
+// As times: ISO-8601 text without trailing zeros (…:02Z, …:02.5Z) does not sort as text.
+const at = (p) => (p.last_update ? Date.parse(p.last_update) : 0);
+const newestFirst = (a, b) => at(b) - at(a);
 
 /** The overview's pairs, one per task/model, each with its versions (newest first) and their documents summed. */
 export function groupByTaskModel(pairs) {
@@ -21,7 +23,7 @@ export function groupByTaskModel(pairs) {
     const g = groups.get(key);
     g.versions.push(p);
     g.documents += p.documents || 0;
-    if (String(p.last_update || '') > String(g.last_update || '')) g.last_update = p.last_update;
+    if (at(p) > at(g)) g.last_update = p.last_update;
   }
   for (const g of groups.values()) g.versions.sort(newestFirst);
   return [...groups.values()];

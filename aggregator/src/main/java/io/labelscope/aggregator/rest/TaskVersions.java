@@ -6,11 +6,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.BadRequestException;
 
+import java.time.Instant;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * The REST API's optional {@code version} parameter (issue #15 item 6): which task version of a task/model a
@@ -32,7 +32,9 @@ public class TaskVersions {
         List<?> pairs = (List<?>) overview.current().getOrDefault("pairs", List.of());
         return pairs.stream().map(p -> (Map<?, ?>) p)
                 .filter(p -> task.equals(p.get("task")) && model.equals(p.get("model")))
-                .sorted(Comparator.comparing((Map<?, ?> p) -> Objects.toString(p.get("last_update"), "")).reversed())
+                // As instants: ISO-8601 text of Instant drops trailing zeros, so it does not sort as text.
+                .sorted(Comparator.comparing((Map<?, ?> p) -> p.get("last_update") == null ? Instant.EPOCH
+                        : Instant.parse(p.get("last_update").toString())).reversed())
                 .map(p -> {
                     Map<String, Object> v = new LinkedHashMap<>();
                     v.put("version", p.get("version"));
