@@ -2,6 +2,10 @@ package io.labelscope.aggregator;
 
 import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.labelscope.aggregator.avro.AlignmentTalliesRecord;
+import io.labelscope.aggregator.avro.CalibrationEvidenceRecord;
+import io.labelscope.aggregator.calibration.CalibrationRecords;
+import io.labelscope.math.Calibration;
+import io.labelscope.schemas.Calibrator;
 import io.labelscope.aggregator.avro.DocumentStateRecord;
 import io.labelscope.aggregator.avro.MetricsChangeRecord;
 import io.labelscope.aggregator.avro.PendingChangeRecord;
@@ -35,6 +39,7 @@ final class AggregatorSerdes {
     final Serde<AlignmentMetric> alignmentMetric;
     final Serde<SpikinessMetric> spikinessMetric;
     final Serde<DeadLetter> deadLetter;
+    final Serde<Calibrator> calibrator;
 
     final Serde<DocumentState> documentState = InternalAvroSerde.mapped(
             DocumentStateRecord.getClassSchema(), DocumentStateRecords::record, DocumentStateRecords::state);
@@ -46,6 +51,8 @@ final class AggregatorSerdes {
             MetricsChangeRecord.getClassSchema(), MetricStateRecords::change, MetricStateRecords::change);
     final Serde<Assembled.PendingChange> pendingChange = InternalAvroSerde.mapped(
             PendingChangeRecord.getClassSchema(), MetricStateRecords::pending, MetricStateRecords::pending);
+    final Serde<Calibration.Evidence> calibrationEvidence = InternalAvroSerde.mapped(
+            CalibrationEvidenceRecord.getClassSchema(), CalibrationRecords::evidence, CalibrationRecords::evidence);
     final Serde<RoutedAnnotation> routedAnnotation = new InternalAvroSerde<>(RoutedAnnotation.getClassSchema());
 
     /** Registry and serde settings (see {@code AvroSerdeConfig.registry}), also used to decode the inputs. */
@@ -57,6 +64,7 @@ final class AggregatorSerdes {
         this.alignmentMetric = avro(avroConfig);
         this.spikinessMetric = avro(avroConfig);
         this.deadLetter = avro(avroConfig);
+        this.calibrator = avro(avroConfig);
     }
 
     /** Output topics are only written here: a serializer that asks the registry once per topic (see there). */

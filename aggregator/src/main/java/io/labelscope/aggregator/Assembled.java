@@ -2,6 +2,7 @@ package io.labelscope.aggregator;
 
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
+import io.labelscope.math.Calibration;
 import io.labelscope.schemas.DeadLetter;
 import io.labelscope.schemas.DocumentDistribution;
 
@@ -16,11 +17,16 @@ public sealed interface Assembled {
 
     /**
      * A run's change to its task/model's metrics (key = task/model, timestamp = the run's time). Alignment and
-     * spikiness travel together so that one repartition topic carries both; a part is null when it has nothing
-     * to say (spikiness of an annotation change, alignment of a run without annotators after its first
-     * emission).
+     * spikiness (and the calibration evidence) travel together so that one repartition topic carries them all; a
+     * part is null when it has nothing to say (spikiness of an annotation change, alignment of a run without
+     * annotators after its first emission, calibration evidence of a run never annotated).
      */
-    record MetricsChange(AlignmentTallies alignment, SpikinessTallies spikiness) implements Assembled {
+    record MetricsChange(AlignmentTallies alignment, SpikinessTallies spikiness,
+                         Calibration.Evidence calibration) implements Assembled {
+
+        public MetricsChange(AlignmentTallies alignment, SpikinessTallies spikiness) {
+            this(alignment, spikiness, null);
+        }
 
         /** The sum of two changes; a part absent from both stays absent. */
         public MetricsChange plus(MetricsChange other) {
@@ -28,7 +34,9 @@ public sealed interface Assembled {
                     alignment == null ? other.alignment : other.alignment == null ? alignment
                             : alignment.plus(other.alignment),
                     spikiness == null ? other.spikiness : other.spikiness == null ? spikiness
-                            : spikiness.plus(other.spikiness));
+                            : spikiness.plus(other.spikiness),
+                    calibration == null ? other.calibration : other.calibration == null ? calibration
+                            : calibration.plus(other.calibration));
         }
     }
 

@@ -9,7 +9,14 @@ import io.labelscope.aggregator.state.RunState;
 import io.labelscope.aggregator.state.SourceRef;
 import io.labelscope.aggregator.state.StepEntry;
 import io.labelscope.aggregator.state.UnaryEntry;
+import io.labelscope.aggregator.calibration.CalibrationEvidence;
+import io.labelscope.aggregator.calibration.CalibrationRecords;
+import io.labelscope.aggregator.calibration.Calibrations;
+import io.labelscope.math.Calibration;
 import io.labelscope.math.Conventions;
+import io.labelscope.schemas.Calibrator;
+import io.labelscope.schemas.DocumentDistribution;
+import org.apache.kafka.streams.state.ValueAndTimestamp;
 import io.labelscope.math.HumanDistribution;
 import io.labelscope.math.InvalidInputException;
 import io.labelscope.math.Labels;
@@ -65,6 +72,7 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
     private ProcessorContext<String, Assembled> context;
     private KeyValueStore<String, DocumentState> store;
     private MetricChangeBatcher batcher;
+    private KeyValueStore<String, ValueAndTimestamp<Calibrator>> calibrations;
 
     /**
      * @param bucketMs the time bucket metric changes are summed in before they are sent (see
@@ -83,6 +91,7 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
         this.context = context;
         this.store = context.getStateStore(STORE);
         this.batcher = new MetricChangeBatcher(context, bucketMs);
+        this.calibrations = context.getStateStore(Calibrations.STORE);
     }
 
     @Override
@@ -276,6 +285,10 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
         if (!run.complete()) {
             return;
         }
+        if (run.calibrator == null && run.has(RunState.GENERATE)) {
+            // The calibrator current as the run completes, kept for its re-emissions: fitted on other runs only.
+            run.calibrator = Calibrations.current(calibrations, state.task, run.model);
+        }
         Emitted scored;
         try {
             scored = DocumentScoring.score(state, run, conventions, now);
@@ -289,11 +302,18 @@ final class DocumentAssembler implements Processor<String, DocumentEvent, String
         if (DocumentScoring.unchanged(run.emitted, scored)) {
             return; // a duplicate changed nothing: no new version, no metric change
         }
-        context.forward(new Record<>(state.documentId,
-                new Assembled.Distribution(AvroRecords.distribution(scored.distribution())), now));
+        DocumentDistribution distribution = AvroRecords.distribution(scored.distribution());
+        distribution.setCalibrator(run.calibrator == null ? null
+                : CalibrationRecords.published(state.task, run.model, run.calibrator));
+        context.forward(new Record<>(state.documentId, new Assembled.Distribution(distribution), now));
         String taskModel = Keys.taskModel(state.task, run.model);
         for (Assembled.PendingChange change : DocumentScoring.changes(run.emitted, scored)) {
             batcher.add(taskModel, change);
+        }
+        Calibration.Evidence evidence = CalibrationEvidence.change(run.emitted, scored, conventions.nllClip());
+        if (evidence != null) {
+            batcher.add(taskModel, new Assembled.PendingChange(scored.generationTime(),
+                    new Assembled.MetricsChange(null, null, evidence)));
         }
         run.emitted = scored;
     }

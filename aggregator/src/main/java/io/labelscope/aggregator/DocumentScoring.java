@@ -1,5 +1,6 @@
 package io.labelscope.aggregator;
 
+import io.labelscope.aggregator.calibration.Calibrations;
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.AlignmentTally;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
@@ -41,7 +42,8 @@ final class DocumentScoring {
 
     /** The distributions that come from the generate method (steps and answer). */
     private static final Set<Method> GENERATION_METHODS = EnumSet.of(Method.MAX_OVER_GENERATIONS,
-            Method.COMPARE_TO_NONE, Method.HARD_PREDICTIONS, Method.FIRST_STEP);
+            Method.COMPARE_TO_NONE, Method.HARD_PREDICTIONS, Method.FIRST_STEP,
+            Method.CALIBRATED_MAX_OVER_GENERATIONS);
 
     private DocumentScoring() {
     }
@@ -57,6 +59,10 @@ final class DocumentScoring {
         DocumentAnalysis.Report report = DocumentAnalysis.analyse(input(state, run), conventions);
         long version = run.emitted == null ? 1 : run.emitted.distribution().version() + 1;
         Map<Method, DocumentAnalysis.MethodResult> methods = methodsOf(run, report);
+        if (run.has(RunState.GENERATE)) {
+            methods.put(Method.CALIBRATED_MAX_OVER_GENERATIONS, Calibrations.calibrated(report, run.calibrator,
+                    conventions));
+        }
         DistributionView view = view(state, run, report, methods, now, version);
         // Spikiness is about the generation steps: nothing from a run that did not generate.
         SpikinessTallies spikiness = run.has(RunState.GENERATE) ? spikiness(report) : SpikinessTallies.empty();

@@ -12,6 +12,7 @@ import io.labelscope.aggregator.avro.PairRecord;
 import io.labelscope.aggregator.avro.RunRecord;
 import io.labelscope.aggregator.avro.StepRecord;
 import io.labelscope.aggregator.avro.UnaryStateRecord;
+import io.labelscope.aggregator.calibration.CalibrationRecords;
 import io.labelscope.aggregator.state.AnnotationEntry;
 import io.labelscope.aggregator.state.BinaryEntry;
 import io.labelscope.aggregator.state.DistributionView;
@@ -95,6 +96,7 @@ final class DocumentStateRecords {
                         .map(p -> new PairRecord(p.a(), p.b(), p.logitA(), p.logitB())).toList(), b.producedAt()))
                 .setEmitted(e == null ? null : new EmittedRecord(e.generationTime(), distribution(e.distribution()),
                         MetricStateRecords.alignment(e.alignment()), MetricStateRecords.spikiness(e.spikiness())))
+                .setCalibrator(run.calibrator == null ? null : CalibrationRecords.state(run.calibrator))
                 .build();
     }
 
@@ -125,6 +127,7 @@ final class DocumentStateRecords {
             run.emitted = new Emitted(e.getGenerationTime(), distribution(e.getDistribution()),
                     MetricStateRecords.alignment(e.getAlignment()), MetricStateRecords.spikiness(e.getSpikiness()));
         }
+        run.calibrator = r.getCalibrator() == null ? null : CalibrationRecords.state(r.getCalibrator());
         return run;
     }
 

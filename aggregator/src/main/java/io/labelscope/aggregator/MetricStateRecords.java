@@ -7,6 +7,7 @@ import io.labelscope.aggregator.avro.MomentsRecord;
 import io.labelscope.aggregator.avro.PendingChangeRecord;
 import io.labelscope.aggregator.avro.SpikinessTalliesRecord;
 import io.labelscope.aggregator.avro.SpikinessTallyRecord;
+import io.labelscope.aggregator.calibration.CalibrationRecords;
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.AlignmentTally;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
@@ -39,12 +40,14 @@ final class MetricStateRecords {
 
     static MetricsChangeRecord change(Assembled.MetricsChange c) {
         return new MetricsChangeRecord(c.alignment() == null ? null : alignment(c.alignment()),
-                c.spikiness() == null ? null : spikiness(c.spikiness()));
+                c.spikiness() == null ? null : spikiness(c.spikiness()),
+                c.calibration() == null ? null : CalibrationRecords.evidence(c.calibration()));
     }
 
     static Assembled.MetricsChange change(MetricsChangeRecord r) {
         return new Assembled.MetricsChange(r.getAlignment() == null ? null : alignment(r.getAlignment()),
-                r.getSpikiness() == null ? null : spikiness(r.getSpikiness()));
+                r.getSpikiness() == null ? null : spikiness(r.getSpikiness()),
+                r.getCalibration() == null ? null : CalibrationRecords.evidence(r.getCalibration()));
     }
 
     static AlignmentTalliesRecord alignment(AlignmentTallies t) {

@@ -1,6 +1,9 @@
 package io.labelscope.aggregator;
 
+import io.labelscope.aggregator.calibration.CalibrationConfig;
+import io.labelscope.aggregator.calibration.Calibrations;
 import io.labelscope.aggregator.metrics.AlignmentTallies;
+import io.labelscope.math.Calibration;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.math.Conventions;
 import io.labelscope.schemas.Annotation;
@@ -77,10 +80,13 @@ public class TopologyProducer {
     @jakarta.inject.Inject
     Config config;
 
+    @jakarta.inject.Inject
+    CalibrationConfig calibration;
+
     @Produces
     public Topology topology() {
         return build(settings(registryUrl, config), Conventions.paper().withMode(Conventions.Mode.fromWireName(compat)),
-                windows.specs());
+                windows.specs(), calibration.settings());
     }
 
     /** Registry settings for every serde, plus any {@code apicurio.*} setting from configuration (e.g. auth). */
@@ -98,6 +104,12 @@ public class TopologyProducer {
 
     /** The topology itself; public for TopologyTestDriver tests and the benchmark. */
     public static Topology build(Map<String, Object> avroConfig, Conventions conventions, List<WindowSpec> windows) {
+        return build(avroConfig, conventions, windows, Calibration.Settings.defaults());
+    }
+
+    /** The topology with the calibrated method's settings. */
+    public static Topology build(Map<String, Object> avroConfig, Conventions conventions, List<WindowSpec> windows,
+                                 Calibration.Settings calibration) {
         AggregatorSerdes serdes = new AggregatorSerdes(avroConfig);
         StreamsBuilder builder = new StreamsBuilder();
         // Cached: a document's records mostly arrive close together, so within a commit interval its state is
@@ -153,6 +165,12 @@ public class TopologyProducer {
                 SpikinessTallies::empty, SpikinessTallies::plus,
                 SPIKINESS_STORE, TopologyProducer::spikinessWindowStore, MetricRecords::allTimeSpikiness, MetricRecords::windowedSpikiness, Topics.SPIKINESS_METRICS,
                 serdes.spikinessMetric), windows, serdes.key);
+
+        // 5b. The calibrated method's maps, fitted per task/model where its metrics live, back to every document
+        //     partition through the compacted calibrations topic read as a global table (docs/calibration.md §3).
+        Calibrations.addTo(builder, changes.filter((key, change) -> change.calibration() != null)
+                        .mapValues(Assembled.MetricsChange::calibration), serdes.key, serdes.calibrationEvidence,
+                serdes.calibrator, calibration);
 
         // 6. The dead letters, whoever wrote them, counted by error type for the dashboard.
         DeadLetterCounts.addTo(builder, serdes);

@@ -73,6 +73,9 @@ final class SampleRecords {
                 .setTop1Histogram(List.of(0L, 0L, 0L, 0L, 0L, 0L, 0L, 1L, 1L, 2L))
                 .setSecondPredictedNextRate(0.5).setR1Pred(summary).setIntermediateAtR1(null)
                 .setSecondNeverPredictedRate(0.25).setUpdatedAt(NOW).build());
+        records.put(Topics.CALIBRATIONS, Calibrator.newBuilder()
+                .setTask("goemotions").setModel("demo").setIdentity(false).setFittedOnDocuments(60)
+                .setMaps(Map.of("joy", new PlattParameters(0.9, -0.2))).build());
         records.put(Topics.DEAD_LETTERS, DeadLetter.newBuilder()
                 .setSourceTopic("documents").setSourcePartition(1).setSourceOffset(42)
                 .setKey(java.nio.ByteBuffer.wrap(new byte[] {'d', '9'}))

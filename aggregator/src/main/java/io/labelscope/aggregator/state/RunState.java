@@ -28,6 +28,11 @@ public final class RunState {
     public UnaryEntry unary;
     public BinaryEntry binary;
     public Emitted emitted;
+    /**
+     * The calibrator of {@code calibrated_max_over_generations}, frozen when the run completed so that its
+     * re-emissions (annotation changes) use the same one; null until then.
+     */
+    public io.labelscope.math.Calibration.Calibrator calibrator;
 
     public RunState() {
     }
