@@ -6,7 +6,11 @@ import static io.labelscope.aggregator.Records.sigmoidOfLn;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.labelscope.math.Calibration;
+import io.labelscope.math.Conventions;
 import io.labelscope.schemas.AlignmentMetric;
+import io.labelscope.schemas.Calibrator;
+import io.labelscope.schemas.PlattParameters;
 import io.labelscope.schemas.DeadLetter;
 import io.labelscope.schemas.DocumentDistribution;
 import io.labelscope.schemas.MethodResult;
@@ -449,7 +453,8 @@ abstract class AggregatorScenarios {
         assertThat(out).hasSize(1);
         DocumentDistribution d = out.get(0);
         assertThat(d.getMethods().keySet()).containsExactlyInAnyOrder("max_over_generations", "compare_to_none",
-                "hard_predictions", "first_step", "unary_breakdown", "binary_breakdown", "binary_outcome");
+                "hard_predictions", "first_step", "calibrated_max_over_generations", "unary_breakdown",
+                "binary_breakdown", "binary_outcome");
         assertTheDocumentsMethods(d);
         MethodResult unary = d.getMethods().get("unary_breakdown");
         assertUnary(unary);
@@ -485,7 +490,8 @@ abstract class AggregatorScenarios {
         List<DocumentDistribution> out = pipeline().distributions(doc, 1);
         assertThat(out).hasSize(1);
         assertThat(out.get(0).getMethods().keySet()).containsExactlyInAnyOrder("max_over_generations",
-                "compare_to_none", "hard_predictions", "first_step", "unary_breakdown");
+                "compare_to_none", "hard_predictions", "first_step", "calibrated_max_over_generations",
+                "unary_breakdown");
         assertTheDocumentsMethods(out.get(0));
         assertUnary(out.get(0).getMethods().get("unary_breakdown"));
         // Spikiness still comes from the generation: one sample per step cell.
@@ -563,5 +569,154 @@ abstract class AggregatorScenarios {
                 "binary_breakdown", "binary_outcome");
         assertUnary(out.get(0).getMethods().get("unary_breakdown"));
         assertBradleyTerryOptimum(out.get(0).getMethods().get("binary_breakdown"), false);
+    }
+
+    // ---- the calibrated method (issue #17 item 2, docs/calibration.md §3) ---------------------------------
+
+    /**
+     * The calibrated method's settings of the scenarios: a fitted map after 2 annotated documents. The service
+     * under test has the same ({@code %test.labelscope.aggregator.calibration.min-documents=2}).
+     */
+    static final Calibration.Settings CALIBRATION = Calibration.Settings.defaults().withMinimumDocuments(2);
+    static final double[] MAX = {0.6, 0.7, 0.1};
+
+    void completeDocument(String model, String doc) {
+        step0(model, doc);
+        step1(model, doc);
+        generation(model, doc);
+    }
+
+    /** The scenarios' document (max over generations {@link #MAX}) annotated with H, as evidence of its own. */
+    static Calibration.Evidence evidence(double... human) {
+        return Calibration.Evidence.ofDocument(LABELS, MAX, human, false, Conventions.paper().nllClip());
+    }
+
+    static MethodResult calibrated(DocumentDistribution d) {
+        return d.getMethods().get("calibrated_max_over_generations");
+    }
+
+    /** The published calibrator's maps are those of a fit on exactly {@code expected} (computed here, apart). */
+    static void assertFittedOn(Calibrator c, Calibration.Evidence expected) {
+        Calibration.Calibrator fit = expected.fit(CALIBRATION);
+        assertThat(c.getIdentity()).isFalse();
+        assertThat(c.getFittedOnDocuments()).isEqualTo(expected.documents());
+        assertThat(c.getMaps().keySet()).containsExactlyInAnyOrderElementsOf(LABELS);
+        for (String label : LABELS) {
+            assertThat(c.getMaps().get(label).getA()).as(label + " a").isCloseTo(fit.mapOf(label).a(), within(1e-9));
+            assertThat(c.getMaps().get(label).getB()).as(label + " b").isCloseTo(fit.mapOf(label).b(), within(1e-9));
+        }
+    }
+
+    /** p' = σ(a·logit(p) + b) per label of the document's max over generations, with the maps of {@code c}. */
+    static void assertCalibratedWith(DocumentDistribution d, Calibrator c) {
+        assertThat(d.getCalibrator()).isEqualTo(c);
+        for (int l = 0; l < LABELS.size(); l++) {
+            PlattParameters m = c.getMaps().get(LABELS.get(l));
+            double expected = 1 / (1 + Math.exp(-(m.getA() * Math.log(MAX[l] / (1 - MAX[l])) + m.getB())));
+            assertThat(calibrated(d).getDistribution().get(LABELS.get(l))).as(LABELS.get(l))
+                    .isCloseTo(expected, within(TOL));
+        }
+    }
+
+    /**
+     * Prequential calibration end to end: annotations before and after the steps count once each; the method is
+     * the identity (exactly max over generations, and says so) until 2 annotated documents exist, then a fit on
+     * the others only; a document keeps the calibrator it completed with when its annotations change, while the
+     * task/model's evidence replaces its old pairs by the new ones (fit on 3 documents, not 4).
+     */
+    @Test
+    void calibratedMethodIsPrequentialAndSwitchesFromIdentityAtTheMinimum() {
+        String model = "m-calibration";
+        // A: annotated before its steps. Nothing annotated before it: the identity, fitted on 0 documents.
+        annotate("calib-a", "ann-1", "joy");
+        completeDocument(model, "calib-a");
+        DocumentDistribution a = pipeline().distributions("calib-a", 1).get(0);
+        assertThat(a.getCalibrator().getIdentity()).isTrue();
+        assertThat(a.getCalibrator().getFittedOnDocuments()).isZero();
+        assertThat(calibrated(a).getDistribution()).isEqualTo(a.getMethods().get("max_over_generations")
+                .getDistribution());
+        assertThat(calibrated(a).getNll()).isEqualTo(a.getMethods().get("max_over_generations").getNll());
+        assertThat(pipeline().calibrator(model, c -> c.getFittedOnDocuments() == 1).getIdentity()).isTrue();
+
+        // B: annotated after its steps. One annotated document before it: still the identity (minimum 2).
+        completeDocument(model, "calib-b");
+        annotate("calib-b", "ann-1", "fear");
+        List<DocumentDistribution> b = pipeline().distributions("calib-b", 2);
+        assertThat(b).hasSize(2);
+        assertThat(b).allSatisfy(d -> {
+            assertThat(d.getCalibrator().getIdentity()).isTrue();
+            assertThat(d.getCalibrator().getFittedOnDocuments()).isEqualTo(1);
+        });
+        assertThat(calibrated(b.get(1)).getDistribution()).isEqualTo(b.get(1).getMethods()
+                .get("max_over_generations").getDistribution());
+
+        // The minimum reached: a fit on A and B (both annotations counted, each once).
+        Calibrator onAB = pipeline().calibrator(model, c -> c.getFittedOnDocuments() == 2);
+        assertFittedOn(onAB, evidence(1, 0, 0).plus(evidence(0, 1, 0)));
+
+        // C is calibrated with the fit on A and B: fitted on others only, never on itself.
+        annotate("calib-c", "ann-1", "joy", "fear");
+        completeDocument(model, "calib-c");
+        DocumentDistribution c1 = pipeline().distributions("calib-c", 1).get(0);
+        assertCalibratedWith(c1, onAB);
+        assertThat(calibrated(c1).getDistribution()).isNotEqualTo(c1.getMethods().get("max_over_generations")
+                .getDistribution());
+        // Its NLL is the method's own, against its H = [1, 1, 0].
+        double[] p = LABELS.stream().mapToDouble(l -> calibrated(c1).getDistribution().get(l)).toArray();
+        assertThat(calibrated(c1).getNll()).isCloseTo(-(Math.log(p[0]) + Math.log(p[1]) + Math.log(1 - p[2])),
+                within(TOL));
+        Calibrator onABC = pipeline().calibrator(model, x -> x.getFittedOnDocuments() == 3);
+        assertFittedOn(onABC, evidence(1, 0, 0).plus(evidence(0, 1, 0)).plus(evidence(1, 1, 0)));
+
+        // C's annotation changes: it keeps the calibrator it completed with (re-emitted with the same maps),
+        // and the evidence swaps C's old pairs for the new ones: still 3 documents.
+        annotate("calib-c", "ann-1", "anger");
+        List<DocumentDistribution> c = pipeline().distributions("calib-c", 2);
+        assertThat(c).hasSize(2);
+        assertCalibratedWith(c.get(1), onAB);
+        assertThat(calibrated(c.get(1)).getNll()).isCloseTo(-(Math.log(1 - p[0]) + Math.log(1 - p[1])
+                + Math.log(p[2])), within(TOL));
+        Calibrator changed = pipeline().calibrator(model, x -> x.getFittedOnDocuments() == 3
+                && !x.getMaps().equals(onABC.getMaps()));
+        assertFittedOn(changed, evidence(1, 0, 0).plus(evidence(0, 1, 0)).plus(evidence(0, 0, 1)));
+
+        // The alignment metrics count the calibrated method like every other.
+        assertThat(pipeline().alignment(model, "calibrated_max_over_generations", m -> m.getDocuments() == 3)
+                .getDocuments()).isEqualTo(3);
+    }
+
+    /**
+     * The calibrator reaches every document partition (the task/model's evidence lives on one of them): once it
+     * is published, a document on each partition of the inputs is calibrated with it.
+     */
+    @Test
+    void calibratorReachesEveryPartition() {
+        String model = "m-calibration-partitions";
+        annotate("calib-p-a", "ann-1", "joy");
+        completeDocument(model, "calib-p-a");
+        annotate("calib-p-b", "ann-1", "fear", "anger");
+        completeDocument(model, "calib-p-b");
+        Calibrator fitted = pipeline().calibrator(model, c -> c.getFittedOnDocuments() == 2);
+        assertFittedOn(fitted, evidence(1, 0, 0).plus(evidence(0, 1, 1)));
+
+        for (int partition = 0; partition < PlatformWithTopics.PARTITIONS; partition++) {
+            String doc = documentOnPartition("calib-p-", partition);
+            completeDocument(model, doc);
+            DocumentDistribution d = pipeline().distributions(doc, 1).get(0);
+            assertThat(d.getAnnotators()).isZero();
+            assertCalibratedWith(d, fitted);
+            assertThat(calibrated(d).getNll()).as("not annotated: no score").isNull();
+        }
+    }
+
+    /** A document id that the worker's (Java producer's) partitioner puts on {@code partition} of the inputs. */
+    static String documentOnPartition(String prefix, int partition) {
+        for (int i = 0; ; i++) {
+            byte[] key = (prefix + i).getBytes(StandardCharsets.UTF_8);
+            if (org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(key))
+                    % PlatformWithTopics.PARTITIONS == partition) {
+                return prefix + i;
+            }
+        }
     }
 }

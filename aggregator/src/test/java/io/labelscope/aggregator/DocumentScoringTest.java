@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
 class DocumentScoringTest {
 
     private static final Conventions PAPER = Conventions.paper();
-    private static final List<String> GENERATION_METHODS = List.of("compare_to_none", "first_step",
-            "hard_predictions", "max_over_generations");
+    private static final List<String> GENERATION_METHODS = List.of("calibrated_max_over_generations",
+            "compare_to_none", "first_step", "hard_predictions", "max_over_generations");
 
     private static DocumentState generatedDocument() {
         DocumentState s = new DocumentState();
@@ -51,7 +51,7 @@ class DocumentScoringTest {
         assertThat(scored.distribution().updatedAt()).isEqualTo(1000L);
         assertThat(scored.distribution().annotators()).isEqualTo(1);
         assertThat(scored.distribution().human()).containsExactly(Map.entry("joy", 1.0), Map.entry("fear", 0.0));
-        // A generate-only run has the four generation methods, no breakdowns.
+        // A generate-only run has the four generation methods and the calibrated one, no breakdowns.
         assertThat(scored.distribution().methods().keySet()).containsExactlyInAnyOrderElementsOf(GENERATION_METHODS);
         assertThat(scored.alignment().byMethod().keySet()).containsExactlyElementsOf(GENERATION_METHODS);
         assertThat(scored.alignment().byMethod().get("first_step").nll().count()).isEqualTo(1);

@@ -4,6 +4,7 @@ import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
 import io.labelscope.math.Conventions;
 import io.labelscope.schemas.AlignmentMetric;
+import io.labelscope.schemas.Calibrator;
 import io.labelscope.schemas.DeadLetter;
 import io.labelscope.schemas.DocumentDistribution;
 import io.labelscope.schemas.SpikinessMetric;
@@ -41,6 +42,8 @@ final class DriverPipeline implements Pipeline, AutoCloseable {
     private final TestOutputTopic<String, Object> deadLetterTopic;
     private final TestOutputTopic<String, Object> alignmentTopic;
     private final TestOutputTopic<String, Object> spikinessTopic;
+    private final TestOutputTopic<String, Object> calibrationTopic;
+    final List<Calibrator> calibrators = new ArrayList<>();
     final List<DocumentDistribution> distributions = new ArrayList<>();
     final List<DeadLetter> deadLetters = new ArrayList<>();
     final List<AlignmentMetric> alignment = new ArrayList<>();
@@ -59,12 +62,14 @@ final class DriverPipeline implements Pipeline, AutoCloseable {
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, FLUSH.toMillis());
-        driver = new TopologyTestDriver(TopologyProducer.build(avro, Conventions.paper(), windows), props);
+        driver = new TopologyTestDriver(TopologyProducer.build(avro, Conventions.paper(), windows,
+                AggregatorScenarios.CALIBRATION), props);
         avroOut.configure(avro, false);
         distributionTopic = output(Topics.DISTRIBUTIONS, avro);
         deadLetterTopic = output(Topics.DEAD_LETTERS, avro);
         alignmentTopic = output(Topics.ALIGNMENT_METRICS, avro);
         spikinessTopic = output(Topics.SPIKINESS_METRICS, avro);
+        calibrationTopic = output(Topics.CALIBRATIONS, avro);
     }
 
     private TestOutputTopic<String, Object> output(String topic, Map<String, Object> avro) {
@@ -106,6 +111,7 @@ final class DriverPipeline implements Pipeline, AutoCloseable {
         deadLetterTopic.readValuesToList().forEach(v -> deadLetters.add((DeadLetter) v));
         alignmentTopic.readValuesToList().forEach(v -> alignment.add((AlignmentMetric) v));
         spikinessTopic.readValuesToList().forEach(v -> spikiness.add((SpikinessMetric) v));
+        calibrationTopic.readValuesToList().forEach(v -> calibrators.add((Calibrator) v));
     }
 
     @Override
@@ -138,6 +144,12 @@ final class DriverPipeline implements Pipeline, AutoCloseable {
                 && m.getStepIndex() == stepIndex && m.getWindowStart() == null).reduce((a, b) -> b).orElseThrow(
                         () -> new AssertionError("no all-time spikiness record for " + model + " " + position
                                 + "/" + stepIndex));
+    }
+
+    @Override
+    public Calibrator calibrator(String model, Predicate<Calibrator> until) {
+        return calibrators.stream().filter(c -> c.getTask().equals(Records.TASK) && c.getModel().equals(model))
+                .reduce((a, b) -> b).orElseThrow(() -> new AssertionError("no calibrator for " + model));
     }
 
     @Override

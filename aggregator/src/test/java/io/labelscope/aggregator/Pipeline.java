@@ -1,6 +1,7 @@
 package io.labelscope.aggregator;
 
 import io.labelscope.schemas.AlignmentMetric;
+import io.labelscope.schemas.Calibrator;
 import io.labelscope.schemas.DeadLetter;
 import io.labelscope.schemas.DocumentDistribution;
 import io.labelscope.schemas.SpikinessMetric;
@@ -32,4 +33,10 @@ interface Pipeline {
 
     /** The latest all-time spikiness record of a cell; waits (a while) until {@code until} holds. */
     SpikinessMetric spikiness(String model, String position, int stepIndex, Predicate<SpikinessMetric> until);
+
+    /**
+     * The latest calibrator of the scenarios' task and {@code model} on {@code calibrations}; waits (a while) until
+     * {@code until} holds, and on the broker a moment longer, so that the service's global table has read it too.
+     */
+    Calibrator calibrator(String model, Predicate<Calibrator> until);
 }
