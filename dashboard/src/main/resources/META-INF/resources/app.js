@@ -12,6 +12,7 @@ const METHOD_COLORS = {
   unary_breakdown: '#ec4899',
   binary_breakdown: '#14b8a6',
   binary_outcome: '#0ea5e9',
+  calibrated_max_over_generations: '#1d4ed8',
 };
 const FALLBACK = ['#22c55e', '#eab308', '#06b6d4', '#f97316', '#8b5cf6', '#84cc16'];
 const METHOD_NAMES = {
@@ -22,6 +23,7 @@ const METHOD_NAMES = {
   unary_breakdown: 'unary breakdown',
   binary_breakdown: 'binary breakdown (Bradley–Terry)',
   binary_outcome: 'binary outcome (0/1 wins)',
+  calibrated_max_over_generations: 'max over generations, calibrated (Platt)',
 };
 const HUMAN_COLOR = '#10b981';
 const INTERMEDIATE_COLOR = '#4f9cf9';
