@@ -41,16 +41,17 @@ final class AggregatorSerdes {
     final Serde<DeadLetter> deadLetter;
     final Serde<Calibrator> calibrator;
 
-    final Serde<DocumentState> documentState = InternalAvroSerde.mapped(
-            DocumentStateRecord.getClassSchema(), DocumentStateRecords::record, DocumentStateRecords::state);
+    // State and changes written before the calibrated method (no calibrator, no calibration part) stay readable.
+    final Serde<DocumentState> documentState = InternalAvroSerde.mapped(DocumentStateRecord.getClassSchema(),
+            InternalAvroSerde.history("DocumentStateRecord"), DocumentStateRecords::record, DocumentStateRecords::state);
     final Serde<AlignmentTallies> alignmentTallies = InternalAvroSerde.mapped(
             AlignmentTalliesRecord.getClassSchema(), MetricStateRecords::alignment, MetricStateRecords::alignment);
     final Serde<SpikinessTallies> spikinessTallies = InternalAvroSerde.mapped(
             SpikinessTalliesRecord.getClassSchema(), MetricStateRecords::spikiness, MetricStateRecords::spikiness);
-    final Serde<Assembled.MetricsChange> metricsChange = InternalAvroSerde.mapped(
-            MetricsChangeRecord.getClassSchema(), MetricStateRecords::change, MetricStateRecords::change);
-    final Serde<Assembled.PendingChange> pendingChange = InternalAvroSerde.mapped(
-            PendingChangeRecord.getClassSchema(), MetricStateRecords::pending, MetricStateRecords::pending);
+    final Serde<Assembled.MetricsChange> metricsChange = InternalAvroSerde.mapped(MetricsChangeRecord.getClassSchema(),
+            InternalAvroSerde.history("MetricsChangeRecord"), MetricStateRecords::change, MetricStateRecords::change);
+    final Serde<Assembled.PendingChange> pendingChange = InternalAvroSerde.mapped(PendingChangeRecord.getClassSchema(),
+            InternalAvroSerde.history("PendingChangeRecord"), MetricStateRecords::pending, MetricStateRecords::pending);
     final Serde<Calibration.Evidence> calibrationEvidence = InternalAvroSerde.mapped(
             CalibrationEvidenceRecord.getClassSchema(), CalibrationRecords::evidence, CalibrationRecords::evidence);
     final Serde<RoutedAnnotation> routedAnnotation = new InternalAvroSerde<>(RoutedAnnotation.getClassSchema());

@@ -53,12 +53,37 @@ final class InternalAvroSerde<T extends SpecificRecord> implements Serde<T> {
     }
 
     /**
+     * Earlier versions of a schema, kept as {@code src/main/resources/avro-history/<name>-<n>.avsc} (the full
+     * parsed schema of that version, nested records included), n = 1, 2, … as long as such a file exists.
+     */
+    static List<Schema> history(String name) {
+        List<Schema> older = new java.util.ArrayList<>();
+        for (int n = 1; ; n++) {
+            try (java.io.InputStream in = InternalAvroSerde.class.getResourceAsStream(
+                    "/avro-history/" + name + "-" + n + ".avsc")) {
+                if (in == null) {
+                    return older;
+                }
+                older.add(new Schema.Parser().parse(in));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
+
+    /**
      * A serde of an in-memory type kept apart from its Avro record (the metric sums, whose arithmetic lives in
      * their own classes): converted to the record to be written, and from it when read.
      */
     static <V, R extends SpecificRecord> Serde<V> mapped(Schema schema, Function<V, R> toRecord,
                                                          Function<R, V> fromRecord) {
-        InternalAvroSerde<R> records = new InternalAvroSerde<>(schema);
+        return mapped(schema, List.of(), toRecord, fromRecord);
+    }
+
+    /** {@link #mapped(Schema, Function, Function)}, also reading values written with {@code olderVersions}. */
+    static <V, R extends SpecificRecord> Serde<V> mapped(Schema schema, List<Schema> olderVersions,
+                                                         Function<V, R> toRecord, Function<R, V> fromRecord) {
+        InternalAvroSerde<R> records = new InternalAvroSerde<>(schema, olderVersions);
         Serializer<R> serializer = records.serializer();
         Deserializer<R> deserializer = records.deserializer();
         return Serdes.serdeFrom(

@@ -21,7 +21,14 @@ import io.labelscope.aggregator.state.SourceRef;
 import io.labelscope.aggregator.state.StepEntry;
 import io.labelscope.aggregator.state.UnaryEntry;
 import io.labelscope.aggregator.ops.StreamThreadRecovery;
+import io.labelscope.math.Calibration;
 import io.labelscope.math.Moments;
+import io.labelscope.math.PlattScaling;
+import java.nio.ByteBuffer;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.message.BinaryMessageEncoder;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -79,6 +86,8 @@ class DocumentStateSerdeTest {
                 Moments.EMPTY, 1, 2, 3, 4, 5, 6, 7, 8, 9)));
         run.emitted = new Emitted(43L, new DistributionView("d1", "emotions", "org/model", "run-1", s.labels,
                 null, 1, methods, 46L, 3L), new AlignmentTallies(alignment), new SpikinessTallies(cells));
+        run.calibrator = new Calibration.Calibrator(false, 7, new TreeMap<>(Map.of("joy",
+                new PlattScaling.PlattMap(0.9, -0.1))));
         s.annotations.put("a1", new AnnotationEntry("a1", List.of("joy"), 7L, true, null, null));
         s.annotations.put("a2", new AnnotationEntry("a2", List.of("rage"), 8L, false,
                 new SourceRef("annotations", 2, 99L, "d1", new byte[] {0, 1, 2}), "emotions"));
@@ -98,6 +107,35 @@ class DocumentStateSerdeTest {
         assertThat(json(back)).isEqualTo(json(s));
         assertThat(back.runs.get(DocumentState.runKey("org/model", "run-1")).generation.rawOutput())
                 .isEqualTo("Labels: joy");
+    }
+
+    /**
+     * State written by the version before the calibrated method (its schema kept in {@code avro-history}) is read
+     * by this one: the runs come back without a frozen calibrator, everything else as it was.
+     */
+    @Test
+    void stateWrittenBeforeTheCalibratedMethodIsRead() throws Exception {
+        DocumentState s = fullState();
+        s.runs.values().forEach(run -> run.calibrator = null);
+        Schema before = InternalAvroSerde.history("DocumentStateRecord").get(0);
+        assertThat(before.getField("runs").schema().getElementType().getField("calibrator")).isNull();
+        // The same state as the version before wrote it: its record, field by field, in the schema of then.
+        GenericRecord old = (GenericRecord) GenericData.get().deepCopy(before, DocumentStateRecords.record(s));
+        ByteBuffer encoded = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), before).encode(old);
+        byte[] bytes = new byte[encoded.remaining()];
+        encoded.get(bytes);
+        DocumentState back = serdes.documentState.deserializer().deserialize("documents-changelog", bytes);
+        assertThat(json(back)).isEqualTo(json(s));
+        Schema pendingBefore = InternalAvroSerde.history("PendingChangeRecord").get(0);
+        GenericRecord change = new GenericData.Record(pendingBefore.getField("change").schema());
+        GenericRecord pending = new GenericData.Record(pendingBefore);
+        pending.put("time", 5L);
+        pending.put("change", change);
+        ByteBuffer p = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), pendingBefore).encode(pending);
+        byte[] pendingBytes = new byte[p.remaining()];
+        p.get(pendingBytes);
+        assertThat(serdes.pendingChange.deserializer().deserialize("t", pendingBytes))
+                .isEqualTo(new Assembled.PendingChange(5L, new Assembled.MetricsChange(null, null, null)));
     }
 
     /** Maps come back in the order they were kept (labels in instruction order), whatever Avro's maps do. */
