@@ -2,15 +2,18 @@ package io.labelscope.aggregator;
 
 import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.labelscope.aggregator.avro.AlignmentTalliesRecord;
+import io.labelscope.aggregator.avro.CalibrationTalliesRecord;
 import io.labelscope.aggregator.avro.DocumentStateRecord;
 import io.labelscope.aggregator.avro.MetricsChangeRecord;
 import io.labelscope.aggregator.avro.PendingChangeRecord;
 import io.labelscope.aggregator.avro.RoutedAnnotation;
 import io.labelscope.aggregator.avro.SpikinessTalliesRecord;
 import io.labelscope.aggregator.metrics.AlignmentTallies;
+import io.labelscope.aggregator.metrics.CalibrationTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.aggregator.state.DocumentState;
 import io.labelscope.schemas.AlignmentMetric;
+import io.labelscope.schemas.CalibrationMetric;
 import io.labelscope.schemas.DeadLetter;
 import io.labelscope.schemas.DocumentDistribution;
 import io.labelscope.schemas.SpikinessMetric;
@@ -18,6 +21,7 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -34,6 +38,7 @@ final class AggregatorSerdes {
     final Serde<DocumentDistribution> distribution;
     final Serde<AlignmentMetric> alignmentMetric;
     final Serde<SpikinessMetric> spikinessMetric;
+    final Serde<CalibrationMetric> calibrationMetric;
     final Serde<DeadLetter> deadLetter;
 
     final Serde<DocumentState> documentState = InternalAvroSerde.mapped(
@@ -42,10 +47,15 @@ final class AggregatorSerdes {
             AlignmentTalliesRecord.getClassSchema(), MetricStateRecords::alignment, MetricStateRecords::alignment);
     final Serde<SpikinessTallies> spikinessTallies = InternalAvroSerde.mapped(
             SpikinessTalliesRecord.getClassSchema(), MetricStateRecords::spikiness, MetricStateRecords::spikiness);
+    final Serde<CalibrationTallies> calibrationTallies = InternalAvroSerde.mapped(
+            CalibrationTalliesRecord.getClassSchema(), CalibrationRecords::record, CalibrationRecords::tallies);
+    // Version 1 of both had no calibration part (before issue #17): changes written then are still read.
     final Serde<Assembled.MetricsChange> metricsChange = InternalAvroSerde.mapped(
-            MetricsChangeRecord.getClassSchema(), MetricStateRecords::change, MetricStateRecords::change);
+            MetricsChangeRecord.getClassSchema(), List.of(InternalAvroSerde.olderVersion("MetricsChangeRecord-1.avsc")),
+            MetricStateRecords::change, MetricStateRecords::change);
     final Serde<Assembled.PendingChange> pendingChange = InternalAvroSerde.mapped(
-            PendingChangeRecord.getClassSchema(), MetricStateRecords::pending, MetricStateRecords::pending);
+            PendingChangeRecord.getClassSchema(), List.of(InternalAvroSerde.olderVersion("PendingChangeRecord-1.avsc")),
+            MetricStateRecords::pending, MetricStateRecords::pending);
     final Serde<RoutedAnnotation> routedAnnotation = new InternalAvroSerde<>(RoutedAnnotation.getClassSchema());
 
     /** Registry and serde settings (see {@code AvroSerdeConfig.registry}), also used to decode the inputs. */
@@ -56,6 +66,7 @@ final class AggregatorSerdes {
         this.distribution = avro(avroConfig);
         this.alignmentMetric = avro(avroConfig);
         this.spikinessMetric = avro(avroConfig);
+        this.calibrationMetric = avro(avroConfig);
         this.deadLetter = avro(avroConfig);
     }
 

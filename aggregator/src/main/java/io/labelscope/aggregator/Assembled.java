@@ -1,6 +1,7 @@
 package io.labelscope.aggregator;
 
 import io.labelscope.aggregator.metrics.AlignmentTallies;
+import io.labelscope.aggregator.metrics.CalibrationTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.schemas.DeadLetter;
 import io.labelscope.schemas.DocumentDistribution;
@@ -18,9 +19,10 @@ public sealed interface Assembled {
      * A run's change to its task/model's metrics (key = task/model, timestamp = the run's time). Alignment and
      * spikiness travel together so that one repartition topic carries both; a part is null when it has nothing
      * to say (spikiness of an annotation change, alignment of a run without annotators after its first
-     * emission).
+     * emission; calibration when the document's (p, H) pairs did not change).
      */
-    record MetricsChange(AlignmentTallies alignment, SpikinessTallies spikiness) implements Assembled {
+    record MetricsChange(AlignmentTallies alignment, SpikinessTallies spikiness, CalibrationTallies calibration)
+            implements Assembled {
 
         /** The sum of two changes; a part absent from both stays absent. */
         public MetricsChange plus(MetricsChange other) {
@@ -28,7 +30,9 @@ public sealed interface Assembled {
                     alignment == null ? other.alignment : other.alignment == null ? alignment
                             : alignment.plus(other.alignment),
                     spikiness == null ? other.spikiness : other.spikiness == null ? spikiness
-                            : spikiness.plus(other.spikiness));
+                            : spikiness.plus(other.spikiness),
+                    calibration == null ? other.calibration : other.calibration == null ? calibration
+                            : calibration.plus(other.calibration));
         }
     }
 

@@ -2,6 +2,7 @@ package io.labelscope.aggregator;
 
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.AlignmentTally;
+import io.labelscope.aggregator.metrics.CalibrationTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.aggregator.metrics.SpikinessTally;
 import io.labelscope.aggregator.state.AnnotationEntry;
@@ -83,26 +84,41 @@ final class DocumentScoring {
         long time = scored.generationTime();
         List<Assembled.PendingChange> changes = new ArrayList<>(2);
         if (old == null) {
-            add(changes, scored.alignment(), scored.spikiness(), time, true);
+            add(changes, scored.alignment(), scored.spikiness(), calibration(scored), time, true);
         } else if (old.generationTime() == time) {
             add(changes, AlignmentTallies.change(old.alignment(), scored.alignment()),
                     old.spikiness().equals(scored.spikiness()) ? SpikinessTallies.empty()
-                            : old.spikiness().negate().plus(scored.spikiness()), time, false);
+                            : old.spikiness().negate().plus(scored.spikiness()),
+                    CalibrationTallies.change(calibration(old), calibration(scored)), time, false);
         } else {
             // A re-sent generation with another time: take the old contribution out of the windows it was in.
-            add(changes, old.alignment().negate(), old.spikiness().negate(), old.generationTime(), false);
-            add(changes, scored.alignment(), scored.spikiness(), time, true);
+            add(changes, old.alignment().negate(), old.spikiness().negate(), calibration(old).negate(),
+                    old.generationTime(), false);
+            add(changes, scored.alignment(), scored.spikiness(), calibration(scored), time, true);
         }
         return changes;
     }
 
     private static void add(List<Assembled.PendingChange> changes, AlignmentTallies alignment,
-                            SpikinessTallies spikiness, long time, boolean first) {
+                            SpikinessTallies spikiness, CalibrationTallies calibration, long time, boolean first) {
         boolean sendAlignment = first || alignment.byMethod().values().stream().anyMatch(t -> !t.isEmpty());
-        if (sendAlignment || !spikiness.isEmpty()) {
+        boolean sendCalibration = first || !calibration.isZero();
+        if (sendAlignment || !spikiness.isEmpty() || sendCalibration) {
             changes.add(new Assembled.PendingChange(time, new Assembled.MetricsChange(
-                    sendAlignment ? alignment : null, spikiness.isEmpty() ? null : spikiness)));
+                    sendAlignment ? alignment : null, spikiness.isEmpty() ? null : spikiness,
+                    sendCalibration ? calibration : null)));
         }
+    }
+
+    /**
+     * A contribution's reliability-diagram pairs, from its distribution as published: derived, not kept in the
+     * document's state, so the previous contribution is exactly what its emitted distribution says.
+     */
+    private static CalibrationTallies calibration(Emitted emitted) {
+        DistributionView d = emitted.distribution();
+        Map<String, Map<String, Double>> byMethod = new LinkedHashMap<>();
+        d.methods().forEach((method, m) -> byMethod.put(method, m.distribution()));
+        return CalibrationTallies.ofDocument(d.labels(), d.annotators() == 0 ? null : d.human(), byMethod);
     }
 
     private static boolean sameContent(DistributionView a, DistributionView b) {

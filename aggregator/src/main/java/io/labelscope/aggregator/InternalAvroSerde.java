@@ -58,12 +58,33 @@ final class InternalAvroSerde<T extends SpecificRecord> implements Serde<T> {
      */
     static <V, R extends SpecificRecord> Serde<V> mapped(Schema schema, Function<V, R> toRecord,
                                                          Function<R, V> fromRecord) {
-        InternalAvroSerde<R> records = new InternalAvroSerde<>(schema);
+        return mapped(schema, List.of(), toRecord, fromRecord);
+    }
+
+    /** {@link #mapped(Schema, Function, Function)}, also reading values written with {@code olderVersions}. */
+    static <V, R extends SpecificRecord> Serde<V> mapped(Schema schema, List<Schema> olderVersions,
+                                                         Function<V, R> toRecord, Function<R, V> fromRecord) {
+        InternalAvroSerde<R> records = new InternalAvroSerde<>(schema, olderVersions);
         Serializer<R> serializer = records.serializer();
         Deserializer<R> deserializer = records.deserializer();
         return Serdes.serdeFrom(
                 (topic, value) -> value == null ? null : serializer.serialize(topic, toRecord.apply(value)),
                 (topic, bytes) -> bytes == null ? null : fromRecord.apply(deserializer.deserialize(topic, bytes)));
+    }
+
+    /**
+     * An earlier version of a state schema, kept as a resource under {@code state-schemas/} (the whole schema as
+     * the generated class had it, nested records included) so that values written with it stay readable.
+     */
+    static Schema olderVersion(String resource) {
+        try (java.io.InputStream in = InternalAvroSerde.class.getResourceAsStream("/state-schemas/" + resource)) {
+            if (in == null) {
+                throw new IllegalStateException("state schema " + resource + " is not on the classpath");
+            }
+            return new Schema.Parser().parse(in);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Override

@@ -39,12 +39,14 @@ final class MetricStateRecords {
 
     static MetricsChangeRecord change(Assembled.MetricsChange c) {
         return new MetricsChangeRecord(c.alignment() == null ? null : alignment(c.alignment()),
-                c.spikiness() == null ? null : spikiness(c.spikiness()));
+                c.spikiness() == null ? null : spikiness(c.spikiness()),
+                c.calibration() == null ? null : CalibrationRecords.record(c.calibration()));
     }
 
     static Assembled.MetricsChange change(MetricsChangeRecord r) {
         return new Assembled.MetricsChange(r.getAlignment() == null ? null : alignment(r.getAlignment()),
-                r.getSpikiness() == null ? null : spikiness(r.getSpikiness()));
+                r.getSpikiness() == null ? null : spikiness(r.getSpikiness()),
+                r.getCalibration() == null ? null : CalibrationRecords.tallies(r.getCalibration()));
     }
 
     static AlignmentTalliesRecord alignment(AlignmentTallies t) {

@@ -1,6 +1,7 @@
 package io.labelscope.aggregator;
 
 import io.labelscope.aggregator.metrics.AlignmentTallies;
+import io.labelscope.aggregator.metrics.CalibrationTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.math.Conventions;
 import io.labelscope.schemas.Annotation;
@@ -59,6 +60,7 @@ public class TopologyProducer {
     public static final String DOCUMENTS_STORE = DocumentAssembler.STORE;
     public static final String ALIGNMENT_STORE = "alignment-all-time";
     public static final String SPIKINESS_STORE = "spikiness-all-time";
+    public static final String CALIBRATION_STORE = "calibration-all-time";
     /**
      * Name of the repartition that moves annotations to their document's partition; the internal topic is
      * {@code <application.id>-annotations-by-document-repartition}.
@@ -153,6 +155,11 @@ public class TopologyProducer {
                 SpikinessTallies::empty, SpikinessTallies::plus,
                 SPIKINESS_STORE, TopologyProducer::spikinessWindowStore, MetricRecords::allTimeSpikiness, MetricRecords::windowedSpikiness, Topics.SPIKINESS_METRICS,
                 serdes.spikinessMetric), windows, serdes.key);
+        // Reliability diagrams and soft ECE (docs/calibration.md §1), summed like the alignment means.
+        aggregateMetric(changes, new MetricFamily<>(Assembled.MetricsChange::calibration, serdes.calibrationTallies,
+                CalibrationTallies::empty, CalibrationTallies::plus, CALIBRATION_STORE,
+                TopologyProducer::calibrationWindowStore, CalibrationRecords::allTime, CalibrationRecords::windowed,
+                Topics.CALIBRATION_METRICS, serdes.calibrationMetric), windows, serdes.key);
 
         // 6. The dead letters, whoever wrote them, counted by error type for the dashboard.
         DeadLetterCounts.addTo(builder, serdes);
@@ -229,6 +236,10 @@ public class TopologyProducer {
 
     public static String spikinessWindowStore(WindowSpec w) {
         return "spikiness-window-" + w.name();
+    }
+
+    public static String calibrationWindowStore(WindowSpec w) {
+        return "calibration-window-" + w.name();
     }
 
     /**

@@ -20,6 +20,7 @@ public final class Topics {
     public static final String DISTRIBUTIONS = "distributions";
     public static final String ALIGNMENT_METRICS = "alignment-metrics";
     public static final String SPIKINESS_METRICS = "spikiness-metrics";
+    public static final String CALIBRATION_METRICS = "calibration-metrics";
     public static final String DEAD_LETTERS = "dead-letters";
     /**
      * Registered task definitions (label set, prompt templates, demos, variants, output format, model settings):
@@ -49,6 +50,8 @@ public final class Topics {
                     "mean NLL, L1 and example-F1 per task/model/method, all-time and windowed"),
             new TopicSpec(SPIKINESS_METRICS, SpikinessMetric.getClassSchema(), true,
                     "top-1/top-2/entropy and ranking statistics per step index"),
+            new TopicSpec(CALIBRATION_METRICS, CalibrationMetric.getClassSchema(), true,
+                    "reliability diagram (10 bins) and soft ECE per task/model/method, per label and pooled"),
             new TopicSpec(DEAD_LETTERS, DeadLetter.getClassSchema(), false,
                     "every rejected input record, with its original bytes and a reason"));
 

@@ -73,6 +73,14 @@ final class SampleRecords {
                 .setTop1Histogram(List.of(0L, 0L, 0L, 0L, 0L, 0L, 0L, 1L, 1L, 2L))
                 .setSecondPredictedNextRate(0.5).setR1Pred(summary).setIntermediateAtR1(null)
                 .setSecondNeverPredictedRate(0.25).setUpdatedAt(NOW).build());
+        List<CalibrationBin> bins = new java.util.ArrayList<>();
+        for (int b = 0; b < 10; b++) {
+            bins.add(b == 6 ? CalibrationBin.newBuilder().setCount(2).setMeanPredicted(0.64).setMeanHuman(0.5).build()
+                    : CalibrationBin.newBuilder().setCount(0).setMeanPredicted(null).setMeanHuman(null).build());
+        }
+        records.put(Topics.CALIBRATION_METRICS, CalibrationMetric.newBuilder()
+                .setTask("goemotions").setModel("demo").setMethod("max_over_generations").setLabel("joy")
+                .setPairs(2).setEce(0.14).setBins(bins).setUpdatedAt(NOW).build());
         records.put(Topics.DEAD_LETTERS, DeadLetter.newBuilder()
                 .setSourceTopic("documents").setSourcePartition(1).setSourceOffset(42)
                 .setKey(java.nio.ByteBuffer.wrap(new byte[] {'d', '9'}))
