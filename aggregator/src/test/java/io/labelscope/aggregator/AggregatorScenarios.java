@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.labelscope.schemas.AlignmentMetric;
+import io.labelscope.schemas.CalibrationBin;
+import io.labelscope.schemas.CalibrationMetric;
 import io.labelscope.schemas.DeadLetter;
 import io.labelscope.schemas.DocumentDistribution;
 import io.labelscope.schemas.MethodResult;
@@ -563,5 +565,91 @@ abstract class AggregatorScenarios {
                 "binary_breakdown", "binary_outcome");
         assertUnary(out.get(0).getMethods().get("unary_breakdown"));
         assertBradleyTerryOptimum(out.get(0).getMethods().get("binary_breakdown"), false);
+    }
+
+    // ---- calibration (issue #17 item 1, docs/calibration.md §1) ------------------------------------------------
+
+    /**
+     * Reliability diagrams and soft ECE, exact under changing annotations. Two documents with the same steps,
+     * chosen so that no probability sits near a bin edge: step 0 counts [64,24,7,5] → P0 = [.64,.24,.07 | .05]
+     * writes joy; step 1 counts [14,74,7,5] → P1 = [.14,.74,.07 | .05] writes fear; answer [joy, fear]. Max over
+     * generations p = [.64, .74, .07]: joy in bin 6, fear in bin 7, anger in bin 0.
+     * <ul>
+     *   <li>cal-a, annotated before its steps by [joy] and [joy, fear]: H = [1, .5, 0];</li>
+     *   <li>cal-b, annotated after its distribution by [fear]: H = [0, 1, 0]; then that annotator changes to
+     *       [joy]: H = [1, 0, 0].</li>
+     * </ul>
+     * Pooled, N = 6: bin 6 holds the two joy pairs (mean p .64, mean H (1+0)/2 = .5), bin 7 the fear pairs (.74,
+     * (.5+1)/2 = .75), bin 0 the anger pairs (.07, 0): ECE = (2·.14 + 2·.01 + 2·.07)/6 = .44/6. After the change:
+     * bin 6 mean H 1, bin 7 (.5+0)/2 = .25: ECE = (2·.36 + 2·.49 + 2·.07)/6 = 1.84/6.
+     */
+    @Test
+    void calibrationRowsPerMethodFollowChangingAnnotationsExactly() {
+        String model = "m-calibration";
+        annotate("cal-a", "ann-1", "joy");
+        annotate("cal-a", "ann-2", "joy", "fear");
+        for (String doc : List.of("cal-a", "cal-b")) {
+            send(Topics.LABEL_STEPS, doc, Records.step(model, doc, 0, 2, "joy", 64, 24, 7, 5));
+            send(Topics.LABEL_STEPS, doc, Records.step(model, doc, 1, 2, "fear", 14, 74, 7, 5));
+            generation(model, doc);
+        }
+        pipeline().distributions("cal-b", 1);
+        annotate("cal-b", "ann-1", "fear");
+        DocumentDistribution b = pipeline().distributions("cal-b", 2).get(1);
+        assertThat(b.getHuman()).isEqualTo(Map.of("joy", 0.0, "fear", 1.0, "anger", 0.0));
+
+        CalibrationMetric pooled = pipeline().calibration(model, "max_over_generations", null,
+                r -> r.getPairs() == 6);
+        assertThat(pooled.getTask()).isEqualTo(Records.TASK);
+        assertThat(pooled.getWindowStart()).isNull();
+        assertThat(pooled.getWindowEnd()).isNull();
+        assertThat(pooled.getPairs()).isEqualTo(6);
+        assertBins(pooled, Map.of(6, new double[] {2, .64, .5}, 7, new double[] {2, .74, .75},
+                0, new double[] {2, .07, 0}));
+        assertThat(pooled.getEce()).isCloseTo((2 * .14 + 2 * .01 + 2 * .07) / 6, within(TOL));
+
+        CalibrationMetric joy = pipeline().calibration(model, "max_over_generations", "joy", r -> r.getPairs() == 2);
+        assertThat(joy.getPairs()).isEqualTo(2);
+        assertBins(joy, Map.of(6, new double[] {2, .64, .5}));
+        assertThat(joy.getEce()).isCloseTo(.14, within(TOL));
+
+        // A row for every method on distributions, hard predictions included: p = [1−ε, 1−ε, ε], so bin 9 holds
+        // the joy and fear pairs (mean H (1+0+.5+1)/4 = .625) and bin 0 the anger pairs.
+        for (String method : b.getMethods().keySet()) {
+            assertThat(pipeline().calibration(model, method, null, r -> r.getPairs() == 6).getPairs())
+                    .as(method).isEqualTo(6);
+        }
+        CalibrationMetric hard = pipeline().calibration(model, "hard_predictions", null, r -> r.getPairs() == 6);
+        assertBins(hard, Map.of(9, new double[] {4, 1 - EPS, .625}, 0, new double[] {2, EPS, 0}));
+        assertThat(hard.getEce()).isCloseTo(4.0 / 6 * (1 - EPS - .625) + 2.0 / 6 * EPS, within(TOL));
+
+        // The annotator changes their mind: cal-b's old pairs are subtracted and the new ones added.
+        annotate("cal-b", "ann-1", "joy");
+        pipeline().distributions("cal-b", 3);
+        double changed = (2 * .36 + 2 * .49 + 2 * .07) / 6;
+        CalibrationMetric after = pipeline().calibration(model, "max_over_generations", null,
+                r -> Math.abs(r.getEce() - changed) < 1e-9);
+        assertThat(after.getPairs()).isEqualTo(6);
+        assertBins(after, Map.of(6, new double[] {2, .64, 1}, 7, new double[] {2, .74, .25},
+                0, new double[] {2, .07, 0}));
+        assertThat(after.getEce()).isCloseTo(changed, within(TOL));
+    }
+
+    /** Bins as expected ({@code bin → [count, mean p, mean H]}), every other bin empty with null means. */
+    static void assertBins(CalibrationMetric row, Map<Integer, double[]> expected) {
+        assertThat(row.getBins()).hasSize(10);
+        for (int i = 0; i < 10; i++) {
+            CalibrationBin bin = row.getBins().get(i);
+            double[] e = expected.get(i);
+            if (e == null) {
+                assertThat(bin.getCount()).as("bin " + i).isZero();
+                assertThat(bin.getMeanPredicted()).as("bin " + i).isNull();
+                assertThat(bin.getMeanHuman()).as("bin " + i).isNull();
+            } else {
+                assertThat(bin.getCount()).as("bin " + i).isEqualTo((long) e[0]);
+                assertThat(bin.getMeanPredicted()).as("bin " + i).isCloseTo(e[1], within(TOL));
+                assertThat(bin.getMeanHuman()).as("bin " + i).isCloseTo(e[2], within(TOL));
+            }
+        }
     }
 }

@@ -2,6 +2,7 @@ package io.labelscope.aggregator;
 
 import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.labelscope.schemas.AlignmentMetric;
+import io.labelscope.schemas.CalibrationMetric;
 import io.labelscope.schemas.DeadLetter;
 import io.labelscope.schemas.DocumentDistribution;
 import io.labelscope.schemas.SpikinessMetric;
@@ -60,6 +61,7 @@ final class BrokerPipeline implements Pipeline, AutoCloseable {
     private final List<DeadLetter> deadLetters = new CopyOnWriteArrayList<>();
     private final List<AlignmentMetric> alignment = new CopyOnWriteArrayList<>();
     private final List<SpikinessMetric> spikiness = new CopyOnWriteArrayList<>();
+    private final List<CalibrationMetric> calibration = new CopyOnWriteArrayList<>();
 
     /** The service's application id, when {@link #send} is to wait until it has taken in each annotation. */
     private final String applicationId;
@@ -96,7 +98,7 @@ final class BrokerPipeline implements Pipeline, AutoCloseable {
         values.configure(c, false);
         KafkaConsumer<String, Object> consumer = new KafkaConsumer<>(c, new StringDeserializer(), values);
         consumer.subscribe(List.of(Topics.DISTRIBUTIONS, Topics.DEAD_LETTERS, Topics.ALIGNMENT_METRICS,
-                Topics.SPIKINESS_METRICS));
+                Topics.SPIKINESS_METRICS, Topics.CALIBRATION_METRICS));
         reader = new Thread(() -> {
             try (consumer) {
                 while (running) {
@@ -119,6 +121,8 @@ final class BrokerPipeline implements Pipeline, AutoCloseable {
                             alignment.add(a);
                         } else if (v instanceof SpikinessMetric s) {
                             spikiness.add(s);
+                        } else if (v instanceof CalibrationMetric row) {
+                            calibration.add(row);
                         }
                     }
                 }
@@ -250,6 +254,15 @@ final class BrokerPipeline implements Pipeline, AutoCloseable {
                 && m.getPosition().equals(position) && m.getStepIndex() == stepIndex && m.getWindowStart() == null)
                 .reduce((a, b) -> b).orElse(null);
         return await(latest, until, "all-time spikiness of " + model + " " + position + "/" + stepIndex);
+    }
+
+    @Override
+    public CalibrationMetric calibration(String model, String method, String label,
+                                         Predicate<CalibrationMetric> until) {
+        Supplier<CalibrationMetric> latest = () -> calibration.stream().filter(m -> m.getModel().equals(model)
+                && m.getMethod().equals(method) && java.util.Objects.equals(m.getLabel(), label)
+                && m.getWindowStart() == null).reduce((a, b) -> b).orElse(null);
+        return await(latest, until, "all-time calibration of " + model + "/" + method + "/" + label);
     }
 
     private static <T> List<T> awaitCount(Supplier<List<T>> read, int atLeast) {

@@ -4,6 +4,7 @@ import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
 import io.labelscope.math.Conventions;
 import io.labelscope.schemas.AlignmentMetric;
+import io.labelscope.schemas.CalibrationMetric;
 import io.labelscope.schemas.DeadLetter;
 import io.labelscope.schemas.DocumentDistribution;
 import io.labelscope.schemas.SpikinessMetric;
@@ -41,10 +42,12 @@ final class DriverPipeline implements Pipeline, AutoCloseable {
     private final TestOutputTopic<String, Object> deadLetterTopic;
     private final TestOutputTopic<String, Object> alignmentTopic;
     private final TestOutputTopic<String, Object> spikinessTopic;
+    private final TestOutputTopic<String, Object> calibrationTopic;
     final List<DocumentDistribution> distributions = new ArrayList<>();
     final List<DeadLetter> deadLetters = new ArrayList<>();
     final List<AlignmentMetric> alignment = new ArrayList<>();
     final List<SpikinessMetric> spikiness = new ArrayList<>();
+    final List<CalibrationMetric> calibration = new ArrayList<>();
 
     DriverPipeline(String registryUrl, List<WindowSpec> windows) {
         Map<String, Object> avro = AvroSerdeConfig.registry(registryUrl);
@@ -65,6 +68,7 @@ final class DriverPipeline implements Pipeline, AutoCloseable {
         deadLetterTopic = output(Topics.DEAD_LETTERS, avro);
         alignmentTopic = output(Topics.ALIGNMENT_METRICS, avro);
         spikinessTopic = output(Topics.SPIKINESS_METRICS, avro);
+        calibrationTopic = output(Topics.CALIBRATION_METRICS, avro);
     }
 
     private TestOutputTopic<String, Object> output(String topic, Map<String, Object> avro) {
@@ -106,6 +110,7 @@ final class DriverPipeline implements Pipeline, AutoCloseable {
         deadLetterTopic.readValuesToList().forEach(v -> deadLetters.add((DeadLetter) v));
         alignmentTopic.readValuesToList().forEach(v -> alignment.add((AlignmentMetric) v));
         spikinessTopic.readValuesToList().forEach(v -> spikiness.add((SpikinessMetric) v));
+        calibrationTopic.readValuesToList().forEach(v -> calibration.add((CalibrationMetric) v));
     }
 
     @Override
@@ -138,6 +143,16 @@ final class DriverPipeline implements Pipeline, AutoCloseable {
                 && m.getStepIndex() == stepIndex && m.getWindowStart() == null).reduce((a, b) -> b).orElseThrow(
                         () -> new AssertionError("no all-time spikiness record for " + model + " " + position
                                 + "/" + stepIndex));
+    }
+
+    @Override
+    public CalibrationMetric calibration(String model, String method, String label,
+                                         Predicate<CalibrationMetric> until) {
+        return calibration.stream().filter(m -> m.getModel().equals(model) && m.getMethod().equals(method)
+                && java.util.Objects.equals(m.getLabel(), label) && m.getWindowStart() == null)
+                .reduce((a, b) -> b).orElseThrow(() -> new AssertionError("no all-time calibration row for "
+                        + model + "/" + method + "/" + label + " among " + calibration.size() + " rows"
+                        + (calibration.isEmpty() ? "" : ", the latest " + calibration.get(calibration.size() - 1))));
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.labelscope.aggregator;
 
 import io.labelscope.aggregator.avro.RoutedAnnotation;
+import io.labelscope.aggregator.metrics.CalibrationTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.aggregator.state.Emitted;
 import io.labelscope.aggregator.state.SourceRef;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -100,11 +102,44 @@ class InternalAvroSerdeTest {
         assertThat(spikiness).isEqualTo(e.spikiness());
         assertThat(spikiness.byCell()).isInstanceOf(java.util.TreeMap.class); // cells in order, as before
 
-        Assembled.MetricsChange alignmentOnly = new Assembled.MetricsChange(e.alignment(), null);
+        Assembled.MetricsChange alignmentOnly = new Assembled.MetricsChange(e.alignment(), null, null);
         assertThat(roundTrip(serdes.metricsChange, alignmentOnly)).isEqualTo(alignmentOnly);
         Assembled.PendingChange pending = new Assembled.PendingChange(43L,
-                new Assembled.MetricsChange(null, e.spikiness()));
+                new Assembled.MetricsChange(null, e.spikiness(), null));
         assertThat(roundTrip(serdes.pendingChange, pending)).isEqualTo(pending);
+
+        // Reliability diagrams: per method and label, every bin's count and sums.
+        CalibrationTallies calibration = CalibrationTallies.ofDocument(List.of("joy", "fear"),
+                Map.of("joy", 1.0, "fear", 0.5), Map.of("max_over_generations", Map.of("joy", 0.64, "fear", 0.74),
+                        "hard_predictions", Map.of("joy", 1 - 1e-8, "fear", 1e-8)));
+        assertThat(roundTrip(serdes.calibrationTallies, calibration)).isEqualTo(calibration);
+        Assembled.MetricsChange withCalibration = new Assembled.MetricsChange(e.alignment(), null, calibration);
+        assertThat(roundTrip(serdes.metricsChange, withCalibration)).isEqualTo(withCalibration);
+        Assembled.PendingChange pendingWithCalibration = new Assembled.PendingChange(44L, withCalibration);
+        assertThat(roundTrip(serdes.pendingChange, pendingWithCalibration)).isEqualTo(pendingWithCalibration);
+    }
+
+    /**
+     * Pending metric changes written before the calibration part existed (version 1 of the schemas, kept under
+     * {@code state-schemas/}) are read after the upgrade, with no calibration part; without that older schema
+     * they would not be readable at all.
+     */
+    @Test
+    void pendingChangesWrittenBeforeTheCalibrationPartAreRead() throws Exception {
+        Schema v1 = InternalAvroSerde.olderVersion("PendingChangeRecord-1.avsc");
+        assertThat(v1.getField("change").schema().getField("calibration")).isNull();
+        GenericRecord change = new GenericData.Record(v1.getField("change").schema());
+        change.put("alignment", null);
+        change.put("spikiness", null);
+        GenericRecord written = new GenericData.Record(v1);
+        written.put("time", 43L);
+        written.put("change", change);
+        ByteBuffer encoded = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(written);
+        byte[] bytes = new byte[encoded.remaining()];
+        encoded.get(bytes);
+
+        assertThat(serdes.pendingChange.deserializer().deserialize("t", bytes))
+                .isEqualTo(new Assembled.PendingChange(43L, new Assembled.MetricsChange(null, null, null)));
     }
 
     private static <T> T roundTrip(org.apache.kafka.common.serialization.Serde<T> serde, T value) {

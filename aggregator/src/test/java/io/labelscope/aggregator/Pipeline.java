@@ -1,6 +1,7 @@
 package io.labelscope.aggregator;
 
 import io.labelscope.schemas.AlignmentMetric;
+import io.labelscope.schemas.CalibrationMetric;
 import io.labelscope.schemas.DeadLetter;
 import io.labelscope.schemas.DocumentDistribution;
 import io.labelscope.schemas.SpikinessMetric;
@@ -32,4 +33,10 @@ interface Pipeline {
 
     /** The latest all-time spikiness record of a cell; waits (a while) until {@code until} holds. */
     SpikinessMetric spikiness(String model, String position, int stepIndex, Predicate<SpikinessMetric> until);
+
+    /**
+     * The latest all-time {@code calibration-metrics} row of task/model/method and label (null: pooled); waits (a
+     * while) until {@code until} holds.
+     */
+    CalibrationMetric calibration(String model, String method, String label, Predicate<CalibrationMetric> until);
 }
