@@ -30,23 +30,29 @@ public record PairedComparison(int documents, Double meanDifference, Double low,
             throw new IllegalArgumentException("paired comparison needs the same documents: " + a.length
                     + " values for A, " + b.length + " for B");
         }
-        int n = a.length;
-        if (n == 0) {
+        Moments differences = Moments.EMPTY;
+        for (int i = 0; i < a.length; i++) {
+            differences = differences.plus(Moments.of(a[i] - b[i]));
+        }
+        return of(differences);
+    }
+
+    /**
+     * The comparison from the differences' running sums (count, Σd, Σd²): what a stream keeps, and what parts
+     * of the documents (partitions, instances) add up exactly ({@link Moments#plus}). The sample variance is
+     * (Σd² − n·d̄²)/(n − 1), clamped at 0 against rounding.
+     */
+    public static PairedComparison of(Moments differences) {
+        long count = differences.count();
+        if (count == 0) {
             return new PairedComparison(0, null, null, null);
         }
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            sum += a[i] - b[i];
-        }
-        double mean = sum / n;
+        int n = Math.toIntExact(count);
+        double mean = differences.mean();
         if (n == 1) {
             return new PairedComparison(1, mean, null, null);
         }
-        double ss = 0;
-        for (int i = 0; i < n; i++) {
-            double d = a[i] - b[i] - mean;
-            ss += d * d;
-        }
+        double ss = Math.max(0, differences.sumOfSquares() - n * mean * mean);
         double standardError = Math.sqrt(ss / (n - 1) / n);
         // null RNG: only the quantile is needed, not sampling
         double t = new TDistribution(null, n - 1).inverseCumulativeProbability(0.5 + LEVEL / 2);

@@ -33,4 +33,22 @@ class PairedComparisonTest {
         assertThatThrownBy(() -> PairedComparison.of(new double[1], new double[2]))
                 .hasMessageContaining("same documents");
     }
+
+    @Test
+    void partsOfTheDocumentsAddUpToTheWhole() {
+        // (Commons Math's t quantile agrees with the table to about 1e-10.)
+        // The five documents above split over two parts (two partitions or instances): d = (1, 2) and (3, 4, 5).
+        Moments first = Moments.of(1).plus(Moments.of(2));
+        Moments second = Moments.of(3).plus(Moments.of(4)).plus(Moments.of(5));
+        PairedComparison merged = PairedComparison.of(first.plus(second));
+        double half = 2.7764451051977934 * Math.sqrt(0.5);
+        assertThat(merged.documents()).isEqualTo(5);
+        assertThat(merged.meanDifference()).isEqualTo(3.0);
+        assertThat(merged.low()).isCloseTo(3 - half, within(1e-9));
+        assertThat(merged.high()).isCloseTo(3 + half, within(1e-9));
+        // equal differences: no spread, the interval is the mean (rounding clamped, never NaN)
+        PairedComparison constant = PairedComparison.of(Moments.of(0.1).plus(Moments.of(0.1)).plus(Moments.of(0.1)));
+        assertThat(constant.low()).isCloseTo(0.1, within(1e-15));
+        assertThat(constant.high()).isCloseTo(0.1, within(1e-15));
+    }
 }
