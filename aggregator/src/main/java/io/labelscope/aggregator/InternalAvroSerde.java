@@ -26,7 +26,7 @@ import java.util.function.Function;
  * a removed one is skipped) and pass the previous version's schema here as an older writer schema, so values in
  * the state stores and changelogs written before the change are read through Avro's schema resolution.
  */
-final class InternalAvroSerde<T extends SpecificRecord> implements Serde<T> {
+public final class InternalAvroSerde<T extends SpecificRecord> implements Serde<T> {
 
     /** The two bytes every value of Avro's single-object encoding starts with (its specification's C3 01). */
     private static final byte[] SINGLE_OBJECT_MARKER = {(byte) 0xC3, (byte) 0x01};
@@ -48,7 +48,7 @@ final class InternalAvroSerde<T extends SpecificRecord> implements Serde<T> {
         olderVersions.forEach(decoder::addSchema);
     }
 
-    InternalAvroSerde(Schema schema) {
+    public InternalAvroSerde(Schema schema) {
         this(schema, List.of());
     }
 

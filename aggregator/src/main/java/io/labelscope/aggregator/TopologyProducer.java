@@ -1,5 +1,6 @@
 package io.labelscope.aggregator;
 
+import io.labelscope.aggregator.compare.ComparedDocuments;
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.math.Conventions;
@@ -156,6 +157,9 @@ public class TopologyProducer {
 
         // 6. The dead letters, whoever wrote them, counted by error type for the dashboard.
         DeadLetterCounts.addTo(builder, serdes);
+
+        // 7. Per annotated document, each configuration's latest scores, for paired comparisons.
+        ComparedDocuments.addTo(builder, serdes.avroConfig, serdes.deadLetter);
         return builder.build();
     }
 
