@@ -564,4 +564,142 @@ abstract class AggregatorScenarios {
         assertUnary(out.get(0).getMethods().get("unary_breakdown"));
         assertBradleyTerryOptimum(out.get(0).getMethods().get("binary_breakdown"), false);
     }
+
+    // ---- paired comparison of two configurations (issue #17 item 3) ------------------------------------------
+
+    /** The comparison scenario's own task, so that other scenarios' documents are not in its comparison. */
+    static final String COMPARE_TASK = "emotions-compare";
+
+    <T extends org.apache.avro.specific.SpecificRecordBase> T ofCompareTask(T record) {
+        record.put("task", COMPARE_TASK);
+        return record;
+    }
+
+    /** Configuration A: the scenarios' two-step document, max-over-generations [.6, .7, .1]. */
+    void compareA(String doc) {
+        String model = "m-compare-a";
+        send(Topics.LABEL_STEPS, doc, ofCompareTask(Records.step(model, doc, 0, 2, "joy", 6, 2, 1, 1)));
+        send(Topics.LABEL_STEPS, doc, ofCompareTask(Records.step(model, doc, 1, 2, "fear", 1, 7, 1, 1)));
+        send(Topics.GENERATIONS, doc, ofCompareTask(Records.generation(model, doc, 2, T0, "joy", "fear")));
+    }
+
+    /** Configuration B: an answer without a label step, max-over-generations [ε, ε, ε]. */
+    void compareB(String doc) {
+        send(Topics.GENERATIONS, doc, ofCompareTask(Records.generation("m-compare-b", doc, 0, T0)));
+    }
+
+    void annotateForComparison(String doc, String annotator, String... labels) {
+        send(Topics.ANNOTATIONS, doc, ofCompareTask(Records.annotation(doc, annotator, labels)));
+    }
+
+    /** NLL of B's [ε, ε, ε] against H. */
+    static double epsilonNll(double hJoy, double hFear, double hAnger) {
+        double sum = 0;
+        for (double h : new double[] {hJoy, hFear, hAnger}) {
+            sum -= h * Math.log(EPS) + (1 - h) * Math.log(1 - EPS);
+        }
+        return sum;
+    }
+
+    /** t(0.975, 1) (scipy 1.x), the quantile of a two-document interval. */
+    static final double T_975_1 = 12.706204736174694;
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> metric(Map<String, Object> compare, String method, String metric) {
+        Map<String, Object> m = (Map<String, Object>) ((Map<String, Object>) compare.get("methods")).get(method);
+        return m == null ? null : (Map<String, Object>) m.get(metric);
+    }
+
+    @SuppressWarnings("unchecked")
+    static int documents(Map<String, Object> compare, String method) {
+        Map<String, Object> m = (Map<String, Object>) ((Map<String, Object>) compare.get("methods")).get(method);
+        return m == null ? 0 : ((Number) m.get("documents")).intValue();
+    }
+
+    static double number(Map<String, Object> m, String field) {
+        return ((Number) m.get(field)).doubleValue();
+    }
+
+    /**
+     * Paired comparison of A (model m-compare-a) and B (m-compare-b), max-over-generations, by hand. Documents:
+     * c1 (H = [1, 0, 0]) and c2 (H = [1, 1, 0]) scored by both; c3 only by A and c4 by both without annotators
+     * (neither is a pair). A = [.6, .7, .1], B = [ε, ε, ε] (ε = 1e-8).
+     * <ul>
+     *   <li>L1: A 1.2 and .8; B 1 + ε and 2 − ε → d = (.2 − ε, −1.2 + ε), mean −.5, interval
+     *       −.5 ± t(0.975, 1)·|d1 − d2|/2 (n = 2: s/√n = |d1 − d2|/2);</li>
+     *   <li>example-F1: A 2/3 and 1 ({joy, fear} against {joy}, {joy, fear}); B 0 (predicts nothing) → d = (2/3, 1);</li>
+     *   <li>NLL: A's against B's, {@link #maxNll} − {@link #epsilonNll}.</li>
+     * </ul>
+     * Then c1's annotator re-votes [joy, fear]: c1 is now like c2, both differences equal, so the mean is c2's
+     * and the interval has no width.
+     */
+    @Test
+    void pairedComparisonOfTwoModels() {
+        // c1 and c2 on different partitions of the 3 of the broker's topics (murmur2), so the broker's answer
+        // is a sum over partitions
+        assertThat(org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(
+                "compare-1".getBytes(StandardCharsets.UTF_8))) % 3).isNotEqualTo(
+                org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(
+                        "compare-2".getBytes(StandardCharsets.UTF_8))) % 3);
+        annotateForComparison("compare-1", "ann-1", "joy");
+        compareA("compare-1");
+        compareB("compare-1");
+        compareA("compare-2");
+        compareB("compare-2");
+        annotateForComparison("compare-2", "ann-1", "joy", "fear");
+        compareA("compare-3");
+        annotateForComparison("compare-3", "ann-1", "anger");
+        compareA("compare-4");
+        compareB("compare-4");
+
+        String mog = "max_over_generations";
+        Map<String, Object> c = pipeline().compare(COMPARE_TASK, "m-compare-a", "m-compare-b", null,
+                r -> metric(r, mog, "l1") != null && documents(r, mog) == 2
+                        && r.get("configurations").toString().contains("documents=3"));
+        assertThat(c.get("task")).isEqualTo(COMPARE_TASK);
+        assertThat(c.get("a")).isEqualTo("m-compare-a");
+        assertThat((Map<String, Object>) c.get("methods")).containsOnlyKeys(GENERATION_METHODS);
+        assertThat(documents(c, mog)).as("c3 (A only) and c4 (no annotators) are not pairs").isEqualTo(2);
+        // A has 3 annotated documents (c1, c2, c3), B 2
+        assertThat((List<Map<String, Object>>) c.get("configurations"))
+                .extracting(m -> m.get("configuration") + "=" + ((Number) m.get("documents")).intValue())
+                .containsExactly("m-compare-a=3", "m-compare-b=2");
+
+        double[] l1 = {1.2 - (1 + EPS), 0.8 - (2 - EPS)};
+        assertPaired(metric(c, mog, "l1"), l1);
+        assertPaired(metric(c, mog, "example_f1"), new double[] {2.0 / 3, 1});
+        assertPaired(metric(c, mog, "nll"), new double[] {maxNll(1, 0, 0) - epsilonNll(1, 0, 0),
+                maxNll(1, 1, 0) - epsilonNll(1, 1, 0)});
+        assertThat(number(metric(c, mog, "l1"), "mean_difference")).isCloseTo(-0.5, within(TOL));
+
+        // one method asked: only it
+        Map<String, Object> one = pipeline().compare(COMPARE_TASK, "m-compare-a", "m-compare-b", mog,
+                r -> metric(r, mog, "l1") != null);
+        assertThat((Map<String, Object>) one.get("methods")).containsOnlyKeys(mog);
+
+        // B − A is the mirror image
+        Map<String, Object> mirrored = pipeline().compare(COMPARE_TASK, "m-compare-b", "m-compare-a", mog,
+                r -> metric(r, mog, "l1") != null);
+        assertThat(number(metric(mirrored, mog, "l1"), "mean_difference")).isCloseTo(0.5, within(TOL));
+
+        // An annotation change re-emits both configurations' distributions of c1: the comparison follows.
+        annotateForComparison("compare-1", "ann-1", "joy", "fear");
+        double d2 = 0.8 - (2 - EPS);
+        Map<String, Object> changed = pipeline().compare(COMPARE_TASK, "m-compare-a", "m-compare-b", mog,
+                r -> metric(r, mog, "l1") != null
+                        && Math.abs(number(metric(r, mog, "l1"), "mean_difference") - d2) < 1e-9);
+        assertPaired(metric(changed, mog, "l1"), new double[] {d2, d2});
+        assertThat(number(metric(changed, mog, "l1"), "ci95_low")).isCloseTo(d2, within(TOL));
+        assertPaired(metric(changed, mog, "example_f1"), new double[] {1, 1});
+    }
+
+    /** Mean of two differences and their 95 % t interval, mean ± t(0.975, 1)·|d1 − d2|/2. */
+    static void assertPaired(Map<String, Object> m, double[] d) {
+        double mean = (d[0] + d[1]) / 2;
+        double half = T_975_1 * Math.abs(d[0] - d[1]) / 2;
+        assertThat(number(m, "mean_difference")).isCloseTo(mean, within(TOL));
+        // the quantile from Commons Math agrees with the table to about 1e-10 relative
+        assertThat(number(m, "ci95_low")).isCloseTo(mean - half, within(1e-9 * Math.max(1, half)));
+        assertThat(number(m, "ci95_high")).isCloseTo(mean + half, within(1e-9 * Math.max(1, half)));
+    }
 }

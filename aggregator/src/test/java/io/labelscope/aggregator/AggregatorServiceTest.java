@@ -40,6 +40,7 @@ class AggregatorServiceTest extends AggregatorScenarios {
     @BeforeAll
     void connect() {
         pipeline = new BrokerPipeline(bootstrapServers, registryUrl, applicationId);
+        pipeline.restUrl = () -> "http://127.0.0.1:" + io.restassured.RestAssured.port;
         // JSON numbers as double, not RestAssured's default float (0.7f is 1.2e-8 away from 0.7).
         io.restassured.RestAssured.config = io.restassured.RestAssured.config().jsonConfig(
                 io.restassured.config.JsonConfig.jsonConfig().numberReturnType(

@@ -252,6 +252,45 @@ final class BrokerPipeline implements Pipeline, AutoCloseable {
         return await(latest, until, "all-time spikiness of " + model + " " + position + "/" + stepIndex);
     }
 
+    /** The service's REST address (http://host:port), for {@link #compare}; null: not asked. */
+    Supplier<String> restUrl;
+
+    private final java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+
+    @Override
+    public Map<String, Object> compare(String task, String a, String b, String method,
+                                       Predicate<Map<String, Object>> until) {
+        StringBuilder query = new StringBuilder("/api/compare?task=").append(encode(task));
+        if (a != null) {
+            query.append("&a=").append(encode(a)).append("&b=").append(encode(b));
+        }
+        if (method != null) {
+            query.append("&method=").append(encode(method));
+        }
+        Supplier<Map<String, Object>> latest = () -> {
+            try {
+                var r = http.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(restUrl.get() + query)).GET().build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() != 200) {
+                    throw new AssertionError("GET " + query + ": HTTP " + r.statusCode() + " " + r.body());
+                }
+                return new com.fasterxml.jackson.databind.ObjectMapper().readValue(r.body(),
+                        new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() { });
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("GET " + query, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        };
+        return await(latest, until, "comparison " + query);
+    }
+
+    private static String encode(String s) {
+        return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
     private static <T> List<T> awaitCount(Supplier<List<T>> read, int atLeast) {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (read.get().size() < atLeast && System.nanoTime() < deadline) {

@@ -2,6 +2,8 @@ package io.labelscope.aggregator;
 
 import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
+import io.labelscope.aggregator.compare.ComparedDocuments;
+import io.labelscope.aggregator.compare.ComparisonView;
 import io.labelscope.math.Conventions;
 import io.labelscope.schemas.AlignmentMetric;
 import io.labelscope.schemas.DeadLetter;
@@ -138,6 +140,12 @@ final class DriverPipeline implements Pipeline, AutoCloseable {
                 && m.getStepIndex() == stepIndex && m.getWindowStart() == null).reduce((a, b) -> b).orElseThrow(
                         () -> new AssertionError("no all-time spikiness record for " + model + " " + position
                                 + "/" + stepIndex));
+    }
+
+    @Override
+    public Map<String, Object> compare(String task, String a, String b, String method,
+                                       Predicate<Map<String, Object>> until) {
+        return ComparisonView.ofStore(driver.getKeyValueStore(ComparedDocuments.STORE), task, a, b, method);
     }
 
     @Override

@@ -8,6 +8,7 @@ import org.apache.avro.specific.SpecificRecord;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 
 /**
@@ -32,4 +33,11 @@ interface Pipeline {
 
     /** The latest all-time spikiness record of a cell; waits (a while) until {@code until} holds. */
     SpikinessMetric spikiness(String model, String position, int stepIndex, Predicate<SpikinessMetric> until);
+
+    /**
+     * {@code GET /api/compare}'s JSON for these parameters (a, b, method may be null), computed from the
+     * aggregator's comparison store; waits (a while) until {@code until} holds.
+     */
+    Map<String, Object> compare(String task, String a, String b, String method,
+                                Predicate<Map<String, Object>> until);
 }
