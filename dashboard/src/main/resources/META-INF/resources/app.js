@@ -528,6 +528,8 @@ async function refresh() {
       renderSpikiness(sp);
     }
     if (state.doc) renderDocument(await fetchJson(`api/documents/${encodeURIComponent(state.doc)}/steps`));
+    // Views in their own files (compare.js) refresh with the page.
+    document.dispatchEvent(new CustomEvent('labelscope:refresh', { detail: { pair: state.pair } }));
     state.refreshes += 1;
     live.className = 'pill live ok';
     live.textContent = `live · ${new Date().toLocaleTimeString()}`;
