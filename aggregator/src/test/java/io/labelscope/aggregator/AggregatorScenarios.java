@@ -672,6 +672,12 @@ abstract class AggregatorScenarios {
                 maxNll(1, 1, 0) - epsilonNll(1, 1, 0)});
         assertThat(number(metric(c, mog, "l1"), "mean_difference")).isCloseTo(-0.5, within(TOL));
 
+        // without A and B: the configurations only, to choose from
+        Map<String, Object> listed = pipeline().compare(COMPARE_TASK, null, null, null, r -> true);
+        assertThat((List<Map<String, Object>>) listed.get("configurations")).extracting(m -> m.get("configuration"))
+                .containsExactly("m-compare-a", "m-compare-b");
+        assertThat((Map<String, Object>) listed.get("methods")).isEmpty();
+
         // one method asked: only it
         Map<String, Object> one = pipeline().compare(COMPARE_TASK, "m-compare-a", "m-compare-b", mog,
                 r -> metric(r, mog, "l1") != null);

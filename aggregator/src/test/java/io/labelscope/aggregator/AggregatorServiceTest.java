@@ -131,4 +131,17 @@ class AggregatorServiceTest extends AggregatorScenarios {
                 .body("all_time.answer.multilabel_answer_rate", closeTo(1.0, 1e-12));
         given().get("/metrics/alignment").then().statusCode(400);
     }
+
+    /** {@code GET /api/compare} (issue #17 item 3): what it refuses, and an unknown task's empty answer. */
+    @Test
+    void compareRefusesIncompleteParameters() {
+        given().get("/api/compare").then().statusCode(400)
+                .body("error", org.hamcrest.Matchers.containsString("task"));
+        given().queryParam("task", "emotions-compare").queryParam("a", "m-compare-a").get("/api/compare")
+                .then().statusCode(400).body("error", org.hamcrest.Matchers.containsString("a and b go together"));
+        given().queryParam("task", "no-such-task").queryParam("a", "x").queryParam("b", "y").get("/api/compare")
+                .then().statusCode(200).body("configurations", hasSize(0)).body("methods.size()", equalTo(0));
+        given().queryParam("task", "no-such-task").get("/api/compare/part").then().statusCode(200)
+                .body("configurations.size()", equalTo(0));
+    }
 }

@@ -467,4 +467,103 @@ class DashboardBrowserTest {
             throw new IllegalStateException(e);
         }
     }
+
+    // ---- issue #17 item 3: the compare view ----------------------------------------------------------------------
+
+    static final String COMPARE_TASK = "dashboard-compare";
+    static final String COMPARE_A = "compare/model-a";
+    static final String COMPARE_B = "compare/model-b";
+
+    /** One single-step run of a two-label task; weights over joy, fear, none (summing to 10). */
+    private void compareRun(String model, String doc, String generated, double... weights) {
+        Instant now = Instant.now();
+        Map<String, Double> logits = new LinkedHashMap<>();
+        Map<String, Double> probs = new LinkedHashMap<>();
+        List<String> names = List.of("joy", "fear", "none");
+        for (int i = 0; i < weights.length; i++) {
+            logits.put(names.get(i), Math.log(weights[i]));
+            probs.put(names.get(i), weights[i] / 10);
+        }
+        send(Topics.LABEL_STEPS, doc, LabelStep.newBuilder().setDocumentId(doc).setTask(COMPARE_TASK).setModel(model)
+                .setRunId("run-" + model + "-" + doc).setStep(0).setStepsTotal(1).setGeneratedLabel(generated)
+                .setLogits(logits).setProbabilities(probs).setTokenIndex(3).setProducedAt(now)
+                .setLabels(List.of("joy", "fear")).build(), now);
+        send(Topics.GENERATIONS, doc, Generation.newBuilder().setDocumentId(doc).setTask(COMPARE_TASK)
+                .setModel(model).setRunId("run-" + model + "-" + doc).setRawOutput(generated)
+                .setParsedLabels(List.of(generated)).setStepsTotal(1).setPromptTokens(50).setOutputTokens(2)
+                .setLatencyMs(10).setStopReason("eos").setProducedAt(now).setLabels(List.of("joy", "fear")).build(),
+                now);
+    }
+
+    private void annotateForComparison(String doc, String... labels) {
+        Instant now = Instant.now();
+        send(Topics.ANNOTATIONS, doc, Annotation.newBuilder().setDocumentId(doc).setTask(COMPARE_TASK)
+                .setAnnotatorId("ann-1").setLabels(List.of(labels)).setAnnotatedAt(now).build(), now);
+    }
+
+    private JsonPath compareApi(String a, String b) {
+        return parse(given().queryParam("task", COMPARE_TASK).queryParam("a", a).queryParam("b", b)
+                .get("/api/compare").then().statusCode(200).extract().asString());
+    }
+
+    /** The page's compare table equals {@code GET /api/compare} for its A and B: every method, count and interval. */
+    private boolean compareTableMatchesApi(String a, String b) {
+        assertThat(browser.js("return document.querySelector(\"[data-testid='compare-a']\").value")).isEqualTo(a);
+        assertThat(browser.js("return document.querySelector(\"[data-testid='compare-b']\").value")).isEqualTo(b);
+        JsonPath api = compareApi(a, b);
+        Map<String, Object> methods = api.getMap("methods");
+        assertThat(methods.keySet()).containsAll(METHODS);
+        for (String m : methods.keySet()) {
+            assertShown("compare-" + m + "-documents", api.getDouble("methods." + m + ".documents"));
+            for (String metric : List.of("nll", "l1", "example_f1")) {
+                String id = "compare-" + m + "-" + metric;
+                assertThat(browser.value(id)).as(id).isCloseTo(api.getDouble("methods." + m + "." + metric
+                        + ".mean_difference"), within(1e-12));
+                for (String end : List.of("low", "high")) {
+                    String shown = (String) browser.js("return document.querySelector(\"[data-testid='\" + arguments[0]"
+                            + " + \"']\").dataset[arguments[1]]", id, end);
+                    assertThat(Double.parseDouble(shown)).as(id + " " + end).isCloseTo(
+                            api.getDouble("methods." + m + "." + metric + ".ci95_" + end), within(1e-12));
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The compare view lists the task's configurations, starts with A = the selected model, shows
+     * {@code /api/compare}'s differences and intervals, follows a choice of A (B moves off it) and an annotation
+     * change without a reload. Two models, two documents each, annotated; a third document only model A has.
+     * Model A = [.6, .2] and B = [.2, .6] (joy, fear): on doc-1 (gold joy) A is better, on doc-2 (gold fear) B is.
+     */
+    @Test
+    @Order(2)
+    void compareViewShowsThePairedDifferencesOfTwoModels() {
+        for (String doc : List.of("cmp-1", "cmp-2")) {
+            compareRun(COMPARE_A, doc, "joy", 6, 2, 2);
+            compareRun(COMPARE_B, doc, "fear", 2, 6, 2);
+        }
+        compareRun(COMPARE_A, "cmp-3", "joy", 6, 2, 2);
+        annotateForComparison("cmp-1", "joy");
+        annotateForComparison("cmp-2", "fear");
+        annotateForComparison("cmp-3", "joy");
+        browser.await("two paired documents in /api/compare", WAIT, () ->
+                compareApi(COMPARE_A, COMPARE_B).getDouble("methods.max_over_generations.documents") == 2.0);
+
+        browser.driver.get(root + "#task=" + enc(COMPARE_TASK) + "&model=" + enc(COMPARE_A));
+        browser.await("the compare view as /api/compare has it, A the selected model", WAIT,
+                () -> compareTableMatchesApi(COMPARE_A, COMPARE_B));
+        assertThat(browser.text("compare-a")).contains(COMPARE_A + " — 3 annotated");
+        // doc-1: A's L1 .4 + .2 = .6, B's .8 + .6 = 1.4; doc-2 the mirror → mean 0, interval ±t·.8
+        assertThat(browser.value("compare-max_over_generations-l1")).isCloseTo(0.0, within(1e-12));
+
+        new org.openqa.selenium.support.ui.Select(browser.byTestId("compare-a").orElseThrow()).selectByValue(COMPARE_B);
+        browser.await("B − A once B is chosen as A", WAIT, () -> compareTableMatchesApi(COMPARE_B, COMPARE_A));
+
+        annotateForComparison("cmp-2", "joy");  // now A is better on both: B − A of L1 = +.8 on each
+        browser.await("the re-annotated document in the view, without a reload", WAIT, () -> {
+            Double l1 = browser.value("compare-max_over_generations-l1");
+            return l1 != null && Math.abs(l1 - 0.8) < 1e-9 && compareTableMatchesApi(COMPARE_B, COMPARE_A);
+        });
+    }
 }
