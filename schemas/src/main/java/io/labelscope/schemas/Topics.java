@@ -21,6 +21,7 @@ public final class Topics {
     public static final String ALIGNMENT_METRICS = "alignment-metrics";
     public static final String SPIKINESS_METRICS = "spikiness-metrics";
     public static final String DEAD_LETTERS = "dead-letters";
+    public static final String ANNOTATION_REQUESTS = "annotation-requests";
     /**
      * Registered task definitions (label set, prompt templates, demos, variants, output format, model settings):
      * compacted, key = task name, value = the task as JSON text in the format of
@@ -49,6 +50,8 @@ public final class Topics {
                     "mean NLL, L1 and example-F1 per task/model/method, all-time and windowed"),
             new TopicSpec(SPIKINESS_METRICS, SpikinessMetric.getClassSchema(), true,
                     "top-1/top-2/entropy and ranking statistics per step index"),
+            new TopicSpec(ANNOTATION_REQUESTS, AnnotationRequest.getClassSchema(), true,
+                    "which document most needs another annotator, per document and model (flip priority)"),
             new TopicSpec(DEAD_LETTERS, DeadLetter.getClassSchema(), false,
                     "every rejected input record, with its original bytes and a reason"));
 

@@ -73,6 +73,10 @@ final class SampleRecords {
                 .setTop1Histogram(List.of(0L, 0L, 0L, 0L, 0L, 0L, 0L, 1L, 1L, 2L))
                 .setSecondPredictedNextRate(0.5).setR1Pred(summary).setIntermediateAtR1(null)
                 .setSecondNeverPredictedRate(0.25).setUpdatedAt(NOW).build());
+        records.put(Topics.ANNOTATION_REQUESTS, AnnotationRequest.newBuilder()
+                .setDocumentId("d1").setTask("goemotions").setModel("demo").setPriority(0.4).setStrategy("flip")
+                .setAnnotators(0).setWhy("1 decision one annotation can flip: surprise").setSuggestedLabels(List.of("joy"))
+                .setUpdatedAt(NOW).build());
         records.put(Topics.DEAD_LETTERS, DeadLetter.newBuilder()
                 .setSourceTopic("documents").setSourcePartition(1).setSourceOffset(42)
                 .setKey(java.nio.ByteBuffer.wrap(new byte[] {'d', '9'}))
