@@ -1,7 +1,9 @@
 package io.labelscope.aggregator;
 
 import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
+import io.labelscope.aggregator.annotate.AnnotationRequests;
 import io.labelscope.aggregator.avro.AlignmentTalliesRecord;
+import io.labelscope.aggregator.avro.AnnotationCandidateRecord;
 import io.labelscope.aggregator.avro.DocumentStateRecord;
 import io.labelscope.aggregator.avro.MetricsChangeRecord;
 import io.labelscope.aggregator.avro.PendingChangeRecord;
@@ -35,6 +37,7 @@ final class AggregatorSerdes {
     final Serde<AlignmentMetric> alignmentMetric;
     final Serde<SpikinessMetric> spikinessMetric;
     final Serde<DeadLetter> deadLetter;
+    final AnnotationRequests.SubSerdes annotate;
 
     final Serde<DocumentState> documentState = InternalAvroSerde.mapped(
             DocumentStateRecord.getClassSchema(), DocumentStateRecords::record, DocumentStateRecords::state);
@@ -57,6 +60,8 @@ final class AggregatorSerdes {
         this.alignmentMetric = avro(avroConfig);
         this.spikinessMetric = avro(avroConfig);
         this.deadLetter = avro(avroConfig);
+        this.annotate = new AnnotationRequests.SubSerdes(avroConfig,
+                new InternalAvroSerde<>(AnnotationCandidateRecord.getClassSchema()), avro(avroConfig), deadLetter);
     }
 
     /** Output topics are only written here: a serializer that asks the registry once per topic (see there). */

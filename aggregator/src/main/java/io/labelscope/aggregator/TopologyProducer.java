@@ -1,7 +1,10 @@
 package io.labelscope.aggregator;
 
+import io.labelscope.aggregator.annotate.AnnotateSettings;
+import io.labelscope.aggregator.annotate.AnnotationRequests;
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
+import io.labelscope.math.AnnotationPriority;
 import io.labelscope.math.Conventions;
 import io.labelscope.schemas.Annotation;
 import io.labelscope.schemas.BinaryProbes;
@@ -77,10 +80,13 @@ public class TopologyProducer {
     @jakarta.inject.Inject
     Config config;
 
+    @jakarta.inject.Inject
+    AnnotateSettings annotateSettings;
+
     @Produces
     public Topology topology() {
         return build(settings(registryUrl, config), Conventions.paper().withMode(Conventions.Mode.fromWireName(compat)),
-                windows.specs());
+                windows.specs(), annotateSettings.settings());
     }
 
     /** Registry settings for every serde, plus any {@code apicurio.*} setting from configuration (e.g. auth). */
@@ -98,6 +104,12 @@ public class TopologyProducer {
 
     /** The topology itself; public for TopologyTestDriver tests and the benchmark. */
     public static Topology build(Map<String, Object> avroConfig, Conventions conventions, List<WindowSpec> windows) {
+        return build(avroConfig, conventions, windows, AnnotationPriority.Settings.defaults());
+    }
+
+    /** @param annotate the annotation priority's settings ({@code AnnotateSettings}) */
+    public static Topology build(Map<String, Object> avroConfig, Conventions conventions, List<WindowSpec> windows,
+                                 AnnotationPriority.Settings annotate) {
         AggregatorSerdes serdes = new AggregatorSerdes(avroConfig);
         StreamsBuilder builder = new StreamsBuilder();
         // Cached: a document's records mostly arrive close together, so within a commit interval its state is
@@ -156,6 +168,9 @@ public class TopologyProducer {
 
         // 6. The dead letters, whoever wrote them, counted by error type for the dashboard.
         DeadLetterCounts.addTo(builder, serdes);
+
+        // 7. Which document most needs another annotator, from the distributions (issue #18).
+        AnnotationRequests.addTo(builder, serdes.annotate, conventions, annotate);
         return builder.build();
     }
 
