@@ -24,7 +24,7 @@ import org.junit.jupiter.api.TestInstance;
 @QuarkusTest
 @QuarkusTestResource(value = PlatformWithTopics.class, restrictToAnnotatedClass = true)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class AggregatorServiceTest extends AggregatorScenarios {
+class AggregatorServiceTest extends AggregatorScenarios implements AnnotateNextScenarios {
 
     @ConfigProperty(name = "quarkus.kafka-streams.bootstrap-servers")
     String bootstrapServers;
@@ -52,7 +52,7 @@ class AggregatorServiceTest extends AggregatorScenarios {
     }
 
     @Override
-    Pipeline pipeline() {
+    public Pipeline pipeline() {
         return pipeline;
     }
 

@@ -60,6 +60,7 @@ final class BrokerPipeline implements Pipeline, AutoCloseable {
     private final List<DeadLetter> deadLetters = new CopyOnWriteArrayList<>();
     private final List<AlignmentMetric> alignment = new CopyOnWriteArrayList<>();
     private final List<SpikinessMetric> spikiness = new CopyOnWriteArrayList<>();
+    private final List<io.labelscope.schemas.AnnotationRequest> annotationRequests = new CopyOnWriteArrayList<>();
 
     /** The service's application id, when {@link #send} is to wait until it has taken in each annotation. */
     private final String applicationId;
@@ -96,7 +97,7 @@ final class BrokerPipeline implements Pipeline, AutoCloseable {
         values.configure(c, false);
         KafkaConsumer<String, Object> consumer = new KafkaConsumer<>(c, new StringDeserializer(), values);
         consumer.subscribe(List.of(Topics.DISTRIBUTIONS, Topics.DEAD_LETTERS, Topics.ALIGNMENT_METRICS,
-                Topics.SPIKINESS_METRICS));
+                Topics.SPIKINESS_METRICS, Topics.ANNOTATION_REQUESTS));
         reader = new Thread(() -> {
             try (consumer) {
                 while (running) {
@@ -119,6 +120,8 @@ final class BrokerPipeline implements Pipeline, AutoCloseable {
                             alignment.add(a);
                         } else if (v instanceof SpikinessMetric s) {
                             spikiness.add(s);
+                        } else if (v instanceof io.labelscope.schemas.AnnotationRequest a) {
+                            annotationRequests.add(a);
                         }
                     }
                 }
@@ -230,6 +233,33 @@ final class BrokerPipeline implements Pipeline, AutoCloseable {
     /** The rejected record's key as text ("" when it had none). */
     private static String keyOf(DeadLetter d) {
         return d.getKey() == null ? "" : new String(DriverPipeline.bytes(d.getKey()), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public List<io.labelscope.schemas.AnnotationRequest> annotationRequests(String documentId, int atLeast) {
+        return awaitCount(() -> annotationRequests.stream().filter(r -> r.getDocumentId().equals(documentId))
+                .toList(), atLeast);
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper SNAKE_CASE =
+            new com.fasterxml.jackson.databind.ObjectMapper().setPropertyNamingStrategy(
+                    com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE);
+
+    /** {@code GET /api/annotate/next} of the service under test (RestAssured points at it), asked until {@code until}. */
+    @Override
+    public List<io.labelscope.aggregator.annotate.Suggestion> annotateNext(String task, String model, int n,
+            String strategy, Predicate<List<io.labelscope.aggregator.annotate.Suggestion>> until) {
+        Supplier<List<io.labelscope.aggregator.annotate.Suggestion>> ask = () -> {
+            String body = io.restassured.RestAssured.given().queryParam("task", task).queryParam("model", model)
+                    .queryParam("n", n).queryParam("strategy", strategy).get("/api/annotate/next")
+                    .then().statusCode(200).extract().asString();
+            try {
+                return List.of(SNAKE_CASE.readValue(body, io.labelscope.aggregator.annotate.Suggestion[].class));
+            } catch (java.io.IOException e) {
+                throw new AssertionError("not a list of suggestions: " + body, e);
+            }
+        };
+        return await(ask, until, "annotate next of " + task + "/" + model);
     }
 
     @Override

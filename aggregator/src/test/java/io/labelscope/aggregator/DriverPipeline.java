@@ -41,6 +41,8 @@ final class DriverPipeline implements Pipeline, AutoCloseable {
     private final TestOutputTopic<String, Object> deadLetterTopic;
     private final TestOutputTopic<String, Object> alignmentTopic;
     private final TestOutputTopic<String, Object> spikinessTopic;
+    private final TestOutputTopic<String, Object> annotationRequestTopic;
+    final List<io.labelscope.schemas.AnnotationRequest> annotationRequests = new ArrayList<>();
     final List<DocumentDistribution> distributions = new ArrayList<>();
     final List<DeadLetter> deadLetters = new ArrayList<>();
     final List<AlignmentMetric> alignment = new ArrayList<>();
@@ -65,6 +67,7 @@ final class DriverPipeline implements Pipeline, AutoCloseable {
         deadLetterTopic = output(Topics.DEAD_LETTERS, avro);
         alignmentTopic = output(Topics.ALIGNMENT_METRICS, avro);
         spikinessTopic = output(Topics.SPIKINESS_METRICS, avro);
+        annotationRequestTopic = output(Topics.ANNOTATION_REQUESTS, avro);
     }
 
     private TestOutputTopic<String, Object> output(String topic, Map<String, Object> avro) {
@@ -106,11 +109,32 @@ final class DriverPipeline implements Pipeline, AutoCloseable {
         deadLetterTopic.readValuesToList().forEach(v -> deadLetters.add((DeadLetter) v));
         alignmentTopic.readValuesToList().forEach(v -> alignment.add((AlignmentMetric) v));
         spikinessTopic.readValuesToList().forEach(v -> spikiness.add((SpikinessMetric) v));
+        annotationRequestTopic.readValuesToList()
+                .forEach(v -> annotationRequests.add((io.labelscope.schemas.AnnotationRequest) v));
     }
 
     @Override
     public List<DocumentDistribution> distributions(String documentId, int atLeast) {
         return distributions.stream().filter(d -> d.getDocumentId().equals(documentId)).toList();
+    }
+
+    @Override
+    public List<io.labelscope.schemas.AnnotationRequest> annotationRequests(String documentId, int atLeast) {
+        return annotationRequests.stream().filter(r -> r.getDocumentId().equals(documentId)).toList();
+    }
+
+    /** The store's candidates ranked as the REST part of one instance ranks its own. */
+    @Override
+    public List<io.labelscope.aggregator.annotate.Suggestion> annotateNext(String task, String model, int n,
+            String strategy, Predicate<List<io.labelscope.aggregator.annotate.Suggestion>> until) {
+        org.apache.kafka.streams.state.KeyValueStore<String, io.labelscope.aggregator.avro.AnnotationCandidateRecord>
+                store = driver.getKeyValueStore(io.labelscope.aggregator.annotate.AnnotationRequests.STORE);
+        try (var all = store.all()) {
+            return io.labelscope.aggregator.annotate.AnnotateResource.top(all,
+                    io.labelscope.aggregator.annotate.AnnotateResource.Request.of(task, String.valueOf(n), strategy,
+                            model),
+                    io.labelscope.math.AnnotationPriority.Settings.defaults(), Conventions.paper());
+        }
     }
 
     @Override

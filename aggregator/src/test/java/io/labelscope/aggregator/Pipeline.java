@@ -27,6 +27,16 @@ interface Pipeline {
     /** Dead letters of one source key so far; waits until there are at least {@code atLeast}. */
     List<DeadLetter> deadLetters(String key, int atLeast);
 
+    /** The annotation requests of one document so far (every model), oldest first; waits for {@code atLeast}. */
+    List<io.labelscope.schemas.AnnotationRequest> annotationRequests(String documentId, int atLeast);
+
+    /**
+     * "Annotate next" for one task and model: the driver ranks its store, the service answers
+     * {@code GET /api/annotate/next}; on the service, asked again (a while) until {@code until} holds.
+     */
+    List<io.labelscope.aggregator.annotate.Suggestion> annotateNext(String task, String model, int n, String strategy,
+            Predicate<List<io.labelscope.aggregator.annotate.Suggestion>> until);
+
     /** The latest all-time alignment record of task/model/method; waits (a while) until {@code until} holds. */
     AlignmentMetric alignment(String model, String method, Predicate<AlignmentMetric> until);
 

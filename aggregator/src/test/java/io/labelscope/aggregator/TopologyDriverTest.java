@@ -19,7 +19,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The scenarios on the topology in a TopologyTestDriver (real registry), plus windowing and late updates. */
-class TopologyDriverTest extends AggregatorScenarios {
+class TopologyDriverTest extends AggregatorScenarios implements AnnotateNextScenarios {
 
     /** 1-minute tumbling windows, 1 minute of grace. */
     static final WindowSpec MINUTE = WindowSpec.parse("PT1M", Duration.ofMinutes(1));
@@ -37,7 +37,7 @@ class TopologyDriverTest extends AggregatorScenarios {
     }
 
     @Override
-    Pipeline pipeline() {
+    public Pipeline pipeline() {
         return pipeline;
     }
 
