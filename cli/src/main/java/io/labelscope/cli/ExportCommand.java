@@ -202,6 +202,11 @@ final class ExportCommand implements Callable<Integer> {
      * by partition in offset order (a document's records share a partition, so "later" is well defined per key).
      */
     private List<Object> readToEnd(String topic) {
+        return readToEnd(kafka, topic);
+    }
+
+    /** {@link #readToEnd(String)} for any command with Kafka options (also {@code annotate next}). */
+    static List<Object> readToEnd(KafkaOptions kafka, String topic) {
         Map<String, Object> config = new LinkedHashMap<>(AvroSerdeConfig.consumer(kafka.registryUrl()));
         config.putAll(kafka.clientSettings());
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

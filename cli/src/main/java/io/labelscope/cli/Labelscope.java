@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         description = "Watch how LLMs do multi-label classification, live.",
         subcommands = {DemoCommand.Demo.class, DemoCommand.Up.class, DemoCommand.Down.class, PlatformCommand.class, ProduceCommand.class, TailCommand.class, EvalCommand.class, TopicsCommand.class, BenchCommand.class, TaskCommand.class, ModelCommand.class,
                 ServicesCommand.Status.class, ServicesCommand.Restart.class,
-                ExportCommand.class,
+                ExportCommand.class, AnnotateCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Labelscope {
 
