@@ -467,4 +467,72 @@ class DashboardBrowserTest {
             throw new IllegalStateException(e);
         }
     }
+
+    // ---- annotate next (issue #18) -------------------------------------------------------------------------
+
+    static final String ANNOTATE_TASK = "dashboard-annotate";
+    static final String ANNOTATE_MODEL = "annotate/model";
+
+    /** The panel's rows as [document id, raw priority, why], read in one script call (the panel redraws). */
+    @SuppressWarnings("unchecked")
+    private List<List<String>> annotateRows() {
+        return (List<List<String>>) browser.js("return [...document.querySelectorAll(\"[data-testid='annotate-row']\")]"
+                + ".map(r => [r.dataset.documentId,"
+                + " r.querySelector(\"[data-testid='annotate-priority']\").dataset.value,"
+                + " r.querySelector(\"[data-testid='annotate-why']\").innerText])");
+    }
+
+    private void annotateDocument(String doc, Instant at, double joy, double fear, double none) {
+        send(Topics.LABEL_STEPS, doc, LabelStep.newBuilder().setDocumentId(doc).setTask(ANNOTATE_TASK)
+                .setModel(ANNOTATE_MODEL).setRunId("run-" + doc).setStep(0).setStepsTotal(1).setGeneratedLabel("joy")
+                .setLogits(Map.of("joy", Math.log(joy), "fear", Math.log(fear), "none", Math.log(none)))
+                .setProbabilities(Map.of("joy", joy, "fear", fear, "none", none)).setTokenIndex(3).setProducedAt(at)
+                .setLabels(List.of("joy", "fear")).build(), at);
+        send(Topics.GENERATIONS, doc, Generation.newBuilder().setDocumentId(doc).setTask(ANNOTATE_TASK)
+                .setModel(ANNOTATE_MODEL).setRunId("run-" + doc).setRawOutput("joy").setParsedLabels(List.of("joy"))
+                .setStepsTotal(1).setPromptTokens(50).setOutputTokens(2).setLatencyMs(10).setStopReason("eos")
+                .setProducedAt(at).setLabels(List.of("joy", "fear")).build(), at);
+    }
+
+    /**
+     * Issue 18: the "Annotate next" panel lists the selected task/model's documents as GET /api/annotate/next
+     * ranks them, with why, follows a new annotation without a reload, switches strategy, and a row opens the
+     * document. By hand (s = 2, one step, so max-over-generations p is the step's): annotate-a p = [.6, .2]:
+     * joy .6 drops to 1.2/3 = .4 on a no vote (P .4), fear .2 rises to 1.4/3 only: priority .4; annotate-b
+     * p = [.45, .45]: each rises to 1.9/3 = .63 on a yes vote (P .45): .9. An annotator choosing no label on
+     * annotate-b gives m = .9/3 = .3 and a yes vote only 1.9/4 = .475: priority 0, off the list. Disagreement then:
+     * annotate-a has no annotator (L1 = 2, the number of labels), annotate-b .45 + .45 = .9.
+     */
+    @Test
+    @Order(2)
+    void annotateNextPanelListsWhatToAnnotateAndWhy() {
+        Instant now = Instant.now();
+        annotateDocument("annotate-a", now, .6, .2, .2);
+        annotateDocument("annotate-b", now, .45, .45, .1);
+        browser.driver.get(root + "#task=" + enc(ANNOTATE_TASK) + "&model=" + enc(ANNOTATE_MODEL));
+        browser.await("both documents in the Annotate next panel", WAIT, () -> annotateRows().size() == 2);
+        List<List<String>> rows = annotateRows();
+        assertThat(rows).extracting(r -> r.get(0)).containsExactly("annotate-b", "annotate-a");
+        assertThat(Double.parseDouble(rows.get(0).get(1))).isCloseTo(0.9, within(1e-12));
+        assertThat(Double.parseDouble(rows.get(1).get(1))).isCloseTo(0.4, within(1e-12));
+        assertThat(rows.get(1).get(2)).contains("1 decision one more annotation can flip: joy 0.60→0.40 on a no vote");
+        JsonPath api = parse(given().queryParam("task", ANNOTATE_TASK).queryParam("model", ANNOTATE_MODEL)
+                .get("/api/annotate/next").then().statusCode(200).extract().asString());
+        assertThat(rows).extracting(r -> r.get(0)).isEqualTo(api.getList("document_id"));
+        assertThat(rows).extracting(r -> r.get(2)).isEqualTo(api.getList("why"));
+
+        send(Topics.ANNOTATIONS, "annotate-b", Annotation.newBuilder().setDocumentId("annotate-b")
+                .setTask(ANNOTATE_TASK).setAnnotatorId("ann-1").setLabels(List.of()).setAnnotatedAt(now).build(), now);
+        browser.await("annotate-b off the list once annotated", WAIT,
+                () -> annotateRows().stream().map(r -> r.get(0)).toList().equals(List.of("annotate-a")));
+
+        new org.openqa.selenium.support.ui.Select(browser.byTestId("annotate-strategy").orElseThrow())
+                .selectByValue("disagreement");
+        browser.await("both documents by disagreement", WAIT, () -> annotateRows().stream().map(r -> r.get(0))
+                .toList().equals(List.of("annotate-a", "annotate-b")));
+        assertThat(Double.parseDouble(annotateRows().get(1).get(1))).isCloseTo(0.9, within(1e-9));
+
+        browser.js("document.querySelector(\"[data-testid='annotate-row'][data-document-id='annotate-b']\").click()");
+        browser.await("the document view of annotate-b", WAIT, () -> "annotate-b".equals(browser.text("doc-id")));
+    }
 }
