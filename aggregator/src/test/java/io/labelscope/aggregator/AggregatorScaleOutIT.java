@@ -132,6 +132,14 @@ class AggregatorScaleOutIT {
                         && fromA.path("recent_documents").equals(fromB.path("recent_documents"));
             }, "the same overview of all " + BEFORE_KILL + " documents from both instances");
             System.out.printf("every key, the metrics and the overview alike from both (%.1f s)%n", seconds(t0));
+            // Annotate next (issue #18): each instance ranks the partitions it owns, either one answers the global
+            // list (every document has one annotator, so each has a disagreement priority above 0).
+            String annotate = "/api/annotate/next" + taskModel + "&strategy=disagreement&n=" + BEFORE_KILL;
+            awaitUntil(() -> sameFromBoth(a, b, annotate, body -> body.size() == BEFORE_KILL),
+                    "annotate next of every document, alike from both instances");
+            assertThat(List.of(get(a, annotate.replace("/next?", "/next/part?")).body.size(),
+                    get(b, annotate.replace("/next?", "/next/part?")).body.size()))
+                    .as("each instance's part: its own documents").containsExactly((int) partA, (int) partB);
 
             List<String> second = AggregatorCrashIT.produceBacklog(pipeline, task, model, "run-" + tag, prefix,
                     BEFORE_KILL, DURING_KILL);
