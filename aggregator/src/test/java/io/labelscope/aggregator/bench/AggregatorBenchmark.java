@@ -13,11 +13,15 @@ import io.labelscope.schemas.Topics;
 import io.labelscope.schemas.serde.AvroSerdeConfig;
 import io.labelscope.schemas.serde.FailSafeAvroDeserializer;
 import io.labelscope.schemas.serde.Decoded;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -59,9 +63,12 @@ import java.util.concurrent.ConcurrentHashMap;
  *       (read_committed) gives p50/p99.</li>
  * </ol>
  * Usage: {@code AggregatorBenchmark [--warmup-documents W] [--documents D] [--steps S] [--latency-documents L]
- * [--commit-interval-ms N] [--threads N] [--topology floor] [--bootstrap host:port --registry http://host:port]};
- * without --bootstrap it starts the test platform (in-JVM broker + registry child process). {@code --topology
- * floor} runs a stateless topology that only decodes the same inputs: what any topology pays here.
+ * [--commit-interval-ms N] [--threads N] [--topology floor] [--plain-consumer false]
+ * [--bootstrap host:port --registry http://host:port]}; without --bootstrap it starts the test platform (in-JVM
+ * broker + registry child process). {@code --topology floor} runs a stateless topology that only decodes the same
+ * inputs: what any topology pays here. The topology reads only this run's records (its consumer group starts at
+ * the input topics' ends as they were before the backlog), so runs can follow each other on one broker
+ * ({@link AggregatorComparison} does). The last line is the result as one JSON object, prefixed {@value #RESULT}.
  */
 public final class AggregatorBenchmark {
 
@@ -70,6 +77,12 @@ public final class AggregatorBenchmark {
 
     static final Set<String> THREAD_METRICS = Set.of("process-ratio", "commit-ratio", "poll-ratio",
             "punctuate-ratio", "commit-latency-avg", "poll-records-avg", "process-records-avg", "commit-rate");
+
+    /** Prefix of the result line, which {@link AggregatorComparison} reads from a child benchmark. */
+    static final String RESULT = "result: ";
+
+    static final List<String> INPUT_TOPICS = List.of(Topics.LABEL_STEPS, Topics.GENERATIONS, Topics.UNARY_PROBES,
+            Topics.BINARY_PROBES, Topics.ANNOTATIONS);
 
     public static void main(String[] args) throws Exception {
         // Outside Quarkus nothing configures the log manager, and its root logger then accepts every level: Kafka
@@ -87,6 +100,7 @@ public final class AggregatorBenchmark {
         int latencyDocuments = Integer.parseInt(opts.getOrDefault("latency-documents", "300"));
         int commitIntervalMs = Integer.parseInt(opts.getOrDefault("commit-interval-ms", "100"));
         int threads = Integer.parseInt(opts.getOrDefault("threads", "1"));
+        boolean plainConsumer = Boolean.parseBoolean(opts.getOrDefault("plain-consumer", "true"));
         String bootstrap = opts.get("bootstrap");
         String registry = opts.get("registry");
         if (bootstrap == null) {
@@ -100,6 +114,9 @@ public final class AggregatorBenchmark {
                 + "broker %s, %d cores%n", run, warmup, documents, steps, latencyDocuments, bootstrap,
                 Runtime.getRuntime().availableProcessors());
 
+        double loadBefore = loadAverage();
+        // Where this run's records will start: earlier runs on the same broker are not this run's work.
+        Map<TopicPartition, OffsetAndMetadata> inputEnds = endOffsets(bootstrap);
         try (KafkaProducer<String, Object> producer = producer(bootstrap, registry)) {
             // 1. the backlog
             int inputRecords = 0;
@@ -116,7 +133,7 @@ public final class AggregatorBenchmark {
             // 2. a plain consumer reads the same records. Sustained rate: over the measured documents' records,
             //    after the warm-up documents' records (and the group join) are behind it.
             long[] warmAndLast = new long[2];
-            int read = plainRead(bootstrap, registry, inputRecords, warmupRecords, warmAndLast);
+            int read = plainConsumer ? plainRead(bootstrap, registry, inputRecords, warmupRecords, warmAndLast) : 0;
             double consumerSeconds = (warmAndLast[1] - warmAndLast[0]) / 1e9;
 
             // 3. the topology processes the backlog
@@ -133,6 +150,9 @@ public final class AggregatorBenchmark {
                     : TopologyProducer.build(AvroSerdeConfig.registry(registry), Conventions.paper(),
                     WindowSpecs.parse(List.of("PT1M", "PT15M/PT5M"), Duration.ofMinutes(1), Duration.ofDays(1))),
                     streamsProps(bootstrap, run, commitIntervalMs, threads));
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                admin.alterConsumerGroupOffsets("aggregator-" + run, inputEnds).all().get();
+            }
             long[] running = new long[1];
             streams.setStateListener((now, before) -> {
                 if (now == KafkaStreams.State.RUNNING && running[0] == 0) {
@@ -168,13 +188,18 @@ public final class AggregatorBenchmark {
                 }
             }
             long done = System.nanoTime();
+            long doneEpochMs = System.currentTimeMillis();
             // CPU spent while the measured documents were processed (robust to other load on the machine, unlike
             // the rates): the whole JVM (broker, topology, watcher), the stream threads, and per thread group.
             double processCpuMsPerDocument = (processCpuNanos() - cpuAtMeasureFrom) / 1e6 / documents;
+            double loadAfter = loadAverage();
             Map<String, Double> cpuByThread = cpuMsPerDocumentByThreadGroup(threadCpuAtMeasureFrom, documents);
             // The stream threads and their producers' network threads (named after them).
             double streamCpuMsPerDocument = cpuByThread.entrySet().stream()
                     .filter(e -> e.getKey().contains("StreamThread-")).mapToDouble(Map.Entry::getValue).sum();
+            // The stream threads alone: the thread that runs the topology (its clients' I/O threads excluded).
+            double streamThreadCpuMsPerDocument = cpuByThread.entrySet().stream()
+                    .filter(e -> e.getKey().matches(".*StreamThread-N")).mapToDouble(Map.Entry::getValue).sum();
             double topologySeconds = (done - measureFrom) / 1e9;
             double startupSeconds = (running[0] - t1) / 1e9;
             double warmupSeconds = (measureFrom - running[0]) / 1e9;
@@ -209,26 +234,37 @@ public final class AggregatorBenchmark {
             double consumerRate = stepEvents / consumerSeconds;
             double topologyRate = stepEvents / topologySeconds;
             Map<String, Object> result = new LinkedHashMap<>();
+            result.put("topology", floor ? "floor" : "aggregator");
+            result.put("started_at", Instant.ofEpochMilli(System.currentTimeMillis()
+                    - (System.nanoTime() - t1) / 1_000_000).toString());
+            result.put("load_average", List.of(loadBefore, loadAfter));
             result.put("warmup_documents", warmup);
             result.put("documents", documents);
             result.put("steps_per_document", steps);
             result.put("commit_interval_ms", commitIntervalMs);
             result.put("stream_threads", threads);
             result.put("input_records", inputRecords);
-            result.put("plain_consumer_records_read", read);
-            result.put("plain_consumer_step_events_per_s", Math.round(consumerRate));
+            if (plainConsumer) {
+                result.put("plain_consumer_records_read", read);
+                result.put("plain_consumer_step_events_per_s", Math.round(consumerRate));
+            }
             result.put("topology_step_events_per_s", Math.round(topologyRate));
-            result.put("ratio_topology_to_consumer", Math.round(topologyRate / consumerRate * 1000) / 1000.0);
+            if (plainConsumer) {
+                result.put("ratio_topology_to_consumer", Math.round(topologyRate / consumerRate * 1000) / 1000.0);
+            }
+            result.put("measured_from_epoch_ms", doneEpochMs - (done - measureFrom) / 1_000_000);
+            result.put("measured_to_epoch_ms", doneEpochMs);
             result.put("topology_startup_s", Math.round(startupSeconds * 10) / 10.0);
             result.put("topology_warmup_s", Math.round(warmupSeconds * 10) / 10.0);
             result.put("stream_thread", thread);
             result.put("cpu_ms_per_document_jvm", Math.round(processCpuMsPerDocument * 1000) / 1000.0);
             result.put("cpu_ms_per_document_stream_threads", Math.round(streamCpuMsPerDocument * 1000) / 1000.0);
+            result.put("cpu_ms_per_document_stream_thread", Math.round(streamThreadCpuMsPerDocument * 1000) / 1000.0);
             result.put("cpu_ms_per_document_by_thread", cpuByThread);
             result.put("latency_documents", latencies.size());
             result.put("latency_p50_ms", percentile(latencies, 0.50));
             result.put("latency_p99_ms", percentile(latencies, 0.99));
-            System.out.println(result);
+            System.out.println(RESULT + new ObjectMapper().writeValueAsString(result));
         }
         System.exit(0);
     }
@@ -272,14 +308,37 @@ public final class AggregatorBenchmark {
         StreamsBuilder builder = new StreamsBuilder();
         FailSafeAvroDeserializer<Object> values = new FailSafeAvroDeserializer<>();
         values.configure(AvroSerdeConfig.registry(registry), false);
-        builder.stream(List.of(Topics.LABEL_STEPS, Topics.GENERATIONS, Topics.UNARY_PROBES, Topics.BINARY_PROBES,
-                        Topics.ANNOTATIONS), Consumed.with(Serdes.String(), Serdes.ByteArray()))
+        builder.stream(INPUT_TOPICS, Consumed.with(Serdes.String(), Serdes.ByteArray()))
                 .mapValues(bytes -> values.deserialize("", bytes) instanceof Decoded.Ok<Object> ok ? ok.value() : null)
                 .filter((key, value) -> value instanceof LabelStep s && s.getStep() == s.getStepsTotal() - 1)
                 .peek((key, value) -> seen.putIfAbsent(key, System.nanoTime()))
                 .mapValues(value -> ((LabelStep) value).getRunId())
                 .to("bench-floor-" + run, Produced.with(Serdes.String(), Serdes.String()));
         return builder.build();
+    }
+
+    /** The end of every partition of the input topics now (committed as the topology's starting offsets). */
+    private static Map<TopicPartition, OffsetAndMetadata> endOffsets(String bootstrap) {
+        Map<String, Object> c = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (String topic : INPUT_TOPICS) {
+                consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+            }
+            Map<TopicPartition, OffsetAndMetadata> ends = new HashMap<>();
+            consumer.endOffsets(partitions).forEach((p, offset) -> ends.put(p, new OffsetAndMetadata(offset)));
+            return ends;
+        }
+    }
+
+    /** The machine's one-minute load average (other builds share it), NaN where there is no /proc. */
+    static double loadAverage() {
+        try {
+            return Double.parseDouble(Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ")[0]);
+        } catch (java.io.IOException | RuntimeException e) {
+            return Double.NaN;
+        }
     }
 
     private static KafkaProducer<String, Object> producer(String bootstrap, String registry) {
