@@ -101,11 +101,10 @@ public class TopologyProducer {
         AggregatorSerdes serdes = new AggregatorSerdes(avroConfig);
         StreamsBuilder builder = new StreamsBuilder();
         // Cached: a document's records mostly arrive close together, so within a commit interval its state is
-        // written to RocksDB and the changelog once instead of once per record, and decoded and encoded once too
-        // (WriteBehindStore keeps it as an object until the commit).
-        builder.addStateStore(WriteBehindStore.inFrontOf(Stores.keyValueStoreBuilder(
+        // written to RocksDB and the changelog once instead of once per record.
+        builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(DocumentAssembler.STORE), serdes.key, serdes.documentState)
-                .withCachingEnabled()));
+                .withCachingEnabled());
         // Metric changes summed per task/model and time bucket between flushes (once per commit interval), so
         // the repartition topic and the aggregates see a few records per commit instead of one per document.
         builder.addStateStore(Stores.keyValueStoreBuilder(

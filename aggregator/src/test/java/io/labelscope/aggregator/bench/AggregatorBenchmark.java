@@ -63,7 +63,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *       (read_committed) gives p50/p99.</li>
  * </ol>
  * Usage: {@code AggregatorBenchmark [--warmup-documents W] [--documents D] [--steps S] [--latency-documents L]
- * [--commit-interval-ms N] [--threads N] [--topology floor] [--plain-consumer false]
+ * [--commit-interval-ms N] [--threads N] [--topology floor] [--plain-consumer false] [--streams name=value,...]
  * [--bootstrap host:port --registry http://host:port]}; without --bootstrap it starts the test platform (in-JVM
  * broker + registry child process). {@code --topology floor} runs a stateless topology that only decodes the same
  * inputs: what any topology pays here. The topology reads only this run's records (its consumer group starts at
@@ -149,7 +149,7 @@ public final class AggregatorBenchmark {
             KafkaStreams streams = new KafkaStreams(floor ? floorTopology(registry, run, seen)
                     : TopologyProducer.build(AvroSerdeConfig.registry(registry), Conventions.paper(),
                     WindowSpecs.parse(List.of("PT1M", "PT15M/PT5M"), Duration.ofMinutes(1), Duration.ofDays(1))),
-                    streamsProps(bootstrap, run, commitIntervalMs, threads));
+                    streamsProps(bootstrap, run, commitIntervalMs, threads, opts.getOrDefault("streams", "")));
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
                 admin.alterConsumerGroupOffsets("aggregator-" + run, inputEnds).all().get();
             }
@@ -376,7 +376,9 @@ public final class AggregatorBenchmark {
         return read;
     }
 
-    private static Properties streamsProps(String bootstrap, String run, int commitIntervalMs, int threads) throws Exception {
+    /** The service's settings; {@code extra} ("name=value,name=value") adds or overrides Kafka Streams settings. */
+    private static Properties streamsProps(String bootstrap, String run, int commitIntervalMs, int threads,
+                                           String extra) throws Exception {
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, "aggregator-" + run);
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -386,6 +388,11 @@ public final class AggregatorBenchmark {
         p.put(StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("aggregator-bench").toString());
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
+        for (String setting : extra.split(",")) {
+            if (!setting.isBlank()) {
+                p.put(setting.substring(0, setting.indexOf('=')).trim(), setting.substring(setting.indexOf('=') + 1));
+            }
+        }
         return p;
     }
 

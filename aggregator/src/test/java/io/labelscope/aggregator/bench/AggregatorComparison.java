@@ -31,7 +31,8 @@ import java.util.Map;
  *
  * <p>Usage: {@code AggregatorComparison [--before COMMIT|CLASSES_DIR] [--rounds 2] [--variants floor,before,after]
  * [--profile after] [--child-xmx 1g]} plus {@link AggregatorBenchmark}'s {@code --warmup-documents},
- * {@code --documents}, {@code --latency-documents}, {@code --steps}, {@code --commit-interval-ms}, passed on.
+ * {@code --documents}, {@code --latency-documents}, {@code --steps}, {@code --commit-interval-ms},
+ * {@code --streams name=value,...} (Kafka Streams settings), passed on.
  * {@code --profile V} runs variant V once more at the end under Java Flight Recorder and prints where its stream
  * thread's samples are ({@link StreamThreadProfile}).
  */
@@ -39,7 +40,7 @@ public final class AggregatorComparison {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> PASSED_ON = List.of("warmup-documents", "documents", "latency-documents",
-            "steps", "commit-interval-ms", "threads");
+            "steps", "commit-interval-ms", "threads", "streams");
 
     public static void main(String[] args) throws Exception {
         Map<String, String> opts = new LinkedHashMap<>();
