@@ -1,6 +1,8 @@
 // labelscope live dashboard: plain ES module, no build step. Polls the aggregator's REST API and updates the
 // page in place (no reload). Every number a test reads carries data-testid and, in data-value, the raw value.
 
+import { groupByTaskModel, renderVersions, versionQuery, versionLabel, runOfShownVersion } from './versions.js';
+
 const POLL_MS = 1500;
 const Chart = window.Chart;
 
@@ -29,7 +31,7 @@ const LAST_COLOR = '#f59e0b';
 const STEP_COLORS = ['#64748b', '#94a3b8', '#475569', '#cbd5e1', '#334155', '#a1a1aa'];
 
 const $ = (id) => document.getElementById(id);
-const state = { pair: null, pairs: [], doc: null, run: null, refreshes: 0, charts: {}, hist: {} };
+const state = { pair: null, pairs: [], version: null, shown: null, doc: null, run: null, refreshes: 0, charts: {}, hist: {} };
 
 // ---- formatting ---------------------------------------------------------------------------------------------
 const fmt = (v, d = 4) => (v === null || v === undefined || Number.isNaN(v) ? '–' : Number(v).toFixed(d));
@@ -153,11 +155,12 @@ function setData(chart, labels, datasets) {
 const pairKey = (p) => `${p.task}\u001f${p.model}`;
 function readHash() {
   const h = new URLSearchParams(location.hash.replace(/^#/, ''));
-  return { task: h.get('task'), model: h.get('model'), doc: h.get('doc') };
+  return { task: h.get('task'), model: h.get('model'), version: h.get('version'), doc: h.get('doc') };
 }
 function writeHash() {
   const h = new URLSearchParams();
   if (state.pair) { h.set('task', state.pair.task); h.set('model', state.pair.model); }
+  if (state.pair && state.version) h.set('version', state.version);
   if (state.doc) h.set('doc', state.doc);
   history.replaceState(null, '', '#' + h.toString());
 }
@@ -178,6 +181,7 @@ function renderPairs(pairs) {
   state.pairs = pairs;
   if (!state.pair && pairs.length) {
     const wanted = readHash();
+    state.version = wanted.version;
     state.pair = pairs.find((p) => p.task === wanted.task && p.model === wanted.model)
       || [...pairs].sort((a, b) => String(b.last_update).localeCompare(String(a.last_update)))[0];
     writeHash();
@@ -186,6 +190,12 @@ function renderPairs(pairs) {
 }
 $('pair').addEventListener('change', (e) => {
   state.pair = state.pairs.find((p) => pairKey(p) === e.target.value) || null;
+  state.version = null;
+  writeHash();
+  refreshNow();
+});
+$('version').addEventListener('change', (e) => {
+  state.version = e.target.value || null;
   writeHash();
   refreshNow();
 });
@@ -203,11 +213,11 @@ function renderOverview(ov) {
   const st = $('state');
   st.textContent = ov.streams_state.toLowerCase();
   st.className = 'pill ' + (ov.streams_state === 'RUNNING' ? 'ok' : 'bad');
-  renderPairs(ov.pairs || []);
+  renderPairs(groupByTaskModel(ov.pairs || []));
   // The selected task/model's own newest documents (the server keeps them per pair, so a quiet pair's list is
   // not crowded out by a busy one); all pairs' while nothing is selected yet.
-  const selected = state.pair && state.pairs.find((p) => pairKey(p) === pairKey(state.pair));
-  $('recent-hint').textContent = (selected ? `${selected.task} · ${selected.model}` : 'all tasks and models')
+  const selected = state.shown = renderVersions(state.pair && state.pairs.find((p) => pairKey(p) === pairKey(state.pair)), state.version);
+  $('recent-hint').textContent = (selected ? `${selected.task} · ${selected.model} · ${versionLabel(selected.version)}` : 'all tasks and models')
     + ' · predicted = max over generations ≥ 0.5 · click to inspect';
   renderRecent(selected ? selected.recent_documents || [] : ov.recent_documents || []);
   renderDeadLetters(ov.dead_letters || {});
@@ -450,12 +460,12 @@ function renderDocument(d) {
     for (const r of runs) {
       const o = document.createElement('option');
       o.value = runKey(r);
-      o.textContent = `${r.model} · ${r.run_id}`;
+      o.textContent = `${r.model} · ${versionLabel(r.task_version)} · ${r.run_id}`;
       select.appendChild(o);
     }
   }
   let run = runs.find((r) => runKey(r) === state.run);
-  if (!run) run = runs.find((r) => state.pair && r.model === state.pair.model) || runs[0];
+  if (!run) run = runs.find((r) => runOfShownVersion(r, state.shown)) || runs.find((r) => state.pair && r.model === state.pair.model) || runs[0];
   if (run) { state.run = runKey(run); select.value = state.run; }
 
   const labels = d.labels || [];
@@ -520,7 +530,7 @@ async function refresh() {
     const ov = await fetchJson('api/overview');
     renderOverview(ov);
     if (state.pair) {
-      const q = `task=${encodeURIComponent(state.pair.task)}&model=${encodeURIComponent(state.pair.model)}`;
+      const q = `task=${encodeURIComponent(state.pair.task)}&model=${encodeURIComponent(state.pair.model)}${versionQuery(state.shown)}`;
       $('link-align').href = `metrics/alignment?${q}`;
       $('link-spik').href = `metrics/spikiness?${q}`;
       const [al, sp] = await Promise.all([fetchJson(`metrics/alignment?${q}`), fetchJson(`metrics/spikiness?${q}`)]);
@@ -553,6 +563,7 @@ window.addEventListener('hashchange', () => {
   const wanted = readHash();
   // Not known yet: none selected, so that renderPairs picks the hash's pair once the overview has it.
   state.pair = state.pairs.find((p) => p.task === wanted.task && p.model === wanted.model) || null;
+  state.version = wanted.version;
   if (wanted.doc && wanted.doc !== state.doc) {
     openDocument(wanted.doc);
     return;

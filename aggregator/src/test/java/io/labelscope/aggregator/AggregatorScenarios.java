@@ -564,4 +564,72 @@ abstract class AggregatorScenarios {
         assertUnary(out.get(0).getMethods().get("unary_breakdown"));
         assertBradleyTerryOptimum(out.get(0).getMethods().get("binary_breakdown"), false);
     }
+
+    /**
+     * Issue #15 item 6: one model, the same document under two task versions (two prompts, so two run ids). A
+     * configuration is (model, task version): each version gets its own distribution and its own metric rows
+     * with its own numbers, never a merge of both. H = [1, .5, 0] (two annotators).
+     * <ul>
+     *   <li>version A: the document of this class: max over generations [.6, .7, .1] → NLL maxNll(1, .5, 0),
+     *       L1 .7, F1 1</li>
+     *   <li>version B: one step, counts [1,1,7,1] → P = [.1, .1, .7, .1], writes anger; max over generations
+     *       [.1, .1, .7] → NLL = −(ln .1 + .5 ln .1 + .5 ln .9 + ln .3), L1 = .9 + .4 + .7 = 2, Ŷ = {anger},
+     *       Y = {joy, fear} → F1 0</li>
+     * </ul>
+     */
+    @Test
+    void twoTaskVersionsOnTheSameDocumentKeepTheirOwnDistributionsAndMetrics() {
+        String model = "m-two-versions";
+        String doc = "two-versions";
+        String a = "a1b2c3d4e5f6";
+        String b = "0f9e8d7c6b5a";
+        annotate(doc, "ann-1", "joy");
+        annotate(doc, "ann-2", "joy", "fear");
+        send(Topics.LABEL_STEPS, doc, versioned(Records.step(model, doc, 0, 2, "joy", 6, 2, 1, 1), a));
+        send(Topics.LABEL_STEPS, doc, versioned(Records.step(model, doc, 1, 2, "fear", 1, 7, 1, 1), a));
+        send(Topics.GENERATIONS, doc, versioned(Records.generation(model, doc, 2, T0, "joy", "fear"), a));
+        send(Topics.LABEL_STEPS, doc, versioned(Records.step(model, doc, 0, 1, "anger", 1, 1, 7, 1), b));
+        send(Topics.GENERATIONS, doc, versioned(Records.generation(model, doc, 1, T0, "anger"), b));
+
+        List<DocumentDistribution> out = pipeline().distributions(doc, 2);
+        Map<String, DocumentDistribution> byVersion = out.stream().collect(Collectors.toMap(
+                DocumentDistribution::getTaskVersion, d -> d, (x, y) -> y));
+        assertThat(byVersion).containsOnlyKeys(a, b);
+        assertThat(byVersion.get(a).getRunId()).isEqualTo("run-" + a);
+        assertTheDocumentsMethods(byVersion.get(a));
+        assertDist(byVersion.get(b).getMethods().get("max_over_generations"), 0.1, 0.1, 0.7);
+        assertThat(byVersion.get(b).getAnnotators()).isEqualTo(2);
+
+        double nllB = -(Math.log(0.1) + 0.5 * Math.log(0.1) + 0.5 * Math.log(0.9) + Math.log(0.3));
+        AlignmentMetric alignA = pipeline().alignment(model, a, "max_over_generations", m -> m.getDocuments() == 1);
+        AlignmentMetric alignB = pipeline().alignment(model, b, "max_over_generations", m -> m.getDocuments() == 1);
+        assertThat(alignA.getDocuments()).isEqualTo(1);
+        assertThat(alignA.getMeanNll()).isCloseTo(maxNll(1, 0.5, 0), within(TOL));
+        assertThat(alignA.getMeanL1()).isCloseTo(0.7, within(TOL));
+        assertThat(alignA.getMeanExampleF1()).isCloseTo(1.0, within(TOL));
+        assertThat(alignB.getDocuments()).isEqualTo(1);
+        assertThat(alignB.getMeanNll()).isCloseTo(nllB, within(TOL));
+        assertThat(alignB.getMeanL1()).isCloseTo(2.0, within(TOL));
+        assertThat(alignB.getMeanExampleF1()).isCloseTo(0.0, within(TOL));
+        assertThat(List.of(alignA, alignB)).allSatisfy(m -> assertThat(m.getModel()).isEqualTo(model));
+
+        // Spikiness per version too: A's step 0 is intermediate (top-1 .6), B's only step is its last (top-1 .7);
+        // B has no intermediate step 0 and A's last step is step 1.
+        assertThat(pipeline().spikiness(model, a, "intermediate", 0, m -> m.getTop1().getN() == 1).getTop1()
+                .getMean()).isCloseTo(0.6, within(TOL));
+        SpikinessMetric lastB = pipeline().spikiness(model, b, "last", 0, m -> m.getTop1().getN() == 1);
+        assertThat(lastB.getTop1().getN()).isEqualTo(1);
+        assertThat(lastB.getTop1().getMean()).isCloseTo(0.7, within(TOL));
+        assertThat(pipeline().spikiness(model, a, "answer", -1, m -> m.getAnswers() == 1).getMultilabelAnswerRate())
+                .isEqualTo(1.0);
+        assertThat(pipeline().spikiness(model, b, "answer", -1, m -> m.getAnswers() == 1).getMultilabelAnswerRate())
+                .isEqualTo(0.0);
+    }
+
+    /** A worker record of another task version: its run id is another one too, as the worker's would be. */
+    static <T extends SpecificRecord> T versioned(T record, String taskVersion) {
+        record.put(record.getSchema().getField("task_version").pos(), taskVersion);
+        record.put(record.getSchema().getField("run_id").pos(), "run-" + taskVersion);
+        return record;
+    }
 }

@@ -238,18 +238,22 @@ final class BrokerPipeline implements Pipeline, AutoCloseable {
     }
 
     @Override
-    public AlignmentMetric alignment(String model, String method, Predicate<AlignmentMetric> until) {
+    public AlignmentMetric alignment(String model, String taskVersion, String method,
+                                     Predicate<AlignmentMetric> until) {
         Supplier<AlignmentMetric> latest = () -> alignment.stream().filter(m -> m.getModel().equals(model)
-                && m.getMethod().equals(method) && m.getWindowStart() == null).reduce((a, b) -> b).orElse(null);
-        return await(latest, until, "all-time alignment of " + model + "/" + method);
+                && java.util.Objects.equals(m.getTaskVersion(), taskVersion) && m.getMethod().equals(method)
+                && m.getWindowStart() == null).reduce((a, b) -> b).orElse(null);
+        return await(latest, until, "all-time alignment of " + model + "@" + taskVersion + "/" + method);
     }
 
     @Override
-    public SpikinessMetric spikiness(String model, String position, int stepIndex, Predicate<SpikinessMetric> until) {
+    public SpikinessMetric spikiness(String model, String taskVersion, String position, int stepIndex,
+                                     Predicate<SpikinessMetric> until) {
         Supplier<SpikinessMetric> latest = () -> spikiness.stream().filter(m -> m.getModel().equals(model)
-                && m.getPosition().equals(position) && m.getStepIndex() == stepIndex && m.getWindowStart() == null)
-                .reduce((a, b) -> b).orElse(null);
-        return await(latest, until, "all-time spikiness of " + model + " " + position + "/" + stepIndex);
+                && java.util.Objects.equals(m.getTaskVersion(), taskVersion) && m.getPosition().equals(position)
+                && m.getStepIndex() == stepIndex && m.getWindowStart() == null).reduce((a, b) -> b).orElse(null);
+        return await(latest, until, "all-time spikiness of " + model + "@" + taskVersion + " " + position + "/"
+                + stepIndex);
     }
 
     private static <T> List<T> awaitCount(Supplier<List<T>> read, int atLeast) {

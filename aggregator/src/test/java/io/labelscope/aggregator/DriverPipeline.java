@@ -128,18 +128,23 @@ final class DriverPipeline implements Pipeline, AutoCloseable {
     }
 
     @Override
-    public AlignmentMetric alignment(String model, String method, Predicate<AlignmentMetric> until) {
-        return alignment.stream().filter(m -> m.getModel().equals(model) && m.getMethod().equals(method)
+    public AlignmentMetric alignment(String model, String taskVersion, String method,
+                                     Predicate<AlignmentMetric> until) {
+        return alignment.stream().filter(m -> m.getModel().equals(model)
+                && java.util.Objects.equals(m.getTaskVersion(), taskVersion) && m.getMethod().equals(method)
                 && m.getWindowStart() == null).reduce((a, b) -> b).orElseThrow(
-                        () -> new AssertionError("no all-time alignment record for " + model + "/" + method));
+                        () -> new AssertionError("no all-time alignment record for " + model + "@" + taskVersion
+                                + "/" + method));
     }
 
     @Override
-    public SpikinessMetric spikiness(String model, String position, int stepIndex, Predicate<SpikinessMetric> until) {
-        return spikiness.stream().filter(m -> m.getModel().equals(model) && m.getPosition().equals(position)
+    public SpikinessMetric spikiness(String model, String taskVersion, String position, int stepIndex,
+                                     Predicate<SpikinessMetric> until) {
+        return spikiness.stream().filter(m -> m.getModel().equals(model)
+                && java.util.Objects.equals(m.getTaskVersion(), taskVersion) && m.getPosition().equals(position)
                 && m.getStepIndex() == stepIndex && m.getWindowStart() == null).reduce((a, b) -> b).orElseThrow(
-                        () -> new AssertionError("no all-time spikiness record for " + model + " " + position
-                                + "/" + stepIndex));
+                        () -> new AssertionError("no all-time spikiness record for " + model + "@" + taskVersion
+                                + " " + position + "/" + stepIndex));
     }
 
     @Override

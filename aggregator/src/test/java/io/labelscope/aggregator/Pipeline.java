@@ -28,8 +28,20 @@ interface Pipeline {
     List<DeadLetter> deadLetters(String key, int atLeast);
 
     /** The latest all-time alignment record of task/model/method; waits (a while) until {@code until} holds. */
-    AlignmentMetric alignment(String model, String method, Predicate<AlignmentMetric> until);
+    default AlignmentMetric alignment(String model, String method, Predicate<AlignmentMetric> until) {
+        return alignment(model, null, method, until);
+    }
+
+    /** The same of one configuration: the model and the task version (null: records without one). */
+    AlignmentMetric alignment(String model, String taskVersion, String method, Predicate<AlignmentMetric> until);
 
     /** The latest all-time spikiness record of a cell; waits (a while) until {@code until} holds. */
-    SpikinessMetric spikiness(String model, String position, int stepIndex, Predicate<SpikinessMetric> until);
+    default SpikinessMetric spikiness(String model, String position, int stepIndex,
+                                      Predicate<SpikinessMetric> until) {
+        return spikiness(model, null, position, stepIndex, until);
+    }
+
+    /** The same of one configuration: the model and the task version (null: records without one). */
+    SpikinessMetric spikiness(String model, String taskVersion, String position, int stepIndex,
+                              Predicate<SpikinessMetric> until);
 }

@@ -22,6 +22,7 @@ import org.apache.kafka.common.TopicPartition;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.labelscope.schemas.AlignmentMetric;
+import io.labelscope.schemas.Configuration;
 import io.labelscope.schemas.DeadLetter;
 import io.labelscope.schemas.DocumentDistribution;
 import io.labelscope.schemas.MethodResult;
@@ -106,7 +107,9 @@ final class TailCommand implements Callable<Integer> {
     @Option(names = "--task", description = "Only this task (not for dead-letters).")
     String task;
 
-    @Option(names = "--model", description = "Only this model (not for dead-letters).")
+    @Option(names = "--model", paramLabel = "MODEL[@VERSION]",
+            description = "Only this model, every task version of it; MODEL@VERSION: only that task version (not "
+                    + "for dead-letters).")
     String model;
 
     @Option(names = "--json", description = "One JSON object per record instead of a table.")
@@ -180,33 +183,41 @@ final class TailCommand implements Callable<Integer> {
 
     private boolean matches(Object value) {
         String recordTask;
-        String recordModel;
+        Configuration recordConfiguration;
         if (value instanceof DocumentDistribution d) {
             recordTask = d.getTask();
-            recordModel = d.getModel();
+            recordConfiguration = new Configuration(d.getModel(), d.getTaskVersion());
         } else if (value instanceof AlignmentMetric a) {
             recordTask = a.getTask();
-            recordModel = a.getModel();
+            recordConfiguration = new Configuration(a.getModel(), a.getTaskVersion());
         } else if (value instanceof SpikinessMetric s) {
             recordTask = s.getTask();
-            recordModel = s.getModel();
+            recordConfiguration = new Configuration(s.getModel(), s.getTaskVersion());
         } else if (value instanceof DeadLetter) {
             return true;
         } else {
             return false;
         }
-        return (task == null || task.equals(recordTask)) && (model == null || model.equals(recordModel));
+        if (task != null && !task.equals(recordTask)) {
+            return false;
+        }
+        if (model == null) {
+            return true;
+        }
+        Configuration wanted = Configuration.parse(model);
+        return wanted.taskVersion() == null ? model.equals(recordConfiguration.model())
+                : wanted.equals(recordConfiguration);
     }
 
     private String header() {
         return switch (stream) {
-            case distributions -> String.format("%-24s %-12s %-10s %4s  %-20s %-20s %-20s %-20s %s", "DOCUMENT",
-                    "TASK", "MODEL", "ANN", "MOG nll/l1/f1", "CTN nll/l1/f1", "HARD nll/l1/f1", "FIRST nll/l1/f1",
+            case distributions -> String.format("%-24s %-12s %-10s %-12s %4s  %-20s %-20s %-20s %-20s %s",
+                    "DOCUMENT", "TASK", "MODEL", "VERSION", "ANN", "MOG nll/l1/f1", "CTN nll/l1/f1", "HARD nll/l1/f1", "FIRST nll/l1/f1",
                     "PREDICTED (MOG)");
-            case alignment -> String.format("%-12s %-10s %-22s %-27s %6s %8s %7s %7s", "TASK", "MODEL", "METHOD",
-                    "WINDOW", "DOCS", "NLL", "L1", "F1");
-            case spikiness -> String.format("%-12s %-10s %4s %-12s %-27s %6s %6s %6s %7s %8s %8s", "TASK", "MODEL",
-                    "STEP", "POSITION", "WINDOW", "N", "TOP1", "TOP2", "H(bits)", "2ND-NEXT", "NEVER");
+            case alignment -> String.format("%-12s %-10s %-12s %-22s %-27s %6s %8s %7s %7s", "TASK", "MODEL",
+                    "VERSION", "METHOD", "WINDOW", "DOCS", "NLL", "L1", "F1");
+            case spikiness -> String.format("%-12s %-10s %-12s %4s %-12s %-27s %6s %6s %6s %7s %8s %8s", "TASK",
+                    "MODEL", "VERSION", "STEP", "POSITION", "WINDOW", "N", "TOP1", "TOP2", "H(bits)", "2ND-NEXT", "NEVER");
             case deadLetters -> String.format(DEAD_LETTER_ROW, "TIME", "SOURCE TOPIC", "KEY", "ERROR TYPE", "REASON");
         };
     }
@@ -249,23 +260,29 @@ final class TailCommand implements Callable<Integer> {
         }
         if (value instanceof DocumentDistribution d) {
             Map<String, MethodResult> methods = d.getMethods();
-            return String.format("%-24s %-12s %-10s %4d  %-20s %-20s %-20s %-20s %s",
-                    clip(d.getDocumentId(), 24), clip(d.getTask(), 12), clip(d.getModel(), 10), d.getAnnotators(),
+            return String.format("%-24s %-12s %-10s %-12s %4d  %-20s %-20s %-20s %-20s %s",
+                    clip(d.getDocumentId(), 24), clip(d.getTask(), 12), clip(d.getModel(), 10),
+                    version(d.getTaskVersion()), d.getAnnotators(),
                     cell(methods.get(METHODS.get(0))), cell(methods.get(METHODS.get(1))),
                     cell(methods.get(METHODS.get(2))), cell(methods.get(METHODS.get(3))),
                     methods.containsKey(METHODS.get(0)) ? methods.get(METHODS.get(0)).getPredicted() : "-");
         }
         if (value instanceof AlignmentMetric a) {
-            return String.format("%-12s %-10s %-22s %-27s %6d %8s %7s %7s", clip(a.getTask(), 12),
-                    clip(a.getModel(), 10), a.getMethod(), window(a.getWindowStart(), a.getWindowEnd()),
+            return String.format("%-12s %-10s %-12s %-22s %-27s %6d %8s %7s %7s", clip(a.getTask(), 12),
+                    clip(a.getModel(), 10), version(a.getTaskVersion()), a.getMethod(), window(a.getWindowStart(), a.getWindowEnd()),
                     a.getDocuments(), number(a.getMeanNll()), number(a.getMeanL1()), number(a.getMeanExampleF1()));
         }
         SpikinessMetric s = (SpikinessMetric) value;
-        return String.format("%-12s %-10s %4d %-12s %-27s %6d %6s %6s %7s %8s %8s",
-                clip(s.getTask(), 12), clip(s.getModel(), 10), s.getStepIndex() + 1, s.getPosition(),
+        return String.format("%-12s %-10s %-12s %4d %-12s %-27s %6d %6s %6s %7s %8s %8s",
+                clip(s.getTask(), 12), clip(s.getModel(), 10), version(s.getTaskVersion()), s.getStepIndex() + 1, s.getPosition(),
                 window(s.getWindowStart(), s.getWindowEnd()), s.getTop1().getN(), mean(s.getTop1()),
                 mean(s.getTop2()), mean(s.getEntropyBits()), number(s.getSecondPredictedNextRate()),
                 number(s.getSecondNeverPredictedRate()));
+    }
+
+    /** A task version, or "-" for records written before versions existed. */
+    private static String version(String taskVersion) {
+        return taskVersion == null ? "-" : taskVersion;
     }
 
     private static String cell(MethodResult result) {

@@ -118,10 +118,10 @@ final class TaskCommand {
             for (TaskDefinition t : tasks) {
                 RecordMetadata md = producer.send(new ProducerRecord<>(Topics.TASKS, t.name(),
                         TaskFiles.toJson(t))).get();
-                out.printf("registered task '%s': %d labels, %d of %d demos, %s, max %d new tokens (%s-%d@%d)%n",
-                        t.name(), t.labels().size(), t.k(), t.demoPool().size(),
-                        t.format().name().toLowerCase(java.util.Locale.ROOT), t.maxNewTokens(), md.topic(),
-                        md.partition(), md.offset());
+                out.printf("registered task '%s': %d labels, %d of %d demos, %s, max %d new tokens, version %s "
+                        + "(%s-%d@%d)%n", t.name(), t.labels().size(), t.k(), t.demoPool().size(),
+                        t.format().name().toLowerCase(java.util.Locale.ROOT), t.maxNewTokens(), TaskFiles.version(t),
+                        md.topic(), md.partition(), md.offset());
                 names.add(t.name());
             }
         }
@@ -156,7 +156,8 @@ final class TaskCommand {
 
     @Command(name = "list", mixinStandardHelpOptions = true,
             description = "Print the tasks currently registered (the latest value per name), one per line: name, "
-                    + "labels, k, format, max_new_tokens and model ((default): the worker's default model).")
+                    + "labels, k, format, max_new_tokens, model ((default): the worker's default model) and version "
+                    + "(the task_version its outputs carry).")
     static final class ListTasks implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -176,9 +177,9 @@ final class TaskCommand {
             latest.forEach((name, json) -> {
                 try {
                     TaskDefinition t = TaskFiles.parse(json);
-                    out.printf("%s\t%s\tk=%d\t%s\tmax_new_tokens=%d\tmodel=%s%n", name, String.join(",", t.labels()),
-                            t.k(), t.format().name().toLowerCase(java.util.Locale.ROOT), t.maxNewTokens(),
-                            t.namedModel().orElse("(default)"));
+                    out.printf("%s\t%s\tk=%d\t%s\tmax_new_tokens=%d\tmodel=%s\tversion=%s%n", name,
+                            String.join(",", t.labels()), t.k(), t.format().name().toLowerCase(java.util.Locale.ROOT),
+                            t.maxNewTokens(), t.namedModel().orElse("(default)"), TaskFiles.version(t));
                 } catch (IllegalArgumentException e) {
                     out.printf("%s\tINVALID: %s%n", name, e.getMessage());
                 }
@@ -214,7 +215,8 @@ final class TaskCommand {
     }
 
     @Command(name = "show", mixinStandardHelpOptions = true,
-            description = {"Print a registered task as JSON (every default filled in); with --render, the prompt the "
+            description = {"Print a registered task as JSON (every default filled in; its version on stderr); with "
+                    + "--render, its version and the prompt the "
                     + "worker builds for a sample document (--document, else the task's first demo, else a "
                     + "placeholder text) and its length in the model's tokens.",
                     "The model is --model DIR, else LABELSCOPE_WORKER_MODEL_PATH; no weights are loaded."})
@@ -255,6 +257,9 @@ final class TaskCommand {
                 throw new Labelscope.UserError("task '" + name + "' on the topic is invalid: " + e.getMessage(), 1);
             }
             if (!render) {
+                // The version goes to stderr: stdout stays a task file that registers as it is.
+                spec.commandLine().getErr().println("version: " + TaskFiles.version(task));
+                spec.commandLine().getErr().flush();
                 out.println(new ObjectMapper().readTree(json).toPrettyString());
                 out.flush();
                 return 0;
@@ -272,6 +277,7 @@ final class TaskCommand {
             }
             out.println("task:           " + task.name() + " (prompt_format "
                     + (task.promptFormat().isChat() ? "chat" : "plain") + ", " + task.labels().size() + " labels)");
+            out.println("version:        " + TaskFiles.version(task));
             out.println("model:          " + dir);
             try (TextTokenizer tok = TextTokenizer.load(dir)) {
                 ModelCommand.printSamplePrompt(PromptRenderer.forCheckpoint(task, dir), tok,

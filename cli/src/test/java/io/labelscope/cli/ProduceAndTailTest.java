@@ -151,6 +151,35 @@ class ProduceAndTailTest {
         assertThat(out.toString()).isBlank();
     }
 
+    /** Issue #15 item 6: the task version is a column, and --model MODEL@VERSION keeps that version only. */
+    @Test
+    void tailShowsEachTaskVersionAndFiltersByModelAtVersion() throws Exception {
+        String run = "tv" + UUID.randomUUID().toString().substring(0, 6);
+        Map<String, Object> config = AvroSerdeConfig.producer(platform.registryUrl());
+        config.put("bootstrap.servers", platform.bootstrapServers());
+        try (KafkaProducer<String, Object> producer = new KafkaProducer<>(config)) {
+            for (String version : new String[] {"aaaaaaaaaaaa", "bbbbbbbbbbbb", null}) {
+                String id = run + "-" + version;
+                producer.send(new ProducerRecord<>(Topics.DISTRIBUTIONS, id, DocumentDistribution.newBuilder()
+                        .setDocumentId(id).setTask("mfrc").setModel("demo").setRunId("r-" + version)
+                        .setLabels(List.of("care")).setAnnotators(0).setMethods(Map.of())
+                        .setUpdatedAt(Instant.now()).setTaskVersion(version).build())).get();
+            }
+        }
+        assertThat(run("tail", "distributions", "--from-beginning", "--model", "demo@bbbbbbbbbbbb",
+                "--idle-timeout", "5")).as(err.toString()).isZero();
+        assertThat(out.toString().lines().filter(l -> l.startsWith(run))).singleElement().asString()
+                .startsWith(run + "-bbbbbbbbbbbb").contains(" bbbbbbbbbbbb ");
+        assertThat(out.toString().lines().findFirst().orElseThrow()).contains("MODEL", "VERSION");
+
+        out.getBuffer().setLength(0);
+        assertThat(run("tail", "distributions", "--from-beginning", "--model", "demo", "--idle-timeout", "5"))
+                .isZero();
+        assertThat(out.toString().lines().filter(l -> l.startsWith(run)).map(l -> l.split("\\s+")[3]))
+                .as("every version of the model; '-' for records without one")
+                .containsExactlyInAnyOrder("aaaaaaaaaaaa", "bbbbbbbbbbbb", "-");
+    }
+
     @Test
     void tailDeadLettersShowsTimeSourceKeyErrorTypeAndReason() throws Exception {
         String key = "dl-" + UUID.randomUUID().toString().substring(0, 8);

@@ -65,6 +65,36 @@ class TaskCommandTest {
         }
     }
 
+    /** Issue #15 item 6: each registered definition has a version; another prompt gives another one. */
+    @Test
+    void registerListAndShowPrintTheVersionAndAnotherPromptGivesAnotherVersion(TestPlatform platform,
+                                                                              @TempDir Path dir) throws Exception {
+        String name = "cli-version-" + UUID.randomUUID().toString().substring(0, 8);
+        Path file = dir.resolve(name + ".json");
+        Files.writeString(file, "{\"name\": \"" + name + "\", \"labels\": [\"joy\", \"fear\"]}");
+        String bs = platform.bootstrapServers();
+        String first = TaskFiles.version(TaskFiles.read(file));
+        assertThat(run(0, "task", "register", "--bootstrap-servers", bs, file.toString())[0])
+                .contains(", version " + first + " (");
+        assertThat(run(0, "task", "list", "--bootstrap-servers", bs)[0]).containsPattern(
+                "(?m)^" + name + "\t.*\tversion=" + first + "$");
+        String[] show = run(0, "task", "show", name, "--bootstrap-servers", bs);
+        assertThat(show[1]).contains("version: " + first);
+        assertThat(TaskFiles.version(TaskFiles.parse(show[0]))).as("stdout is the task file itself").isEqualTo(first);
+
+        // The same definition again keeps its version; another instruction gives a new one.
+        run(0, "task", "register", "--bootstrap-servers", bs, file.toString());
+        assertThat(run(0, "task", "list", "--bootstrap-servers", bs)[0]).contains("\tversion=" + first);
+        Files.writeString(file, "{\"name\": \"" + name + "\", \"labels\": [\"joy\", \"fear\"], "
+                + "\"instruction\": \"Which of {labels} fit?\\n\"}");
+        String second = TaskFiles.version(TaskFiles.read(file));
+        assertThat(second).isNotEqualTo(first).matches("[0-9a-f]{12}");
+        assertThat(run(0, "task", "register", "--bootstrap-servers", bs, file.toString())[0])
+                .contains(", version " + second + " (");
+        assertThat(run(0, "task", "list", "--bootstrap-servers", bs)[0]).contains("\tversion=" + second)
+                .doesNotContain("\tversion=" + first);
+    }
+
     @Test
     void anInvalidFileIsRejectedWithItsReasonAndNothingIsPublished(TestPlatform platform, @TempDir Path dir)
             throws Exception {

@@ -23,6 +23,7 @@ import io.labelscope.runtime.task.ProbePrompts;
 import io.labelscope.runtime.task.TaskMethod;
 import io.labelscope.runtime.decode.StopReason;
 import io.labelscope.runtime.task.TaskDefinition;
+import io.labelscope.runtime.task.TaskFiles;
 import io.labelscope.schemas.Document;
 import io.labelscope.schemas.BinaryProbes;
 import io.labelscope.schemas.Generation;
@@ -377,6 +378,7 @@ public final class BatchProcessor implements AutoCloseable {
                                                                 GenerationResult g, ProbeScorer.UnaryResult u,
                                                                 ProbeScorer.BinaryResult b) {
         String runId = RunIds.of(doc.getId(), modelName, task);
+        String taskVersion = TaskFiles.version(task);
         List<String> methods = new ArrayList<>(task.breakdown().methodNames());
         byte[] key = doc.getId().getBytes(StandardCharsets.UTF_8);
         Instant now = Instant.now();
@@ -392,13 +394,15 @@ public final class BatchProcessor implements AutoCloseable {
                 }
                 LabelStep step = LabelStep.newBuilder()
                         .setDocumentId(doc.getId()).setTask(task.name()).setModel(modelName).setRunId(runId)
-                        .setStep(s.step()).setStepsTotal(g.steps().size()).setGeneratedLabel(s.generatedLabel())
+                        .setTaskVersion(taskVersion).setStep(s.step()).setStepsTotal(g.steps().size())
+                        .setGeneratedLabel(s.generatedLabel())
                         .setLogits(logits).setProbabilities(probs).setTokenIndex(s.tokenIndex()).setProducedAt(now)
                         .setLabels(task.labels()).build();
                 recs.add(new ProducerRecord<>(Topics.LABEL_STEPS, key, step));
             }
             Generation gen = Generation.newBuilder()
                     .setDocumentId(doc.getId()).setTask(task.name()).setModel(modelName).setRunId(runId)
+                    .setTaskVersion(taskVersion)
                     .setRawOutput(g.answer()).setParsedLabels(g.parsedLabels()).setStepsTotal(g.steps().size())
                     .setPromptTokens(g.promptTokens()).setOutputTokens(g.generatedTokens())
                     .setLatencyMs(g.latencyNanos() / 1_000_000).setStopReason(stopReason(g.stopReason()))
@@ -412,6 +416,7 @@ public final class BatchProcessor implements AutoCloseable {
             }
             recs.add(new ProducerRecord<>(Topics.UNARY_PROBES, key, UnaryProbes.newBuilder()
                     .setDocumentId(doc.getId()).setTask(task.name()).setModel(modelName).setRunId(runId)
+                    .setTaskVersion(taskVersion)
                     .setLabels(new ArrayList<>(task.labels())).setProbes(probes).setMethods(methods)
                     .setPromptTokens(u.promptTokens()).setLatencyMs(u.latencyNanos() / 1_000_000).setProducedAt(now)
                     .build()));
@@ -424,6 +429,7 @@ public final class BatchProcessor implements AutoCloseable {
             }
             recs.add(new ProducerRecord<>(Topics.BINARY_PROBES, key, BinaryProbes.newBuilder()
                     .setDocumentId(doc.getId()).setTask(task.name()).setModel(modelName).setRunId(runId)
+                    .setTaskVersion(taskVersion)
                     .setLabels(new ArrayList<>(task.labels())).setPairs(pairs).setMethods(methods)
                     .setPromptTokens(b.promptTokens()).setLatencyMs(b.latencyNanos() / 1_000_000).setProducedAt(now)
                     .build()));

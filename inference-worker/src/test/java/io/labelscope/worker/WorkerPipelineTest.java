@@ -30,12 +30,15 @@ import io.labelscope.runtime.RuntimeConfig;
 import io.labelscope.runtime.decode.GenerationResult;
 import io.labelscope.runtime.decode.LabelDecoder;
 import io.labelscope.runtime.decode.LabelStepRecord;
+import io.labelscope.runtime.task.TaskDefinition;
+import io.labelscope.runtime.task.TaskFiles;
 import io.labelscope.schemas.DeadLetter;
 import io.labelscope.schemas.Generation;
 import io.labelscope.schemas.LabelStep;
 import io.labelscope.schemas.Topics;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 
 /** The worker in this JVM against a real broker and registry, with a real (random-weight) model. */
 @QuarkusTest
@@ -306,5 +309,73 @@ class WorkerPipelineTest {
                 .body(containsString("labelscope_worker_end_to_end_seconds_bucket"))
                 .body(containsString("labelscope_worker_batch_size"))
                 .body(containsString("labelscope_worker_steps_per_document"));
+    }
+
+    @Inject
+    WorkerService worker;
+
+    @Test
+    void everyOutputCarriesTheTaskVersionAndAnotherPromptOnTheSameDocumentsGivesAnother() throws Exception {
+        TestPlatform p = TestPlatform.get();
+        // spare-task: a task of this test's own (served by its checkpoint in the per-task layout), so re-registering
+        // it changes no prompt another test compares against.
+        TaskDefinition t = TestSupport.task();
+        TaskDefinition first = new TaskDefinition("spare-task", t.labels(), t.instructionTemplate(), t.demoTemplate(),
+                t.queryTemplate(), t.format(), t.k(), t.seed(), t.demoPool(), t.extraVariants(), t.compatCode(),
+                t.maxNewTokens());
+        TaskDefinition second = new TaskDefinition("spare-task", t.labels(),
+                t.instructionTemplate().replace("Output exactly these emotions and no others.", "Use only these."),
+                t.demoTemplate(), t.queryTemplate(), t.format(), t.k(), t.seed(), t.demoPool(), t.extraVariants(),
+                t.compatCode(), t.maxNewTokens());
+        assertThat(second).isNotEqualTo(first);
+        String prefix = "versions-" + UUID.randomUUID() + "-";
+        int n = 3;
+        Map<String, List<SpecificRecord>> byVersion = new HashMap<>();
+        for (TaskDefinition task : List.of(first, second)) {
+            registerAndWaitUntilTheWorkerHasIt(p, task);
+            // The same document ids and texts under both prompts.
+            TestSupport.sendDocuments(p, prefix, "spare-task", n, 60);
+            String version = TaskFiles.version(task);
+            List<ConsumerRecord<String, Generation>> gens = TestSupport.readUntil(p, Topics.GENERATIONS, prefix,
+                    true, WAIT, l -> l.stream().filter(r -> version.equals(str(r.value().getTaskVersion())))
+                            .count() >= n);
+            List<Generation> mine = gens.stream().map(ConsumerRecord::value)
+                    .filter(g -> version.equals(str(g.getTaskVersion()))).toList();
+            assertThat(mine).as("generations of version " + version).hasSize(n);
+            int steps = mine.stream().mapToInt(Generation::getStepsTotal).sum();
+            List<LabelStep> mySteps = TestSupport.<LabelStep>readUntil(p, Topics.LABEL_STEPS, prefix, true, WAIT,
+                    l -> l.stream().filter(r -> version.equals(str(r.value().getTaskVersion()))).count() >= steps)
+                    .stream().map(ConsumerRecord::value).filter(s -> version.equals(str(s.getTaskVersion()))).toList();
+            assertThat(mySteps).hasSize(steps);
+            // Every step of a run carries its generation's version: no record of the run lacks it.
+            assertThat(mySteps).allSatisfy(s -> assertThat(mine.stream().map(g -> g.getRunId().toString()))
+                    .contains(s.getRunId().toString()));
+            List<SpecificRecord> all = new ArrayList<>(mine);
+            all.addAll(mySteps);
+            byVersion.put(version, all);
+        }
+        assertThat(byVersion).hasSize(2);
+        // The version is what separates the two prompts downstream; the run ids of one document differ as well.
+        List<List<String>> runIds = byVersion.values().stream().map(l -> l.stream()
+                .filter(r -> r instanceof Generation).map(r -> ((Generation) r).getRunId().toString()).sorted()
+                .toList()).toList();
+        assertThat(runIds.get(0)).doesNotContainAnyElementsOf(runIds.get(1));
+        List<ConsumerRecord<String, Generation>> everything = TestSupport.readUntil(p, Topics.GENERATIONS, prefix,
+                true, Duration.ofSeconds(2), l -> false);
+        assertThat(everything).extracting(r -> str(r.value().getTaskVersion()))
+                .containsOnly(TaskFiles.version(first), TaskFiles.version(second));
+    }
+
+    private void registerAndWaitUntilTheWorkerHasIt(TestPlatform p, TaskDefinition task) throws Exception {
+        TestSupport.registerTask(p, task);
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (worker.tasks().entries().stream().noneMatch(e -> task.equals(e.task()))) {
+            assertThat(System.nanoTime()).as("the worker reads the re-registered task").isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
+
+    private static String str(CharSequence s) {
+        return s == null ? null : s.toString();
     }
 }

@@ -12,6 +12,7 @@ import org.apache.avro.specific.SpecificRecord;
 final class SampleRecords {
 
     static final Instant NOW = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    static final String TASK_VERSION = "3f2a9c0b7d41";
     static final List<String> LABELS = List.of("joy", "optimism", "admiration", "surprise", "fear", "sadness", "anger");
 
     private SampleRecords() {
@@ -37,42 +38,43 @@ final class SampleRecords {
         records.put(Topics.LABEL_STEPS, LabelStep.newBuilder()
                 .setDocumentId("d1").setTask("goemotions").setModel("demo").setRunId("r1").setStep(0)
                 .setStepsTotal(2).setGeneratedLabel("joy").setLogits(logits).setProbabilities(probabilities)
-                .setTokenIndex(4).setProducedAt(NOW).setLabels(LABELS).build());
+                .setTokenIndex(4).setProducedAt(NOW).setLabels(LABELS).setTaskVersion(TASK_VERSION).build());
         records.put(Topics.GENERATIONS, Generation.newBuilder()
                 .setDocumentId("d1").setTask("goemotions").setModel("demo").setRunId("r1")
                 .setRawOutput("{\"label\": [\"joy\", \"surprise\"]}").setParsedLabels(List.of("joy", "surprise"))
                 .setStepsTotal(2).setPromptTokens(120).setOutputTokens(12).setLatencyMs(35).setStopReason("eos")
-                .setProducedAt(NOW).setLabels(LABELS).setMethods(List.of("generate", "unary", "binary")).build());
+                .setProducedAt(NOW).setLabels(LABELS).setMethods(List.of("generate", "unary", "binary"))
+                .setTaskVersion(TASK_VERSION).build());
         records.put(Topics.UNARY_PROBES, UnaryProbes.newBuilder()
                 .setDocumentId("d1").setTask("goemotions").setModel("demo").setRunId("r1").setLabels(LABELS)
                 .setProbes(Map.of("joy", new UnaryLogits(12.5, 9.0), "surprise", new UnaryLogits(8.0, 11.0),
                         "none", new UnaryLogits(7.5, 13.25)))
                 .setMethods(List.of("generate", "unary", "binary")).setPromptTokens(140).setLatencyMs(20)
-                .setProducedAt(NOW).build());
+                .setProducedAt(NOW).setTaskVersion(TASK_VERSION).build());
         records.put(Topics.BINARY_PROBES, BinaryProbes.newBuilder()
                 .setDocumentId("d1").setTask("goemotions").setModel("demo").setRunId("r1").setLabels(LABELS)
                 .setPairs(List.of(new PairLogits("joy", "surprise", 14.0, 10.5),
                         new PairLogits("joy", "none", 13.0, 9.0), new PairLogits("surprise", "none", 9.5, 11.0)))
                 .setMethods(List.of("generate", "unary", "binary")).setPromptTokens(160).setLatencyMs(30)
-                .setProducedAt(NOW).build());
+                .setProducedAt(NOW).setTaskVersion(TASK_VERSION).build());
         records.put(Topics.DISTRIBUTIONS, DocumentDistribution.newBuilder()
                 .setDocumentId("d1").setTask("goemotions").setModel("demo").setRunId("r1").setLabels(LABELS)
                 .setHuman(Map.of("joy", 1.0, "surprise", 0.5)).setAnnotators(2)
                 .setMethods(Map.of("max_over_generations", MethodResult.newBuilder()
                         .setDistribution(Map.of("joy", 0.9, "surprise", 0.7)).setPredicted(List.of("joy", "surprise"))
                         .setNll(1.25).setL1(0.3).setExampleF1(null).build()))
-                .setUpdatedAt(NOW).setVersion(3).build());
+                .setUpdatedAt(NOW).setVersion(3).setTaskVersion(TASK_VERSION).build());
         records.put(Topics.ALIGNMENT_METRICS, AlignmentMetric.newBuilder()
                 .setTask("goemotions").setModel("demo").setMethod("max_over_generations")
                 .setWindowStart(NOW).setWindowEnd(NOW.plusSeconds(60)).setDocuments(12)
-                .setMeanNll(2.5).setMeanL1(0.8).setMeanExampleF1(0.6).setUpdatedAt(NOW).build());
+                .setMeanNll(2.5).setMeanL1(0.8).setMeanExampleF1(0.6).setUpdatedAt(NOW).setTaskVersion(TASK_VERSION).build());
         Summary summary = Summary.newBuilder().setN(4).setMean(0.9).setStd(0.05).build();
         records.put(Topics.SPIKINESS_METRICS, SpikinessMetric.newBuilder()
                 .setTask("goemotions").setModel("demo").setStepIndex(0).setPosition("intermediate")
                 .setTop1(summary).setTop2(summary).setEntropyBits(summary)
                 .setTop1Histogram(List.of(0L, 0L, 0L, 0L, 0L, 0L, 0L, 1L, 1L, 2L))
                 .setSecondPredictedNextRate(0.5).setR1Pred(summary).setIntermediateAtR1(null)
-                .setSecondNeverPredictedRate(0.25).setUpdatedAt(NOW).build());
+                .setSecondNeverPredictedRate(0.25).setUpdatedAt(NOW).setTaskVersion(TASK_VERSION).build());
         records.put(Topics.DEAD_LETTERS, DeadLetter.newBuilder()
                 .setSourceTopic("documents").setSourcePartition(1).setSourceOffset(42)
                 .setKey(java.nio.ByteBuffer.wrap(new byte[] {'d', '9'}))

@@ -15,7 +15,9 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -137,6 +139,54 @@ class WireContractTest {
         Generation read = new org.apache.avro.specific.SpecificDatumReader<Generation>(old,
                 Generation.getClassSchema()).read(null, DecoderFactory.get().binaryDecoder(out.toByteArray(), null));
         assertThat(read.getMethods()).containsExactly("generate");
+    }
+
+    @Test
+    void taskVersionIsBackwardCompatibleOnEveryRecordThatCarriesIt() throws Exception {
+        // Each record as it was before task_version (released/before-task-version): the registry (BACKWARD) must
+        // accept today's schema after it, and what an old producer wrote reads with today's class as
+        // task_version null, which the aggregator keeps as a configuration of its own.
+        RegistryClient registry = platform.registry();
+        List<String> checked = new ArrayList<>();
+        for (SpecificRecord sample : SampleRecords.oneOfEach().values()) {
+            Schema today = sample.getSchema();
+            if (today.getField("task_version") == null) {
+                continue;
+            }
+            String released = releasedSchema("before-task-version/" + today.getName() + ".avsc");
+            String subject = "released-" + today.getName() + "-" + UUID.randomUUID() + "-value";
+            registry.register(subject, released);
+            registry.register(subject, today.toString());
+
+            Schema old = new Schema.Parser().parse(released);
+            GenericRecord asOldProducerWroteIt = new GenericDatumReader<GenericRecord>(today, old)
+                    .read(null, DecoderFactory.get().binaryDecoder(avro(today, sample, SpecificData.getForSchema(today)), null));
+            SpecificRecord read = new org.apache.avro.specific.SpecificDatumReader<SpecificRecord>(old, today)
+                    .read(null, DecoderFactory.get().binaryDecoder(
+                            avro(old, asOldProducerWroteIt, org.apache.avro.generic.GenericData.get()), null));
+            SpecificRecordBase expected = (SpecificRecordBase) SpecificData.getForSchema(today).deepCopy(today, sample);
+            expected.put("task_version", null);
+            assertThat(read).as(today.getName()).isEqualTo(expected);
+            checked.add(today.getName());
+        }
+        assertThat(checked).containsExactlyInAnyOrder("LabelStep", "Generation", "UnaryProbes", "BinaryProbes",
+                "DocumentDistribution", "AlignmentMetric", "SpikinessMetric");
+    }
+
+    private static String releasedSchema(String file) throws java.io.IOException {
+        try (var in = WireContractTest.class.getResourceAsStream("/released/" + file)) {
+            assertThat(in).as("released/" + file).isNotNull();
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    private static byte[] avro(Schema schema, Object record, org.apache.avro.generic.GenericData model)
+            throws java.io.IOException {
+        var out = new java.io.ByteArrayOutputStream();
+        var encoder = org.apache.avro.io.EncoderFactory.get().binaryEncoder(out, null);
+        new org.apache.avro.generic.GenericDatumWriter<Object>(schema, model).write(record, encoder);
+        encoder.flush();
+        return out.toByteArray();
     }
 
     @Test

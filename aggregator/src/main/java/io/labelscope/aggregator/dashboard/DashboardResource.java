@@ -8,6 +8,7 @@ import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.CacheControl;
 import jakarta.ws.rs.core.Context;
@@ -63,7 +64,8 @@ public class DashboardResource {
 
     @GET
     @Path("documents/{id}/steps")
-    public Response steps(@PathParam("id") String id, @HeaderParam(FORWARDED_HEADER) String forwarded) {
+    public Response steps(@PathParam("id") String id, @QueryParam("version") String version,
+                          @HeaderParam(FORWARDED_HEADER) String forwarded) {
         String raw = uri.getRequestUri().getRawPath();
         String q = uri.getRequestUri().getRawQuery();
         return queries.query(TopologyProducer.DOCUMENTS_STORE,
@@ -74,7 +76,7 @@ public class DashboardResource {
                         return Response.status(Response.Status.NOT_FOUND)
                                 .entity(Map.of("error", "no record of document " + id)).build();
                     }
-                    return Response.ok(DashboardViews.steps(state)).cacheControl(NO_STORE).build();
+                    return Response.ok(DashboardViews.steps(state, version)).cacheControl(NO_STORE).build();
                 });
     }
 }

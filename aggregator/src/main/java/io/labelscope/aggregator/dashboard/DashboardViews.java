@@ -10,6 +10,7 @@ import io.labelscope.aggregator.avro.MethodStateRecord;
 import io.labelscope.aggregator.avro.RunRecord;
 import io.labelscope.aggregator.avro.StepRecord;
 import io.labelscope.aggregator.rest.DistributionJson;
+import io.labelscope.aggregator.rest.TaskVersions;
 import io.labelscope.math.HumanDistribution;
 import io.labelscope.math.Labels;
 import io.labelscope.math.StepShape;
@@ -37,6 +38,7 @@ final class DashboardViews {
         m.put("task", d.getTask());
         m.put("model", d.getModel());
         m.put("run_id", d.getRunId());
+        m.put("task_version", d.getTaskVersion());
         m.put("annotators", d.getAnnotators());
         MethodStateRecord headline = null;
         for (MethodStateRecord method : d.getMethods()) {
@@ -68,7 +70,8 @@ final class DashboardViews {
      * methods see them), the label written there, its top-1 and entropy; beside the human distribution and each
      * method's distribution once the run is complete.
      */
-    static Map<String, Object> steps(DocumentStateRecord state) {
+    /** @param version a REST version parameter: keep only that task version's runs (null: every run) */
+    static Map<String, Object> steps(DocumentStateRecord state, String version) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("document_id", state.getDocumentId());
         body.put("task", state.getTask());
@@ -103,7 +106,9 @@ final class DashboardViews {
         body.put("human", human);
         List<Map<String, Object>> runs = new ArrayList<>();
         for (RunRecord run : state.getRuns()) {
-            runs.add(run(labels, run));
+            if (TaskVersions.selects(version, run.getTaskVersion())) {
+                runs.add(run(labels, run));
+            }
         }
         body.put("runs", runs);
         return body;
@@ -113,6 +118,7 @@ final class DashboardViews {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("model", run.getModel());
         m.put("run_id", run.getRunId());
+        m.put("task_version", run.getTaskVersion());
         m.put("complete", run.getEmitted() != null);
         m.put("run_methods", run.getMethods());
         m.put("unary_received", run.getUnary() != null);

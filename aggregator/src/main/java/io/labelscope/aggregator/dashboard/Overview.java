@@ -13,6 +13,7 @@ import io.labelscope.aggregator.avro.RunRecord;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.labelscope.aggregator.rest.InteractiveQueries;
+import io.labelscope.schemas.Configuration;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.apache.kafka.streams.KafkaStreams;
@@ -188,7 +189,9 @@ public class Overview {
                     boolean hasDistribution = false;
                     boolean isAligned = false;
                     for (RunRecord run : state.getRuns()) {
-                        PairCounts pc = pairs.computeIfAbsent(Keys.taskModel(state.getTask(), run.getModel()),
+                        // One pair per configuration: each task version of a model is listed (and counted) apart.
+                        PairCounts pc = pairs.computeIfAbsent(
+                                Keys.taskModel(state.getTask(), Configuration.of(run.getModel(), run.getTaskVersion())),
                                 k -> new PairCounts());
                         if (run.getEmitted() == null) {
                             pending++;
@@ -237,7 +240,9 @@ public class Overview {
             int sep = key.indexOf(Keys.SEPARATOR);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("task", sep < 0 ? key : key.substring(0, sep));
-            m.put("model", sep < 0 ? "" : key.substring(sep + Keys.SEPARATOR.length()));
+            Configuration c = Configuration.parse(sep < 0 ? "" : key.substring(sep + Keys.SEPARATOR.length()));
+            m.put("model", c.model());
+            m.put("version", c.taskVersion());
             m.put("documents", pc.documents);
             m.put("documents_aligned", pc.aligned);
             m.put("pending_runs", pc.pendingRuns);

@@ -54,7 +54,7 @@ final class OverviewMerge {
         for (Map<String, Object> part : parts) {
             sumInto(counts, (Map<String, Object>) part.get("counts"));
             for (Map<String, Object> pair : (List<Map<String, Object>>) part.getOrDefault("pairs", List.of())) {
-                String key = pair.get("task") + "\u0000" + pair.get("model");
+                String key = pair.get("task") + "\u0000" + pair.get("model") + "\u0000" + pair.get("version");
                 Map<String, Object> merged = pairs.get(key);
                 if (merged == null) {
                     merged = new LinkedHashMap<>(pair);

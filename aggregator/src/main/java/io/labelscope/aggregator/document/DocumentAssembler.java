@@ -23,6 +23,7 @@ import io.labelscope.math.InvalidInputException;
 import io.labelscope.math.Labels;
 import io.labelscope.schemas.Annotation;
 import io.labelscope.schemas.BinaryProbes;
+import io.labelscope.schemas.Configuration;
 import io.labelscope.schemas.Generation;
 import io.labelscope.schemas.LabelStep;
 import io.labelscope.schemas.PairLogits;
@@ -130,6 +131,7 @@ public final class DocumentAssembler implements Processor<String, DocumentEvent,
             logits[k] = byName.get(Labels.nameAt(labels, k));
         }
         RunRecord run = DocumentStates.run(state, s.getModel(), s.getRunId());
+        run.setTaskVersion(s.getTaskVersion());
         DocumentStates.putStep(run, new StepRecord(s.getStep(), s.getStepsTotal(), s.getGeneratedLabel(),
                 NamedDoubles.of(logits), s.getProducedAt().toEpochMilli()));
         emitIfComplete(state, run, now);
@@ -141,6 +143,7 @@ public final class DocumentAssembler implements Processor<String, DocumentEvent,
             return;
         }
         RunRecord run = DocumentStates.run(state, g.getModel(), g.getRunId());
+        run.setTaskVersion(g.getTaskVersion());
         run.setMethods(List.copyOf(g.getMethods()));
         run.setGeneration(new GenerationStateRecord(List.copyOf(g.getParsedLabels()), g.getStepsTotal(),
                 g.getProducedAt().toEpochMilli(), g.getRawOutput()));
@@ -164,6 +167,7 @@ public final class DocumentAssembler implements Processor<String, DocumentEvent,
             unreasonable.add(z.getUnreasonable());
         }
         RunRecord run = DocumentStates.run(state, u.getModel(), u.getRunId());
+        run.setTaskVersion(u.getTaskVersion());
         run.setMethods(List.copyOf(u.getMethods()));
         run.setUnary(new UnaryStateRecord(reasonable, unreasonable, u.getProducedAt().toEpochMilli()));
         emitIfComplete(state, run, now);
@@ -181,6 +185,7 @@ public final class DocumentAssembler implements Processor<String, DocumentEvent,
                     Labels.indexWithNone(labels, Labels.normalize(p.getB())), p.getLogitA(), p.getLogitB()));
         }
         RunRecord run = DocumentStates.run(state, b.getModel(), b.getRunId());
+        run.setTaskVersion(b.getTaskVersion());
         run.setMethods(List.copyOf(b.getMethods()));
         run.setBinary(new BinaryStateRecord(pairs, b.getProducedAt().toEpochMilli()));
         emitIfComplete(state, run, now);
@@ -286,7 +291,8 @@ public final class DocumentAssembler implements Processor<String, DocumentEvent,
         }
         context.forward(new Record<>(state.getDocumentId(),
                 new Assembled.Distribution(AvroRecords.distribution(scored.getDistribution())), now));
-        String taskModel = Keys.taskModel(state.getTask(), run.getModel());
+        // Per configuration (model and task version): two prompts on the same model never merge.
+        String taskModel = Keys.taskModel(state.getTask(), Configuration.of(run.getModel(), run.getTaskVersion()));
         for (Assembled.PendingChange change : DocumentScoring.changes(run.getEmitted(), scored)) {
             batcher.add(taskModel, change);
         }

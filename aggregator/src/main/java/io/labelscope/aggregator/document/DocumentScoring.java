@@ -192,7 +192,7 @@ public final class DocumentScoring {
         }
         return new DistributionStateRecord(state.getDocumentId(), state.getTask(), run.getModel(), run.getRunId(),
                 state.getLabels(), report.human() == null ? null : overLabels(state, report.human()),
-                report.annotatorCount(), methods, now, version);
+                report.annotatorCount(), methods, now, version, run.getTaskVersion());
     }
 
     /** The first values, one per label (paper-math's vectors over the labels). */

@@ -9,6 +9,7 @@ import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.aggregator.metrics.SpikinessTally;
 import io.labelscope.math.Moments;
 import io.labelscope.schemas.AlignmentMetric;
+import io.labelscope.schemas.Configuration;
 import io.labelscope.schemas.DocumentDistribution;
 import io.labelscope.schemas.MethodResult;
 import io.labelscope.schemas.SpikinessMetric;
@@ -43,6 +44,7 @@ public final class AvroRecords {
                 .setMethods(methods)
                 .setUpdatedAt(Instant.ofEpochMilli(d.getUpdatedAt()))
                 .setVersion(d.getVersion())
+                .setTaskVersion(d.getTaskVersion())
                 .build();
     }
 
@@ -59,11 +61,12 @@ public final class AvroRecords {
     /**
      * @param windowStart null for all-time
      */
-    public static AlignmentMetric alignment(String task, String model, String method, AlignmentTally t,
+    public static AlignmentMetric alignment(String task, Configuration configuration, String method, AlignmentTally t,
                                      Long windowStart, Long windowEnd, long updatedAt) {
         return AlignmentMetric.newBuilder()
                 .setTask(task)
-                .setModel(model)
+                .setModel(configuration.model())
+                .setTaskVersion(configuration.taskVersion())
                 .setMethod(method)
                 .setWindowStart(windowStart == null ? null : Instant.ofEpochMilli(windowStart))
                 .setWindowEnd(windowEnd == null ? null : Instant.ofEpochMilli(windowEnd))
@@ -75,8 +78,8 @@ public final class AvroRecords {
                 .build();
     }
 
-    public static SpikinessMetric spikiness(String task, String model, String cell, SpikinessTally t, Long windowStart,
-                                     Long windowEnd, long updatedAt) {
+    public static SpikinessMetric spikiness(String task, Configuration configuration, String cell, SpikinessTally t,
+                                     Long windowStart, Long windowEnd, long updatedAt) {
         boolean answer = SpikinessTallies.ANSWER_CELL.equals(cell);
         String[] parts = cell.split("/");
         List<Long> histogram = new ArrayList<>();
@@ -85,7 +88,8 @@ public final class AvroRecords {
         }
         return SpikinessMetric.newBuilder()
                 .setTask(task)
-                .setModel(model)
+                .setModel(configuration.model())
+                .setTaskVersion(configuration.taskVersion())
                 .setStepIndex(answer ? -1 : Integer.parseInt(parts[1]))
                 .setPosition(answer ? SpikinessTallies.ANSWER_CELL : parts[0])
                 .setWindowStart(windowStart == null ? null : Instant.ofEpochMilli(windowStart))

@@ -5,6 +5,7 @@ import io.labelscope.aggregator.Keys;
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
 import io.labelscope.schemas.AlignmentMetric;
+import io.labelscope.schemas.Configuration;
 import io.labelscope.schemas.SpikinessMetric;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.kstream.Windowed;
@@ -15,7 +16,8 @@ import java.util.List;
 /**
  * A task/model's summed metrics to the records of the metrics topics: one record per method (alignment) or per
  * cell (spikiness). Keys: {@code task|model|method} all-time, {@code task|model|method|start-end} per window,
- * so a compacted topic keeps the latest value of each.
+ * so a compacted topic keeps the latest value of each; the model part is the configuration ({@code MODEL} or
+ * {@code MODEL@VERSION}, {@link Configuration}), whose model and task version the records carry apart.
  */
 public final class MetricRecords {
 
@@ -45,7 +47,7 @@ public final class MetricRecords {
         List<KeyValue<String, AlignmentMetric>> out = new ArrayList<>();
         sum.byMethod().forEach((method, tally) -> out.add(KeyValue.pair(
                 key(taskModel, method, start, end),
-                AvroRecords.alignment(tm[0], tm[1], method, tally, start, end, now))));
+                AvroRecords.alignment(tm[0], Configuration.parse(tm[1]), method, tally, start, end, now))));
         return out;
     }
 
@@ -56,7 +58,7 @@ public final class MetricRecords {
         List<KeyValue<String, SpikinessMetric>> out = new ArrayList<>();
         sum.byCell().forEach((cell, tally) -> out.add(KeyValue.pair(
                 key(taskModel, cell, start, end),
-                AvroRecords.spikiness(tm[0], tm[1], cell, tally, start, end, now))));
+                AvroRecords.spikiness(tm[0], Configuration.parse(tm[1]), cell, tally, start, end, now))));
         return out;
     }
 

@@ -30,6 +30,7 @@ public final class DistributionJson {
         m.put("methods", methods(d));
         m.put("updated_at", d.getUpdatedAt());
         m.put("version", d.getVersion());
+        m.put("task_version", d.getTaskVersion());
         return m;
     }
 

@@ -8,6 +8,7 @@ import io.labelscope.aggregator.avro.DocumentStateRecord;
 import io.labelscope.aggregator.avro.RunRecord;
 import io.labelscope.aggregator.metrics.AlignmentTallies;
 import io.labelscope.aggregator.metrics.SpikinessTallies;
+import io.labelscope.schemas.Configuration;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.GET;
@@ -36,8 +37,9 @@ import java.util.function.Function;
 
 /**
  * Interactive queries: a document's distributions and a task/model's metrics, from whichever instance owns
- * them. {@code GET /documents/{id}}, {@code GET /metrics/alignment?task=&model=},
- * {@code GET /metrics/spikiness?task=&model=}.
+ * them. {@code GET /documents/{id}[?version=]}, {@code GET /metrics/alignment?task=&model=[&version=]},
+ * {@code GET /metrics/spikiness?task=&model=[&version=]}. The metrics are those of one configuration (model and
+ * task version, {@link TaskVersions}).
  */
 @Path("/")
 @Produces(MediaType.APPLICATION_JSON)
@@ -49,12 +51,15 @@ public class QueryResource {
     @Inject
     WindowSpecs windows;
 
+    @Inject
+    TaskVersions versions;
+
     @Context
     UriInfo uri;
 
     @GET
     @Path("documents/{id}")
-    public Response document(@PathParam("id") String id,
+    public Response document(@PathParam("id") String id, @QueryParam("version") String version,
                              @HeaderParam(InteractiveQueries.FORWARDED_HEADER) String forwarded) {
         return queries.query(TopologyProducer.DOCUMENTS_STORE, QueryableStoreTypes.<String, DocumentStateRecord>keyValueStore(),
                 id, pathAndQuery(), forwarded != null, store -> {
@@ -63,20 +68,22 @@ public class QueryResource {
                         return Response.status(Response.Status.NOT_FOUND)
                                 .entity(Map.of("error", "no record of document " + id)).build();
                     }
-                    return Response.ok(documentJson(state)).build();
+                    return Response.ok(documentJson(state, version)).build();
                 });
     }
 
     @GET
     @Path("metrics/alignment")
     public Response alignment(@QueryParam("task") String task, @QueryParam("model") String model,
+                              @QueryParam("version") String version,
                               @HeaderParam(InteractiveQueries.FORWARDED_HEADER) String forwarded) {
-        String key = key(task, model);
+        Configuration configuration = configuration(task, model, version);
+        String key = Keys.taskModel(task, configuration.toString());
         return queries.query(TopologyProducer.ALIGNMENT_STORE,
                 QueryableStoreTypes.<String, AlignmentTallies>keyValueStore(), key, pathAndQuery(),
                 forwarded != null, store -> {
                     AlignmentTallies allTime = store.get(key);
-                    Map<String, Object> body = header(task, model);
+                    Map<String, Object> body = header(task, configuration);
                     body.put("all_time", allTime == null ? Map.of() : MetricViews.alignment(allTime));
                     body.put("windows", this.<AlignmentTallies>windowed(key,
                             TopologyProducer::alignmentWindowStore, MetricViews::alignment));
@@ -89,13 +96,15 @@ public class QueryResource {
     @GET
     @Path("metrics/spikiness")
     public Response spikiness(@QueryParam("task") String task, @QueryParam("model") String model,
+                              @QueryParam("version") String version,
                               @HeaderParam(InteractiveQueries.FORWARDED_HEADER) String forwarded) {
-        String key = key(task, model);
+        Configuration configuration = configuration(task, model, version);
+        String key = Keys.taskModel(task, configuration.toString());
         return queries.query(TopologyProducer.SPIKINESS_STORE,
                 QueryableStoreTypes.<String, SpikinessTallies>keyValueStore(), key, pathAndQuery(),
                 forwarded != null, store -> {
                     SpikinessTallies allTime = store.get(key);
-                    Map<String, Object> body = header(task, model);
+                    Map<String, Object> body = header(task, configuration);
                     body.put("all_time", allTime == null ? Map.of() : MetricViews.spikiness(allTime));
                     body.put("windows", this.<SpikinessTallies>windowed(key,
                             TopologyProducer::spikinessWindowStore, MetricViews::spikiness));
@@ -130,7 +139,7 @@ public class QueryResource {
         return out;
     }
 
-    private static Map<String, Object> documentJson(DocumentStateRecord state) {
+    private static Map<String, Object> documentJson(DocumentStateRecord state, String version) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("document_id", state.getDocumentId());
         body.put("task", state.getTask());
@@ -139,12 +148,16 @@ public class QueryResource {
         List<Object> distributions = new ArrayList<>();
         List<Object> pending = new ArrayList<>();
         for (RunRecord run : state.getRuns()) {
+            if (!TaskVersions.selects(version, run.getTaskVersion())) {
+                continue;
+            }
             if (run.getEmitted() != null) {
                 distributions.add(DistributionJson.of(run.getEmitted().getDistribution()));
             } else {
                 Map<String, Object> p = new LinkedHashMap<>();
                 p.put("model", run.getModel());
                 p.put("run_id", run.getRunId());
+                p.put("task_version", run.getTaskVersion());
                 p.put("methods", run.getMethods());
                 p.put("steps_received", run.getSteps().size());
                 p.put("steps_total", run.getGeneration() == null ? null : run.getGeneration().getStepsTotal());
@@ -159,18 +172,21 @@ public class QueryResource {
         return body;
     }
 
-    private static Map<String, Object> header(String task, String model) {
+    private Map<String, Object> header(String task, Configuration configuration) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("task", task);
-        body.put("model", model);
+        body.put("model", configuration.model());
+        body.put("version", configuration.taskVersion());
+        body.put("versions", versions.of(task, configuration.model()));
         return body;
     }
 
-    private static String key(String task, String model) {
+    /** The configuration a metrics request names (see {@link TaskVersions#configuration}). */
+    private Configuration configuration(String task, String model, String version) {
         if (task == null || task.isBlank() || model == null || model.isBlank()) {
             throw new BadRequestException("task and model are required query parameters");
         }
-        return Keys.taskModel(task, model);
+        return versions.configuration(task, model, version);
     }
 
     private String pathAndQuery() {

@@ -16,10 +16,12 @@ import io.labelscope.schemas.AlignmentMetric;
 import io.labelscope.schemas.DeadLetter;
 import io.labelscope.schemas.DocumentDistribution;
 import io.labelscope.schemas.SpikinessMetric;
+import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -38,7 +40,14 @@ public final class AggregatorSerdes {
     public final Serde<SpikinessMetric> spikinessMetric;
     public final Serde<DeadLetter> deadLetter;
 
-    public final Serde<DocumentStateRecord> documentState = new InternalAvroSerde<>(DocumentStateRecord.getClassSchema());
+    /**
+     * The documents' state as written before runs kept their task version (issue #15 item 6): still read, the
+     * version null (such runs are the configuration without a version).
+     */
+    static final Schema DOCUMENT_STATE_BEFORE_TASK_VERSION = olderSchema("DocumentStateRecord-before-task-version");
+
+    public final Serde<DocumentStateRecord> documentState = new InternalAvroSerde<>(
+            DocumentStateRecord.getClassSchema(), List.of(DOCUMENT_STATE_BEFORE_TASK_VERSION));
     public final Serde<AlignmentTallies> alignmentTallies = InternalAvroSerde.mapped(
             AlignmentTalliesRecord.getClassSchema(), MetricStateRecords::alignment, MetricStateRecords::alignment);
     public final Serde<SpikinessTallies> spikinessTallies = InternalAvroSerde.mapped(
@@ -58,6 +67,15 @@ public final class AggregatorSerdes {
         this.alignmentMetric = avro(avroConfig);
         this.spikinessMetric = avro(avroConfig);
         this.deadLetter = avro(avroConfig);
+    }
+
+    /** An earlier version of an internal schema, kept whole (named types inlined) under state-schemas/. */
+    private static Schema olderSchema(String name) {
+        try (var in = AggregatorSerdes.class.getResourceAsStream("/state-schemas/" + name + ".avsc")) {
+            return new Schema.Parser().parse(in);
+        } catch (java.io.IOException | NullPointerException e) {
+            throw new IllegalStateException("state schema " + name + " is missing from the jar", e);
+        }
     }
 
     /** Output topics are only written here: a serializer that asks the registry once per topic (see there). */

@@ -58,7 +58,13 @@ public final class InternalAvroSerde<T extends SpecificRecord> implements Serde<
      */
     public static <V, R extends SpecificRecord> Serde<V> mapped(Schema schema, Function<V, R> toRecord,
                                                          Function<R, V> fromRecord) {
-        InternalAvroSerde<R> records = new InternalAvroSerde<>(schema);
+        return mapped(schema, List.of(), toRecord, fromRecord);
+    }
+
+    /** The same, also reading values written with {@code olderVersions} of the schema. */
+    static <V, R extends SpecificRecord> Serde<V> mapped(Schema schema, List<Schema> olderVersions,
+                                                         Function<V, R> toRecord, Function<R, V> fromRecord) {
+        InternalAvroSerde<R> records = new InternalAvroSerde<>(schema, olderVersions);
         Serializer<R> serializer = records.serializer();
         Deserializer<R> deserializer = records.deserializer();
         return Serdes.serdeFrom(

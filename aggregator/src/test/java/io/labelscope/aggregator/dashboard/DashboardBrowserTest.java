@@ -277,6 +277,78 @@ class DashboardBrowserTest {
     }
 
     /**
+     * Issue #15 item 6: the same document under two task versions (two prompts) of one task/model. The REST API
+     * keeps them apart and defaults to the latest seen; the page's version selector offers both, shows the latest
+     * seen by default and says so, and selecting the other one shows that version's own numbers. Labels joy,
+     * fear; annotator [joy]: H = [1, 0]. Version A: P = [.6, .2 | .2] → L1 = .4 + .2 = .6; version B (later):
+     * P = [.2, .6 | .2] → L1 = .8 + .6 = 1.4.
+     */
+    @Test
+    @Order(2)
+    void theVersionSelectorShowsTheLatestSeenVersionAndSwitchesToAnother() {
+        String task = "dashboard-versions";
+        String model = "versions/model";
+        String a = "aaaa0000aaaa";
+        String b = "bbbb1111bbbb";
+        Instant now = Instant.now();
+        send(Topics.ANNOTATIONS, "ver-1", Annotation.newBuilder().setDocumentId("ver-1").setTask(task)
+                .setAnnotatorId("a1").setLabels(List.of("joy")).setAnnotatedAt(now).build(), now);
+        for (String version : List.of(a, b)) {
+            double joy = version.equals(a) ? .6 : .2;
+            // B's records are written later, as a re-registered prompt's are: the latest seen is B.
+            Instant at = version.equals(a) ? now : now.plusSeconds(1);
+            double fear = .8 - joy;
+            send(Topics.LABEL_STEPS, "ver-1", LabelStep.newBuilder().setDocumentId("ver-1").setTask(task)
+                    .setModel(model).setRunId("run-" + version).setTaskVersion(version).setStep(0).setStepsTotal(1)
+                    .setGeneratedLabel(joy > fear ? "joy" : "fear")
+                    .setLogits(Map.of("joy", Math.log(joy), "fear", Math.log(fear), "none", Math.log(.2)))
+                    .setProbabilities(Map.of("joy", joy, "fear", fear, "none", .2)).setTokenIndex(3)
+                    .setProducedAt(at).setLabels(List.of("joy", "fear")).build(), at);
+            send(Topics.GENERATIONS, "ver-1", Generation.newBuilder().setDocumentId("ver-1").setTask(task)
+                    .setModel(model).setRunId("run-" + version).setTaskVersion(version)
+                    .setRawOutput(joy > fear ? "joy" : "fear").setParsedLabels(List.of(joy > fear ? "joy" : "fear"))
+                    .setStepsTotal(1).setPromptTokens(50).setOutputTokens(2).setLatencyMs(10).setStopReason("eos")
+                    .setProducedAt(at).setLabels(List.of("joy", "fear")).build(), at);
+            browser.await("version " + version + " aligned", WAIT, () -> {
+                var r = given().queryParam("task", task).queryParam("model", model).queryParam("version", version)
+                        .get("/metrics/alignment");
+                return r.statusCode() == 200 && parse(r.asString()).get("all_time.max_over_generations.documents")
+                        instanceof Number n && n.intValue() == 1;
+            });
+        }
+        String[] answer = new String[1];
+        browser.await("both versions in /metrics/alignment, the latest seen by default", WAIT, () -> {
+            answer[0] = given().queryParam("task", task).queryParam("model", model).get("/metrics/alignment")
+                    .then().statusCode(200).extract().asString();
+            JsonPath al = parse(answer[0]);
+            assertThat(al.getList("versions.version")).as(answer[0]).containsExactly(b, a);
+            assertThat(al.getString("version")).as(answer[0]).isEqualTo(b);
+            return true;
+        });
+        JsonPath latest = parse(given().queryParam("task", task).queryParam("model", model)
+                .get("/metrics/alignment").then().statusCode(200).extract().asString());
+        assertThat(latest.getDouble("all_time.max_over_generations.mean_l1")).isCloseTo(1.4, within(1e-12));
+        JsonPath older = parse(given().queryParam("task", task).queryParam("model", model).queryParam("version", a)
+                .get("/metrics/alignment").then().statusCode(200).extract().asString());
+        assertThat(older.getDouble("all_time.max_over_generations.mean_l1")).isCloseTo(0.6, within(1e-12));
+        assertThat(older.getString("version")).isEqualTo(a);
+
+        browser.driver.get(root + "#task=" + enc(task) + "&model=" + enc(model));
+        browser.await("the latest seen version, B, and its L1", WAIT,
+                () -> "1.4000".equals(browser.text("align-max_over_generations-l1")));
+        assertThat(browser.text("version-hint")).contains(b).contains("latest seen").doesNotContain(a);
+        var select = new org.openqa.selenium.support.ui.Select(browser.byTestId("version-select").orElseThrow());
+        assertThat(select.getOptions()).extracting(o -> o.getAttribute("value")).containsExactly("", b, a);
+
+        select.selectByValue(a);
+        browser.await("version A's own L1 once A is selected", WAIT,
+                () -> "0.6000".equals(browser.text("align-max_over_generations-l1")));
+        assertThat(browser.text("version-hint")).contains("version " + a).contains("latest seen: " + b);
+        assertThat(browser.text("recent-hint")).contains(a);
+        assertThat((String) browser.js("return location.hash")).contains("version=" + a);
+    }
+
+    /**
      * Every figure the page shows for this task/model equals the REST API's. The page polls, so a figure may lag
      * by one refresh: compare until both agree (or fail after the wait with the last difference).
      */

@@ -28,7 +28,7 @@ class DashboardViewsTest {
         stepsOnly.getSteps().add(new StepRecord(0, 1, "joy", logits(1.0, 0.0, -1.0), 44L));
         state.getRuns().addAll(List.of(generated, stepsOnly));
 
-        List<Map<String, Object>> runs = (List<Map<String, Object>>) DashboardViews.steps(state).get("runs");
+        List<Map<String, Object>> runs = (List<Map<String, Object>>) DashboardViews.steps(state, null).get("runs");
 
         assertThat(runs.get(0)).containsEntry("raw_output", "Labels: fear, maybe joy?")
                 .containsEntry("parsed_labels", List.of("fear"));

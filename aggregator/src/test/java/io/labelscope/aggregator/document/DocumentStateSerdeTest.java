@@ -51,6 +51,7 @@ public class DocumentStateSerdeTest {
         s.setTask("emotions");
         s.setLabels(List.of("joy", "fear"));
         RunRecord run = DocumentStates.run(s, "org/model", "run-1");
+        run.setTaskVersion("a1b2c3d4e5f6");
         run.setMethods(List.of("generate", "unary", "binary"));
         DocumentStates.putStep(run, new StepRecord(0, 1, null, NamedDoubles.of(new double[] {1.5, -0.25, 0.0}), 42L));
         // Not over labels then none: kept with its names.
@@ -72,7 +73,7 @@ public class DocumentStateSerdeTest {
                 Moments.of(1.3), new long[] {0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, Moments.EMPTY, Moments.EMPTY,
                 Moments.EMPTY, 1, 2, 3, 4, 5, 6, 7, 8, 9)));
         run.setEmitted(new EmittedRecord(43L, new DistributionStateRecord("d1", "emotions", "org/model", "run-1",
-                s.getLabels(), null, 1, methods, 46L, 3L),
+                s.getLabels(), null, 1, methods, 46L, 3L, "a1b2c3d4e5f6"),
                 MetricStateRecords.alignment(new AlignmentTallies(alignment)),
                 MetricStateRecords.spikiness(new SpikinessTallies(cells))));
         DocumentStates.putAnnotation(s, new AnnotationStateRecord("a1", List.of("joy"), 7L, true, null, null));

@@ -10,7 +10,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -272,6 +275,21 @@ public final class TaskFiles {
         try {
             return JSON.writeValueAsString(n);
         } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * The task's version, carried on every worker output as {@code task_version}: the first 12 hex characters of
+     * the SHA-256 of {@link #toJson} (UTF-8), the same prompt configuration run ids hash. Re-registering a task
+     * with another prompt, demo set, label order, method set or model gives another version, so downstream the two
+     * never merge; registering the same definition again keeps the version.
+     */
+    public static String version(TaskDefinition t) {
+        try {
+            byte[] sha = MessageDigest.getInstance("SHA-256").digest(toJson(t).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(sha, 0, 6);
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -39,6 +39,21 @@ class TaskFilesTest {
     }
 
     @Test
+    void theVersionIsTheCanonicalJsonsHashAndChangesWithThePromptOnly() {
+        TaskDefinition t = TaskFiles.parse("{\"name\": \"m\", \"labels\": [\"a\", \"b\"]}");
+        // Pinned: the canonical JSON of a minimal task must not drift between releases, or every running
+        // deployment's versions (and dashboards) would split in two on upgrade. Checked with sha256sum.
+        assertThat(TaskFiles.version(t)).as(TaskFiles.toJson(t)).isEqualTo("a0389cfd15b6");
+        assertThat(TaskFiles.version(TaskFiles.parse(TaskFiles.toJson(t)))).isEqualTo(TaskFiles.version(t));
+        assertThat(List.of(TaskFiles.parse("{\"name\": \"m\", \"labels\": [\"a\", \"b\"], \"instruction\": \"Pick {labels}\"}"),
+                TaskFiles.parse("{\"name\": \"m\", \"labels\": [\"b\", \"a\"]}"),
+                TaskFiles.parse("{\"name\": \"m\", \"labels\": [\"a\", \"b\"], \"demos\": [{\"text\": \"x\"}]}"),
+                t.withModel("demo/mfrc")))
+                .extracting(TaskFiles::version).doesNotContain(TaskFiles.version(t)).doesNotHaveDuplicates()
+                .allMatch(v -> v.matches("[0-9a-f]{12}"));
+    }
+
+    @Test
     void minimalTaskTakesTheDefaults() {
         TaskDefinition t = TaskFiles.parse("{\"name\": \"m\", \"labels\": [\"a\", \"b\"]}");
         assertThat(t.instructionTemplate()).isEqualTo(TaskDefinition.DEFAULT_INSTRUCTION);
